@@ -5,8 +5,8 @@ use std::fmt;
 /// A reference to an attribute: `[urn ":"] name ["." sub]`.
 ///
 /// After [`crate::filter::resolve`] the names carry their canonical spelling from the
-/// schema, `urn` is `None` for attributes of the resource's core schema and the lower-case
-/// extension URN otherwise.
+/// schema, `urn` is `None` for attributes of the resource's core schema and the extension
+/// schema's canonical id (e.g. [`crate::schema::ENTERPRISE_USER_SCHEMA`]) otherwise.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AttrPath {
     /// The schema URN that qualifies the attribute, if any.
