@@ -46,13 +46,25 @@ pub fn service_provider_config(base: &str, features: Features) -> Value {
     })
 }
 
-/// Every schema this server serves, in a fixed order.
-pub fn all_schemas() -> [&'static Schema; 3] {
+/// Every schema this server serves, in a fixed order: the resource schemas, then those of
+/// the discovery documents.
+pub fn all_schemas() -> [&'static Schema; 6] {
     [
         ResourceKind::User.core_schema(),
         &crate::schema::ENTERPRISE_USER,
         ResourceKind::Group.core_schema(),
+        &crate::schema::SERVICE_PROVIDER_CONFIG,
+        &crate::schema::RESOURCE_TYPE,
+        &crate::schema::SCHEMA,
     ]
+}
+
+/// The documents of [`all_schemas`].
+pub fn all_schema_documents(base: &str) -> Vec<Value> {
+    all_schemas()
+        .iter()
+        .map(|schema| schema_document(base, schema))
+        .collect()
 }
 
 /// The representation of one schema (RFC 7643 section 7).

@@ -521,3 +521,217 @@ pub static GROUP: Schema = Schema {
         ]),
     ],
 };
+
+// The schemas of the discovery resources themselves (RFC 7643 sections 5 to 7). They are
+// read-only documents the server generates; listing them in `/Schemas` lets clients check
+// those documents too.
+
+const fn ro(attr: Attribute) -> Attribute {
+    attr.mutability(M::ReadOnly)
+}
+
+const fn flag(name: &'static str, description: &'static str) -> Attribute {
+    ro(Attribute::new(name, T::Boolean, description))
+}
+
+const SUPPORTED: &[Attribute] =
+    &[flag("supported", "Whether the operation is supported.").required()];
+
+const fn supported(name: &'static str, description: &'static str) -> Attribute {
+    ro(Attribute::new(name, T::Complex, description)).subs(SUPPORTED)
+}
+
+/// The ServiceProviderConfig schema (RFC 7643 section 5).
+pub static SERVICE_PROVIDER_CONFIG: Schema = Schema {
+    id: "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig",
+    name: "Service Provider Configuration",
+    description: "Schema for representing the service provider's configuration",
+    attributes: &[
+        ro(Attribute::new(
+            "documentationUri",
+            T::Reference,
+            "An HTTP-addressable URL pointing to the service provider's help documentation.",
+        ))
+        .refs(&["external"]),
+        supported("patch", "PATCH configuration options.").required(),
+        ro(Attribute::new(
+            "bulk",
+            T::Complex,
+            "Bulk configuration options.",
+        ))
+        .required()
+        .subs(&[
+            flag("supported", "Whether bulk is supported.").required(),
+            ro(Attribute::new(
+                "maxOperations",
+                T::Integer,
+                "Maximum number of operations.",
+            ))
+            .required(),
+            ro(Attribute::new(
+                "maxPayloadSize",
+                T::Integer,
+                "Maximum payload size in bytes.",
+            ))
+            .required(),
+        ]),
+        ro(Attribute::new("filter", T::Complex, "Filter options."))
+            .required()
+            .subs(&[
+                flag("supported", "Whether filtering is supported.").required(),
+                ro(Attribute::new(
+                    "maxResults",
+                    T::Integer,
+                    "Maximum number of resources returned.",
+                ))
+                .required(),
+            ]),
+        supported("changePassword", "Change password configuration options.").required(),
+        supported("sort", "Sort configuration options.").required(),
+        supported("etag", "ETag configuration options.").required(),
+        ro(Attribute::new(
+            "authenticationSchemes",
+            T::Complex,
+            "Supported authentication schemes.",
+        ))
+        .multi()
+        .required()
+        .subs(&[
+            ro(s("type", "The authentication scheme."))
+                .required()
+                .canonical(&[
+                    "oauth",
+                    "oauth2",
+                    "oauthbearertoken",
+                    "httpbasic",
+                    "httpdigest",
+                ]),
+            ro(s("name", "The common authentication scheme name.")).required(),
+            ro(s(
+                "description",
+                "A description of the authentication scheme.",
+            ))
+            .required(),
+            ro(Attribute::new(
+                "specUri",
+                T::Reference,
+                "The specification of the scheme.",
+            ))
+            .refs(&["external"]),
+            ro(Attribute::new(
+                "documentationUri",
+                T::Reference,
+                "Documentation of the scheme.",
+            ))
+            .refs(&["external"]),
+            flag("primary", "Whether this is the preferred scheme."),
+        ]),
+    ],
+};
+
+/// The ResourceType schema (RFC 7643 section 6).
+pub static RESOURCE_TYPE: Schema = Schema {
+    id: "urn:ietf:params:scim:schemas:core:2.0:ResourceType",
+    name: "ResourceType",
+    description: "Specifies the schema that describes a SCIM resource type",
+    attributes: &[
+        ro(s("id", "The resource type's server unique id.")),
+        ro(s("name", "The resource type name.")).required(),
+        ro(s(
+            "description",
+            "The resource type's human-readable description.",
+        )),
+        ro(Attribute::new(
+            "endpoint",
+            T::Reference,
+            "The resource type's HTTP-addressable endpoint relative to the base URL.",
+        ))
+        .required()
+        .refs(&["uri"]),
+        ro(Attribute::new(
+            "schema",
+            T::Reference,
+            "The resource type's primary schema URI.",
+        ))
+        .required()
+        .case_exact()
+        .refs(&["uri"]),
+        ro(Attribute::new(
+            "schemaExtensions",
+            T::Complex,
+            "A list of URIs of the resource type's schema extensions.",
+        ))
+        .multi()
+        .subs(&[
+            ro(Attribute::new(
+                "schema",
+                T::Reference,
+                "The URI of a schema extension.",
+            ))
+            .required()
+            .case_exact()
+            .refs(&["uri"]),
+            flag("required", "Whether resources must include this extension.").required(),
+        ]),
+    ],
+};
+
+/// The fields describing one attribute in a schema document.
+macro_rules! attribute_fields {
+    ($($extra:expr),*) => {
+        &[
+            ro(s("name", "The attribute's name.")).required().case_exact(),
+            ro(s("type", "The attribute's data type.")).required().canonical(&[
+                "string", "complex", "boolean", "decimal", "integer", "dateTime", "reference", "binary",
+            ]),
+            flag("multiValued", "Whether the attribute is multi-valued.").required(),
+            ro(s("description", "A human-readable description of the attribute.")),
+            flag("required", "Whether the attribute is required."),
+            ro(s("canonicalValues", "Suggested canonical values.")).multi(),
+            flag("caseExact", "Whether string values are case-sensitive."),
+            ro(s("mutability", "Whether the attribute is modifiable.")).canonical(&[
+                "readOnly", "readWrite", "immutable", "writeOnly",
+            ]),
+            ro(s("returned", "When the attribute is returned.")).canonical(&[
+                "always", "never", "default", "request",
+            ]),
+            ro(s("uniqueness", "How the service provider enforces uniqueness.")).canonical(&[
+                "none", "server", "global",
+            ]),
+            ro(s("referenceTypes", "The resource types a reference may point at.")).multi(),
+            $($extra),*
+        ]
+    };
+}
+
+const SCHEMA_ATTRIBUTE_FIELDS: &[Attribute] = attribute_fields!();
+
+/// The Schema schema (RFC 7643 section 7).
+pub static SCHEMA: Schema = Schema {
+    id: "urn:ietf:params:scim:schemas:core:2.0:Schema",
+    name: "Schema",
+    description: "Specifies the schema attributes",
+    attributes: &[
+        ro(s("id", "The unique URI of the schema."))
+            .required()
+            .case_exact(),
+        ro(s("name", "The schema's human-readable name.")),
+        ro(s("description", "The schema's human-readable description.")),
+        ro(Attribute::new(
+            "attributes",
+            T::Complex,
+            "The schema's attributes.",
+        ))
+        .multi()
+        .required()
+        .subs(attribute_fields!(
+            ro(Attribute::new(
+                "subAttributes",
+                T::Complex,
+                "The sub-attributes of a complex attribute."
+            ))
+            .multi()
+            .subs(SCHEMA_ATTRIBUTE_FIELDS)
+        )),
+    ],
+};
