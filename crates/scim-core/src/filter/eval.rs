@@ -12,7 +12,8 @@ use std::cmp::Ordering;
 ///
 /// Strings compare case-insensitively unless the attribute is `caseExact`; a multi-valued
 /// attribute matches when any of its values does; `ne` is the negation of `eq`, so an absent
-/// attribute is "not equal" to everything; `eq null` matches an absent attribute.
+/// attribute is "not equal" to everything; `eq null` matches an attribute without a value
+/// (absent, null, empty string, array or object), exactly when `pr` does not.
 pub fn matches(filter: &Filter, resource: &Value, kind: ResourceKind) -> bool {
     match resource.as_object() {
         Some(object) => eval(filter, Scope::Root(kind, object)),
@@ -43,7 +44,10 @@ impl<'v> Scope<'v> {
         match self {
             Scope::Root(kind, object) => {
                 let resolved = path::resolve(kind, path).ok()?;
-                let top = resolved.container(object)?.get(resolved.attr.name);
+                // An absent extension object means its attributes have no value.
+                let top = resolved
+                    .container(object)
+                    .and_then(|c| c.get(resolved.attr.name));
                 let values = match resolved.sub {
                     None => flatten(top),
                     Some(sub) => flatten(top)
@@ -115,7 +119,8 @@ fn is_present(value: &Value) -> bool {
 fn compare_all(def: &Attribute, values: &[&Value], op: CompareOp, expected: &CompValue) -> bool {
     match (op, expected) {
         (CompareOp::Ne, _) => !compare_all(def, values, CompareOp::Eq, expected),
-        (CompareOp::Eq, CompValue::Null) => values.is_empty(),
+        // "No value" is the same as for `pr`: absent, null, "", [] or {}.
+        (CompareOp::Eq, CompValue::Null) => !values.iter().any(|v| is_present(v)),
         _ => values.iter().any(|v| compare(def, v, op, expected)),
     }
 }

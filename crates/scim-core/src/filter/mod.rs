@@ -11,3 +11,6 @@ pub(crate) use eval::element_matches;
 pub use eval::matches;
 pub use parser::{MAX_FILTER_DEPTH, MAX_FILTER_LEN, PatchPath, parse, parse_attr_path, parse_path};
 pub use resolve::resolve;
+
+#[cfg(test)]
+mod tests;

@@ -299,7 +299,6 @@ impl<'a> Parser<'a> {
         match self.peek() {
             Some('"') => self.string().map(CompValue::String),
             Some(_) => {
-                let start = self.pos;
                 let token: &str = {
                     let rest = self.rest();
                     let len = rest
@@ -319,15 +318,12 @@ impl<'a> Parser<'a> {
                     "true" => CompValue::Bool(true),
                     "false" => CompValue::Bool(false),
                     "null" => CompValue::Null,
-                    _ if looks_numeric(token) => match serde_json::from_str(token) {
-                        Ok(n) => CompValue::Number(n),
-                        Err(_) => {
-                            self.pos = start;
-                            return Err(self.error(format!("'{token}' is not a valid number")));
-                        }
+                    _ => match number(token) {
+                        Some(n) => CompValue::Number(n),
+                        // Old Entra versions send unquoted strings, such as
+                        // `externalId eq jyoung` or an objectId GUID.
+                        None => CompValue::String(token.to_string()),
                     },
-                    // Old Entra versions send unquoted strings.
-                    _ => CompValue::String(token.to_string()),
                 })
             }
             None => Err(self.error("expected a value")),
@@ -416,9 +412,11 @@ impl<'a> Parser<'a> {
     }
 }
 
-fn looks_numeric(token: &str) -> bool {
-    token
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_digit() || c == '-')
+/// Reads `token` as a JSON number when it is one that keeps its text: an integer that fits
+/// 64 bits, or a decimal. Anything else (`0a21f0f2-...`, `007`, a 30-digit id) is left to be
+/// read as an unquoted string.
+fn number(token: &str) -> Option<serde_json::Number> {
+    let n: serde_json::Number = serde_json::from_str(token).ok()?;
+    let decimal = token.contains(['.', 'e', 'E']);
+    (decimal || !n.is_f64()).then_some(n)
 }
