@@ -1,0 +1,192 @@
+//! Persistence for sshward: teams, SCIM tokens, SCIM users and groups, group membership
+//! and the audit log, on embedded SQLite or on PostgreSQL through one diesel schema.
+//!
+//! The backend is chosen by the database URL (see [`StoreConfig::url`]). Migrations are
+//! embedded, one folder per backend, and applied by [`Store::open`]. All access goes
+//! through a closure that receives a [`Tx`]: [`Store::read`] gives a consistent snapshot,
+//! [`Store::write`] one transaction (`BEGIN IMMEDIATE` on SQLite) that also bumps the
+//! revision of every team it changed.
+//!
+//! ```no_run
+//! use store::{Store, StoreConfig, StoreError};
+//!
+//! # fn main() -> Result<(), StoreError> {
+//! let store = Store::open(&StoreConfig::new("sqlite://sshward.db"))?;
+//! let team = store.write(|tx| tx.teams().create("acme", "Acme Corp"))?;
+//! let mut user = serde_json::Map::new();
+//! user.insert("userName".into(), "alice@acme.example".into());
+//! let record = store.write(|tx| tx.users().insert(team.id, user))?;
+//! assert_eq!(record.version, 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Indexed filters
+//!
+//! SCIM filters are translated to SQL over indexed columns where possible (see
+//! [`filter_sql`] for the list); anything else is answered by an SQL pre-filter followed by
+//! `scim_core::filter::matches` over bounded pages.
+
+mod audit;
+mod config;
+mod connection;
+mod error;
+pub mod filter_sql;
+mod indexed;
+mod members;
+mod migrations;
+mod resources;
+mod schema;
+mod teams;
+mod timestamps;
+mod tokens;
+mod tx;
+
+use std::sync::Arc;
+
+pub use audit::{Audit, AuditEntry, AuditQuery, AuditRecord};
+pub use config::{Backend, StoreConfig};
+pub use error::StoreError;
+pub use members::{GroupRef, MemberRecord};
+pub use resources::{Groups, ListQuery, Page, ResourceRecord, Sort, SortKey, Users};
+pub use scim_core::ResourceKind;
+pub use teams::{Team, TeamId, TeamUpdate, Teams, validate_slug};
+pub use tokens::{TOKEN_PREFIX, TokenInfo, Tokens};
+pub use tx::Tx;
+
+use config::Target;
+use connection::{DbConnection, Manager, TxKind};
+
+/// A handle on the database: a connection pool. Cheap to clone; `Send + Sync`.
+///
+/// All calls block; async callers run them on a blocking thread pool
+/// (`actix_web::web::block`).
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: r2d2::Pool<Manager>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.inner.backend)
+            .field("pool", &self.inner.pool.state())
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens the pool described by `config` and, unless `config.run_migrations` is false,
+    /// applies pending migrations (under a lock, so concurrent start-ups are safe).
+    pub fn open(config: &StoreConfig) -> Result<Store, StoreError> {
+        let target = Target::parse(&config.url)?;
+        let backend = target.backend();
+        if config.pool_size == 0 {
+            return Err(StoreError::Config("pool_size must be at least 1".into()));
+        }
+        let memory = target == Target::SqliteMemory;
+        let manager = Manager {
+            target,
+            busy_timeout_ms: config.busy_timeout.as_millis(),
+        };
+        // A private in-memory database lives as long as its one connection.
+        let (size, min_idle, idle, lifetime) = if memory {
+            (1, Some(1), None, None)
+        } else {
+            (
+                config.pool_size,
+                config.min_idle.map(|m| m.min(config.pool_size)),
+                config.idle_timeout,
+                config.max_lifetime,
+            )
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(size)
+            .min_idle(min_idle)
+            .connection_timeout(config.connect_timeout)
+            .idle_timeout(idle)
+            .max_lifetime(lifetime)
+            .test_on_check_out(false)
+            .build(manager)?;
+        let store = Store {
+            inner: Arc::new(Inner { pool, backend }),
+        };
+        if config.run_migrations {
+            let applied = store.migrate()?;
+            if !applied.is_empty() {
+                log::info!("applied {} migration(s): {}", applied.len(), applied.join(", "));
+            }
+        }
+        Ok(store)
+    }
+
+    /// Applies pending migrations and returns the versions applied (empty when the schema
+    /// is current). Safe to call from several processes at once.
+    pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.inner.pool.get()?;
+        migrations::run(&mut conn)
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    /// Checks that a connection can be had and answers a trivial query.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        use diesel::r2d2::R2D2Connection;
+        let mut conn = self.inner.pool.get()?;
+        conn.ping().map_err(StoreError::from)
+    }
+
+    /// Runs `f` in a read-only transaction that sees one consistent snapshot. Writes
+    /// attempted through the [`Tx`] fail with [`StoreError::Invalid`].
+    pub fn read<T, E>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        self.run(TxKind::Read, f)
+    }
+
+    /// Runs `f` in one write transaction: everything it does is committed together when it
+    /// returns `Ok`, and nothing when it returns `Err`. The revision of every team changed
+    /// through the [`Tx`] is incremented once, inside the same transaction.
+    pub fn write<T, E>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        self.run(TxKind::Write, f)
+    }
+
+    fn run<T, E>(&self, kind: TxKind, f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut conn = self.inner.pool.get().map_err(StoreError::from)?;
+        let conn: &mut DbConnection = &mut conn;
+        connection::begin(conn, kind).map_err(StoreError::from)?;
+        let mut tx = Tx::new(conn, self.inner.backend, kind == TxKind::Write);
+        let result = f(&mut tx).and_then(|value| {
+            tx.bump_dirty_revisions()?;
+            Ok(value)
+        });
+        match result {
+            Ok(value) => {
+                connection::commit(conn).map_err(StoreError::from)?;
+                Ok(value)
+            }
+            Err(err) => {
+                if let Err(rollback) = connection::rollback(conn) {
+                    // The pool discards the connection: its transaction state is broken.
+                    log::warn!("rollback failed: {rollback}");
+                }
+                Err(err)
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! The diesel schema shared by both backends.
+//!
+//! Only portable column types are used (`BigInt`, `Integer`, `Text`, `Bool`): timestamps
+//! are unix microseconds, JSON documents are text. The SQL lives in
+//! `migrations/sqlite` and `migrations/postgres`, which must stay in step with this file.
+
+diesel::table! {
+    /// Tenants: one per SCIM base URL.
+    teams (id) {
+        /// Surrogate key.
+        id -> BigInt,
+        /// URL slug, unique.
+        slug -> Text,
+        /// Human-readable name.
+        display_name -> Text,
+        /// Entra tenant ID (GUID) whose users may sign in.
+        entra_tenant_id -> Nullable<Text>,
+        /// JSON array of lower-cased email domains allowed to sign in.
+        allowed_domains -> Text,
+        /// Incremented by every write in the team.
+        revision -> BigInt,
+        /// Creation time, unix microseconds.
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// SCIM bearer tokens; only the SHA-256 digest of a token is stored.
+    scim_tokens (id) {
+        /// Surrogate key.
+        id -> BigInt,
+        /// Owning team.
+        team_id -> BigInt,
+        /// Operator-chosen label.
+        label -> Text,
+        /// Lower-case hex SHA-256 of the secret.
+        token_sha256 -> Text,
+        /// Creation time, unix microseconds.
+        created_at -> BigInt,
+        /// Last successful use, unix microseconds (updated at most once a minute).
+        last_used_at -> Nullable<BigInt>,
+        /// Expiry, unix microseconds.
+        expires_at -> Nullable<BigInt>,
+        /// Revocation time, unix microseconds.
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// SCIM users: the full resource as JSON plus indexed copies of filterable attributes.
+    scim_users (team_id, id) {
+        /// Owning team.
+        team_id -> BigInt,
+        /// SCIM `id` (UUID v4).
+        id -> Text,
+        /// `userName` as sent.
+        user_name -> Text,
+        /// `userName` lower-cased (unique per team).
+        user_name_lower -> Text,
+        /// `externalId` (case-exact).
+        external_id -> Nullable<Text>,
+        /// `displayName` as sent.
+        display_name -> Nullable<Text>,
+        /// `displayName` lower-cased.
+        display_name_lower -> Nullable<Text>,
+        /// `active`; NULL when absent or not a boolean.
+        active -> Nullable<Bool>,
+        /// `name.givenName` lower-cased.
+        given_name_lower -> Nullable<Text>,
+        /// `name.familyName` lower-cased.
+        family_name_lower -> Nullable<Text>,
+        /// `value` of the first `emails` element of type "work", lower-cased.
+        work_email_lower -> Nullable<Text>,
+        /// True when more than one `emails` element has type "work".
+        work_email_ambiguous -> Bool,
+        /// The SCIM resource as sent (without `id`, `meta`, `groups`), JSON.
+        data -> Text,
+        /// Incremented on every write; the ETag.
+        version -> BigInt,
+        /// Creation time, unix microseconds.
+        created_at -> BigInt,
+        /// Last modification time, unix microseconds.
+        modified_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// SCIM groups: the full resource as JSON (without members) plus indexed columns.
+    scim_groups (team_id, id) {
+        /// Owning team.
+        team_id -> BigInt,
+        /// SCIM `id` (UUID v4).
+        id -> Text,
+        /// `displayName` as sent.
+        display_name -> Text,
+        /// `displayName` lower-cased (unique per team).
+        display_name_lower -> Text,
+        /// `externalId` (case-exact).
+        external_id -> Nullable<Text>,
+        /// The SCIM resource as sent (without `id`, `meta`, `members`), JSON.
+        data -> Text,
+        /// Incremented on every write; the ETag.
+        version -> BigInt,
+        /// Creation time, unix microseconds.
+        created_at -> BigInt,
+        /// Last modification time, unix microseconds.
+        modified_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Group membership: one row per (group, member user).
+    scim_group_members (team_id, group_id, member_id) {
+        /// Team of both the group and the member.
+        team_id -> BigInt,
+        /// The group's SCIM id.
+        group_id -> Text,
+        /// The member user's SCIM id.
+        member_id -> Text,
+        /// When the row was added, unix microseconds.
+        added_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Audit log of changes and security-relevant events.
+    audit_log (id) {
+        /// Monotonic key.
+        id -> BigInt,
+        /// Team concerned, if any.
+        team_id -> Nullable<BigInt>,
+        /// Event time, unix microseconds.
+        at -> BigInt,
+        /// Who acted, e.g. `token:12` or `admin:cli`.
+        actor -> Text,
+        /// What was done, e.g. `scim.user.create`.
+        action -> Text,
+        /// Target resource type, e.g. `User`.
+        resource_type -> Nullable<Text>,
+        /// Target resource id.
+        resource_id -> Nullable<Text>,
+        /// Outcome as an HTTP-like status code.
+        status -> Integer,
+        /// Short human-readable description.
+        summary -> Text,
+    }
+}
+
+diesel::joinable!(scim_tokens -> teams (team_id));
+diesel::joinable!(scim_users -> teams (team_id));
+diesel::joinable!(scim_groups -> teams (team_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    teams,
+    scim_tokens,
+    scim_users,
+    scim_groups,
+    scim_group_members,
+    audit_log,
+);

@@ -1,0 +1,118 @@
+//! The transaction handle given to [`crate::Store::read`] and [`crate::Store::write`]
+//! closures.
+
+use std::collections::BTreeSet;
+
+use diesel::prelude::*;
+
+use crate::audit::Audit;
+use crate::config::Backend;
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::resources::{self, Groups, Users};
+use crate::schema::teams;
+use crate::teams::{TeamId, Teams};
+use crate::tokens::Tokens;
+use scim_core::ResourceKind;
+
+/// One open transaction. Obtain the per-entity handles with [`Tx::teams`], [`Tx::tokens`],
+/// [`Tx::users`], [`Tx::groups`] and [`Tx::audit`].
+pub struct Tx<'c> {
+    pub(crate) conn: &'c mut DbConnection,
+    backend: Backend,
+    writable: bool,
+    /// Teams changed in this transaction; their revision is bumped before commit.
+    dirty: BTreeSet<i64>,
+}
+
+impl<'c> Tx<'c> {
+    pub(crate) fn new(conn: &'c mut DbConnection, backend: Backend, writable: bool) -> Self {
+        Tx {
+            conn,
+            backend,
+            writable,
+            dirty: BTreeSet::new(),
+        }
+    }
+
+    /// The backend this transaction runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// True inside [`crate::Store::write`].
+    pub fn is_writable(&self) -> bool {
+        self.writable
+    }
+
+    /// Teams.
+    pub fn teams(&mut self) -> Teams<'_, 'c> {
+        Teams { tx: self }
+    }
+
+    /// SCIM bearer tokens.
+    pub fn tokens(&mut self) -> Tokens<'_, 'c> {
+        Tokens { tx: self }
+    }
+
+    /// SCIM users.
+    pub fn users(&mut self) -> Users<'_, 'c> {
+        Users { tx: self }
+    }
+
+    /// SCIM groups and their members.
+    pub fn groups(&mut self) -> Groups<'_, 'c> {
+        Groups { tx: self }
+    }
+
+    /// The audit log.
+    pub fn audit(&mut self) -> Audit<'_, 'c> {
+        Audit { tx: self }
+    }
+
+    /// Records a change of a resource that did not go through `replace` (for example a
+    /// group whose members changed): increments its version and sets its `lastModified`
+    /// to now. With `expected_version`, fails with [`StoreError::VersionMismatch`] unless
+    /// the stored version is that one. Returns the new version.
+    pub fn touch(
+        &mut self,
+        team: TeamId,
+        kind: ResourceKind,
+        id: &str,
+        expected_version: Option<i64>,
+    ) -> Result<i64, StoreError> {
+        resources::touch(self, team, kind, id, expected_version)
+    }
+
+    /// Fails unless this is a write transaction.
+    pub(crate) fn require_write(&self) -> Result<(), StoreError> {
+        if self.writable {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid("write attempted in a read transaction".into()))
+        }
+    }
+
+    /// Marks `team` as changed (its revision is bumped before commit) after checking that
+    /// this transaction may write.
+    pub(crate) fn changed(&mut self, team: TeamId) -> Result<(), StoreError> {
+        self.require_write()?;
+        self.dirty.insert(team.0);
+        Ok(())
+    }
+
+    /// Forgets a pending bump (the caller bumped explicitly).
+    pub(crate) fn bumped(&mut self, team: TeamId) {
+        self.dirty.remove(&team.0);
+    }
+
+    /// Increments the revision of each changed team, in id order (a stable lock order).
+    pub(crate) fn bump_dirty_revisions(&mut self) -> Result<(), StoreError> {
+        for team in std::mem::take(&mut self.dirty) {
+            diesel::update(teams::table.find(team))
+                .set(teams::revision.eq(teams::revision + 1))
+                .execute(self.conn)?;
+        }
+        Ok(())
+    }
+}
