@@ -1,0 +1,156 @@
+//! Authenticating a request and running its database work off the async executor.
+
+use crate::ScimState;
+use crate::error::ApiError;
+use crate::repo;
+use crate::request;
+use actix_web::ResponseError;
+use actix_web::{HttpRequest, web};
+use scim_core::ResourceKind;
+use store::{Team, TokenInfo, Tx};
+use time::OffsetDateTime;
+
+/// The authenticated caller: a team and the token it used.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// The team named in the URL, which the token belongs to.
+    pub team: Team,
+    /// The token.
+    pub token: TokenInfo,
+}
+
+impl Caller {
+    /// The audit actor of this caller.
+    pub fn actor(&self) -> String {
+        format!("scim-token:{}", self.token.id)
+    }
+}
+
+/// What a handler needs to do database work on behalf of an authenticated team.
+pub struct Ctx {
+    state: web::Data<ScimState>,
+    team_slug: String,
+    secret: Option<String>,
+}
+
+impl Ctx {
+    /// Collects the team slug and bearer token of `req`.
+    pub fn new(req: &HttpRequest) -> Result<Ctx, ApiError> {
+        let state = req
+            .app_data::<web::Data<ScimState>>()
+            .cloned()
+            .ok_or_else(|| ApiError::Internal("SCIM state is not configured".into()))?;
+        let team_slug = req.match_info().get("team").unwrap_or_default().to_string();
+        Ok(Ctx {
+            state,
+            team_slug,
+            secret: request::bearer(req),
+        })
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &ScimState {
+        &self.state
+    }
+
+    /// The team's SCIM base URL, for `meta.location`.
+    pub fn base_url(&self) -> String {
+        self.state.config.tenant_url(&self.team_slug)
+    }
+
+    /// Authenticates, then runs `f` in a read transaction on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>, &Caller) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.run(false, f).await
+    }
+
+    /// Authenticates, then runs `f` in one write transaction on the blocking pool. When
+    /// the write fails for a reason other than authentication, the failure is recorded in
+    /// the audit log in a transaction of its own (the failed one rolled back with
+    /// everything it did); `f` records success itself, with its summary.
+    pub async fn write<T, F>(
+        &self,
+        action: &'static str,
+        kind: ResourceKind,
+        id: Option<String>,
+        f: F,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>, &Caller) -> Result<T, ApiError> + Send + 'static,
+    {
+        let result = self.run(true, f).await;
+        if let Err(error) = &result
+            && !matches!(error, ApiError::Unauthorized(_) | ApiError::Internal(_))
+        {
+            let status = error.status_code().as_u16();
+            let detail = format!("failed: {error}");
+            let id = id.unwrap_or_default();
+            let recorded = self
+                .run(true, move |tx, caller| {
+                    repo::audit(tx, caller, action, kind, &id, status, &detail)
+                })
+                .await;
+            if let Err(e) = recorded {
+                log::warn!("could not record a failed SCIM {action} in the audit log: {e}");
+            }
+        }
+        result
+    }
+
+    async fn run<T, F>(&self, write: bool, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>, &Caller) -> Result<T, ApiError> + Send + 'static,
+    {
+        let Some(secret) = self.secret.clone() else {
+            return Err(ApiError::Unauthorized(
+                "send the team's SCIM secret token as 'Authorization: Bearer <token>'",
+            ));
+        };
+        let store = self.state.store.clone();
+        let slug = self.team_slug.clone();
+        let job = move || {
+            let mut touch = None;
+            let body = |tx: &mut Tx<'_>| {
+                let caller = authenticate(tx, &slug, &secret)?;
+                let now = OffsetDateTime::now_utc();
+                if caller.token.needs_touch(now) {
+                    touch = Some(caller.token.id);
+                }
+                if write && let Some(id) = touch.take() {
+                    tx.tokens().touch_token(id, now)?;
+                }
+                f(tx, &caller)
+            };
+            let result = if write {
+                store.write(body)
+            } else {
+                store.read(body)
+            };
+            // A read transaction cannot record the token's use; do it apart, rarely.
+            if let Some(id) = touch {
+                let now = OffsetDateTime::now_utc();
+                if let Err(e) = store.write(|tx| tx.tokens().touch_token(id, now)) {
+                    log::warn!("could not record the use of SCIM token {id}: {e}");
+                }
+            }
+            result
+        };
+        web::block(job)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+    }
+}
+
+fn authenticate(tx: &mut Tx<'_>, slug: &str, secret: &str) -> Result<Caller, ApiError> {
+    match tx.tokens().authenticate(slug, secret)? {
+        Some((team, token)) => Ok(Caller { team, token }),
+        None => Err(ApiError::Unauthorized(
+            "the bearer token is not valid for this team (wrong, revoked or expired)",
+        )),
+    }
+}

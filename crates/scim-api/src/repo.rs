@@ -1,0 +1,256 @@
+//! The store calls of the SCIM handlers, one function per operation whatever the resource
+//! type, so handlers read the same for users and groups.
+
+use crate::context::Caller;
+use crate::error::ApiError;
+use scim_core::ResourceKind;
+use scim_core::message::{ListQuery, SortOrder};
+use scim_core::patch::{self, MemberChange};
+use scim_core::resource::Link;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use store::{AuditEntry, ResourceRecord, Sort, SortKey, StoreError, TeamId, Tx};
+use time::OffsetDateTime;
+
+/// How many member rows a PATCH added and removed.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct MemberStats {
+    pub added: usize,
+    pub removed: usize,
+}
+
+impl MemberStats {
+    pub fn changed(self) -> bool {
+        self.added + self.removed > 0
+    }
+}
+
+fn not_found(kind: ResourceKind, id: &str) -> ApiError {
+    ApiError::NotFound(format!("{} {id} not found", kind.name()))
+}
+
+pub(crate) fn insert(
+    tx: &mut Tx<'_>,
+    kind: ResourceKind,
+    team: TeamId,
+    data: Map<String, Value>,
+) -> Result<ResourceRecord, ApiError> {
+    Ok(match kind {
+        ResourceKind::User => tx.users().insert(team, data)?,
+        ResourceKind::Group => tx.groups().insert(team, data)?,
+    })
+}
+
+pub(crate) fn get(
+    tx: &mut Tx<'_>,
+    kind: ResourceKind,
+    team: TeamId,
+    id: &str,
+) -> Result<ResourceRecord, ApiError> {
+    let record = match kind {
+        ResourceKind::User => tx.users().get(team, id)?,
+        ResourceKind::Group => tx.groups().get(team, id)?,
+    };
+    record.ok_or_else(|| not_found(kind, id))
+}
+
+pub(crate) fn replace(
+    tx: &mut Tx<'_>,
+    kind: ResourceKind,
+    team: TeamId,
+    id: &str,
+    data: Map<String, Value>,
+    expected_version: Option<i64>,
+) -> Result<ResourceRecord, ApiError> {
+    let result = match kind {
+        ResourceKind::User => tx.users().replace(team, id, data, expected_version),
+        ResourceKind::Group => tx.groups().replace(team, id, data, expected_version),
+    };
+    result.map_err(|e| match e {
+        StoreError::NotFound => not_found(kind, id),
+        other => other.into(),
+    })
+}
+
+/// Records a change that did not go through `replace` (members only) and returns the
+/// resource as it now is.
+pub(crate) fn touch(
+    tx: &mut Tx<'_>,
+    kind: ResourceKind,
+    team: TeamId,
+    id: &str,
+) -> Result<ResourceRecord, ApiError> {
+    match kind {
+        ResourceKind::User => tx.users().touch(team, id, None)?,
+        ResourceKind::Group => tx.groups().touch(team, id, None)?,
+    };
+    get(tx, kind, team, id)
+}
+
+pub(crate) fn delete(
+    tx: &mut Tx<'_>,
+    kind: ResourceKind,
+    team: TeamId,
+    id: &str,
+) -> Result<bool, ApiError> {
+    Ok(match kind {
+        ResourceKind::User => tx.users().delete(team, id)?,
+        ResourceKind::Group => tx.groups().delete(team, id)?,
+    })
+}
+
+pub(crate) fn list(
+    tx: &mut Tx<'_>,
+    kind: ResourceKind,
+    team: TeamId,
+    query: &ListQuery,
+) -> Result<(usize, Vec<ResourceRecord>), ApiError> {
+    let sort = match &query.sort_by {
+        None => None,
+        Some(path) => Some(Sort {
+            key: SortKey::from_path(kind, path).ok_or_else(|| {
+                scim_core::Error::InvalidValue(format!("cannot sort by '{path}'"))
+            })?,
+            descending: query.sort_order == SortOrder::Descending,
+        }),
+    };
+    let store_query = store::ListQuery {
+        filter: query.filter.as_ref(),
+        start_index: query.start_index as u64,
+        count: Some(query.count as u64),
+        sort,
+    };
+    let page = match kind {
+        ResourceKind::User => tx.users().list(team, &store_query)?,
+        ResourceKind::Group => tx.groups().list(team, &store_query)?,
+    };
+    Ok((
+        usize::try_from(page.total).unwrap_or(usize::MAX),
+        page.items,
+    ))
+}
+
+/// A group's members or a user's groups, for each of `ids`.
+pub(crate) fn links(
+    tx: &mut Tx<'_>,
+    kind: ResourceKind,
+    team: TeamId,
+    ids: &[&str],
+) -> Result<HashMap<String, Vec<Link>>, ApiError> {
+    Ok(match kind {
+        ResourceKind::Group => tx
+            .groups()
+            .members_of_groups(team, ids)?
+            .into_iter()
+            .map(|(group, members)| {
+                let links = members
+                    .into_iter()
+                    .map(|m| Link {
+                        value: m.value,
+                        display: Some(m.display),
+                    })
+                    .collect();
+                (group, links)
+            })
+            .collect(),
+        ResourceKind::User => tx
+            .groups()
+            .groups_of_users(team, ids)?
+            .into_iter()
+            .map(|(user, groups)| {
+                let links = groups
+                    .into_iter()
+                    .map(|g| Link {
+                        value: g.id,
+                        display: Some(g.display_name),
+                    })
+                    .collect();
+                (user, links)
+            })
+            .collect(),
+    })
+}
+
+pub(crate) fn add_members(
+    tx: &mut Tx<'_>,
+    team: TeamId,
+    group: &str,
+    ids: &[String],
+) -> Result<usize, ApiError> {
+    Ok(tx.groups().add_members(team, group, ids)?)
+}
+
+/// Makes `ids` the group's exact member list (PUT).
+pub(crate) fn set_members(
+    tx: &mut Tx<'_>,
+    team: TeamId,
+    group: &str,
+    ids: &[String],
+) -> Result<(), ApiError> {
+    tx.groups().clear_members(team, group)?;
+    tx.groups().add_members(team, group, ids)?;
+    Ok(())
+}
+
+/// Applies the member changes of a PATCH as row inserts and deletes.
+pub(crate) fn apply_member_changes(
+    tx: &mut Tx<'_>,
+    team: TeamId,
+    group: &str,
+    changes: &[MemberChange],
+) -> Result<MemberStats, ApiError> {
+    let mut stats = MemberStats::default();
+    for change in changes {
+        match change {
+            MemberChange::Add(refs) => {
+                let ids: Vec<&str> = refs.iter().map(|m| m.value.as_str()).collect();
+                stats.added += tx.groups().add_members(team, group, &ids)?;
+            }
+            MemberChange::Remove(ids) => {
+                stats.removed += tx.groups().remove_members(team, group, ids)?;
+            }
+            MemberChange::RemoveAll => stats.removed += tx.groups().clear_members(team, group)?,
+            MemberChange::RemoveWhere(filter) => {
+                // Rare (a filter on something other than `value`): read the members once.
+                let chosen: Vec<String> = tx
+                    .groups()
+                    .members(team, group)?
+                    .into_iter()
+                    .filter(|m| {
+                        let mut object = Map::new();
+                        object.insert("value".into(), Value::String(m.value.clone()));
+                        object.insert("display".into(), Value::String(m.display.clone()));
+                        object.insert("type".into(), Value::String(m.member_type.into()));
+                        patch::member_matches(filter, &object)
+                    })
+                    .map(|m| m.value)
+                    .collect();
+                stats.removed += tx.groups().remove_members(team, group, &chosen)?;
+            }
+        }
+    }
+    Ok(stats)
+}
+
+/// Appends an audit entry for a SCIM write by `caller`.
+pub(crate) fn audit(
+    tx: &mut Tx<'_>,
+    caller: &Caller,
+    action: &str,
+    kind: ResourceKind,
+    id: &str,
+    status: u16,
+    summary: &str,
+) -> Result<(), ApiError> {
+    tx.audit().append(&AuditEntry {
+        team: Some(caller.team.id),
+        at: OffsetDateTime::now_utc(),
+        actor: caller.actor(),
+        action: format!("scim.{action}"),
+        resource_type: Some(kind.name().to_string()),
+        resource_id: Some(id.to_string()),
+        status: i32::from(status),
+        summary: summary.to_string(),
+    })?;
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! Building SCIM responses.
+
+use actix_web::HttpResponse;
+use actix_web::http::{StatusCode, header};
+use serde_json::Value;
+
+/// The SCIM media type, sent on every response.
+pub const SCIM_JSON: &str = "application/scim+json";
+
+/// A SCIM JSON response.
+pub fn json(status: StatusCode, body: &Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, SCIM_JSON))
+        .body(body.to_string())
+}
+
+/// A resource response with its `ETag` (and `Location` for 201 Created).
+pub fn resource(status: StatusCode, body: &Value, etag: &str) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response
+        .insert_header((header::CONTENT_TYPE, SCIM_JSON))
+        .insert_header((header::ETAG, etag));
+    if status == StatusCode::CREATED
+        && let Some(location) = body.pointer("/meta/location").and_then(Value::as_str)
+    {
+        response.insert_header((header::LOCATION, location));
+    }
+    response.body(body.to_string())
+}
+
+/// An empty response (204 No Content, 304 Not Modified) that still names the media type.
+pub fn empty(status: StatusCode, etag: Option<&str>) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::CONTENT_TYPE, SCIM_JSON));
+    if let Some(etag) = etag {
+        response.insert_header((header::ETAG, etag));
+    }
+    response.finish()
+}
