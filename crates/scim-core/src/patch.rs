@@ -395,7 +395,8 @@ impl Engine<'_> {
                         for item in items.iter_mut().filter_map(Value::as_object_mut) {
                             set_or_remove(item, sub.name, new.clone());
                         }
-                        tidy_multi(container, attr.name);
+                        // `emails.primary = true` on two emails makes two primaries.
+                        settle_multi(container, attr)?;
                     }
                     (_, Some(new)) => {
                         let mut item = Map::new();
@@ -427,6 +428,12 @@ impl Engine<'_> {
         value: Option<&Value>,
     ) -> Result<(), Error> {
         let attr = r.attr;
+        if !attr.multi_valued {
+            return Err(Error::InvalidPath(format!(
+                "'{}' is single-valued: a value filter needs a multi-valued attribute",
+                attr.name
+            )));
+        }
         let inner = resolve_inner(self.kind, &path.attr, filter)?;
         let container = r.container_mut(self.data);
         let mut items = match container.remove(attr.name) {
@@ -461,16 +468,8 @@ impl Engine<'_> {
             (_, sub) => update_matches(attr, sub, &inner, &mut items, &hits, value),
         };
         container.insert(attr.name.to_string(), Value::Array(items));
-        tidy_multi(container, attr.name);
         result?;
-        let normalized = match container.get(attr.name) {
-            Some(v) => resource::coerce(attr, v)?,
-            None => None,
-        };
-        if let Some(v) = normalized {
-            container.insert(attr.name.to_string(), v);
-        }
-        Ok(())
+        settle_multi(container, attr)
     }
 
     fn members(
@@ -652,7 +651,9 @@ fn coerce_opt(attr: &'static Attribute, value: Option<&Value>) -> Result<Option<
     resource::coerce(attr, value.unwrap_or(&Value::Null))
 }
 
-/// A bare string for a complex attribute stands for its `value` (Entra's `manager`).
+/// A bare string for a complex attribute stands for its `value` (Entra's `manager`), and a
+/// one-element list for its element (Entra's legacy
+/// `{"op":"Add","path":"manager","value":[{"$ref":"...","value":"<id>"}]}`).
 fn complex_object(value: &Value) -> Value {
     match value {
         Value::String(_) | Value::Number(_) => {
@@ -660,6 +661,7 @@ fn complex_object(value: &Value) -> Value {
             m.insert("value".into(), value.clone());
             Value::Object(m)
         }
+        Value::Array(items) if items.len() == 1 => complex_object(&items[0]),
         other => other.clone(),
     }
 }
@@ -711,6 +713,18 @@ fn tidy_multi(container: &mut Map<String, Value>, name: &str) {
     }
 }
 
+/// Tidies the multi-valued `attr` after its elements were edited in place, and checks the
+/// result as a request value would be checked (at most one primary, no duplicates).
+fn settle_multi(container: &mut Map<String, Value>, attr: &'static Attribute) -> Result<(), Error> {
+    tidy_multi(container, attr.name);
+    if let Some(value) = container.get(attr.name)
+        && let Some(settled) = resource::coerce(attr, value)?
+    {
+        container.insert(attr.name.to_string(), settled);
+    }
+    Ok(())
+}
+
 fn drop_if_empty(data: &mut Map<String, Value>, key: &str) {
     if matches!(data.get(key), Some(Value::Object(o)) if o.is_empty()) {
         data.remove(key);
@@ -728,3 +742,6 @@ fn clear_primary(value: &mut Value) {
         object.insert("primary".into(), Value::Bool(false));
     }
 }
+
+#[cfg(test)]
+mod tests;
