@@ -130,3 +130,6 @@ pub fn resource_type_document(base: &str, kind: ResourceKind) -> Value {
         },
     })
 }
+
+#[cfg(test)]
+mod tests;

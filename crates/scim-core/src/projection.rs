@@ -20,7 +20,8 @@ impl Projection {
     /// Reads the comma-separated `attributes` and `excludedAttributes` parameters.
     ///
     /// Names are resolved against `kind`; a malformed name is `invalidPath`, while a
-    /// well-formed name that no schema defines selects nothing (and is ignored).
+    /// well-formed name that no schema defines selects nothing (so `attributes=nosuch` gives
+    /// only the attributes that are always returned).
     pub fn parse(
         kind: ResourceKind,
         attributes: Option<&str>,
@@ -70,7 +71,20 @@ impl Projection {
                 let Some(object) = value.as_object() else {
                     continue;
                 };
-                let kept = self.filter_object(object, ext.attributes, Some(ext.id), None);
+                let mut kept = Map::new();
+                for (name, v) in object {
+                    let Some(attr) = ext.attributes.iter().find(|a| a.name == name.as_str()) else {
+                        continue;
+                    };
+                    let path = AttrPath {
+                        urn: Some(ext.id.to_string()),
+                        name: attr.name.to_string(),
+                        sub: None,
+                    };
+                    if let Some(v) = self.project(attr, &path, v) {
+                        kept.insert(name.clone(), v);
+                    }
+                }
                 if !kept.is_empty() {
                     out.insert(key.clone(), Value::Object(kept));
                 }
@@ -79,57 +93,54 @@ impl Projection {
             let Ok(resolved) = path::resolve(kind, &AttrPath::new(key.as_str())) else {
                 continue;
             };
-            let top = resolved.path.clone();
-            if !self.keeps(&top, resolved.attr) {
-                continue;
-            }
-            let sub_selected = self
-                .attributes
-                .iter()
-                .any(|a| a.sub.is_some() && same_attr(a, &top));
-            let sub_excluded = self
-                .excluded
-                .iter()
-                .any(|e| e.sub.is_some() && same_attr(e, &top));
-            let needs_subs = !resolved.attr.sub_attributes.is_empty()
-                && (sub_selected || sub_excluded || has_hidden_subs(resolved.attr));
-            let projected = if needs_subs {
-                self.project_subs(resolved.attr, &top, value)
-            } else {
-                Some(value.clone())
-            };
-            if let Some(v) = projected {
+            if let Some(v) = self.project(resolved.attr, &resolved.path, value) {
                 out.insert(key.clone(), v);
             }
         }
         out
     }
 
-    fn filter_object(
+    /// The part of `value`, the value of the top-level attribute `attr` at `top`, that the
+    /// response carries.
+    fn project(&self, attr: &'static Attribute, top: &AttrPath, value: &Value) -> Option<Value> {
+        if !self.keeps(top, attr) {
+            return None;
+        }
+        let sub_selected = self
+            .attributes
+            .iter()
+            .any(|a| a.sub.is_some() && same_attr(a, top));
+        let sub_excluded = self
+            .excluded
+            .iter()
+            .any(|e| e.sub.is_some() && same_attr(e, top));
+        let needs_subs = !attr.sub_attributes.is_empty()
+            && (sub_selected || sub_excluded || has_hidden_subs(attr));
+        if needs_subs {
+            self.project_subs(attr, top, value)
+        } else {
+            Some(value.clone())
+        }
+    }
+
+    /// Keeps the sub-attributes of `top` that the projection selects.
+    fn filter_subs(
         &self,
         object: &Map<String, Value>,
-        attrs: &'static [Attribute],
-        urn: Option<&str>,
-        parent: Option<&str>,
+        attr: &'static Attribute,
+        top: &AttrPath,
     ) -> Map<String, Value> {
         let mut out = Map::new();
         for (key, value) in object {
-            let Some(attr) = attrs.iter().find(|a| a.name == key.as_str()) else {
+            let Some(sub) = attr.sub_attributes.iter().find(|a| a.name == key.as_str()) else {
                 continue;
             };
-            let path = match parent {
-                None => AttrPath {
-                    urn: urn.map(str::to_string),
-                    name: attr.name.to_string(),
-                    sub: None,
-                },
-                Some(p) => AttrPath {
-                    urn: urn.map(str::to_string),
-                    name: p.to_string(),
-                    sub: Some(attr.name.to_string()),
-                },
+            let path = AttrPath {
+                urn: top.urn.clone(),
+                name: top.name.clone(),
+                sub: Some(sub.name.to_string()),
             };
-            if self.keeps(&path, attr) {
+            if self.keeps(&path, sub) {
                 out.insert(key.clone(), value.clone());
             }
         }
@@ -143,13 +154,7 @@ impl Projection {
         value: &Value,
     ) -> Option<Value> {
         let one = |v: &Value| -> Option<Value> {
-            let object = v.as_object()?;
-            let kept = self.filter_object(
-                object,
-                attr.sub_attributes,
-                top.urn.as_deref(),
-                Some(&top.name),
-            );
+            let kept = self.filter_subs(v.as_object()?, attr, top);
             (!kept.is_empty()).then_some(Value::Object(kept))
         };
         match value {
@@ -213,9 +218,15 @@ fn parse_list(kind: ResourceKind, list: Option<&str>) -> Result<Vec<AttrPath>, E
             }
             continue;
         }
-        if let Ok(resolved) = path::resolve(kind, &parsed) {
-            out.push(resolved.path);
+        match path::resolve(kind, &parsed) {
+            Ok(resolved) => out.push(resolved.path),
+            // Kept as written: it matches no attribute, so `attributes=nosuch` still asks
+            // for the always-returned attributes only, not for everything.
+            Err(_) => out.push(parsed),
         }
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests;

@@ -422,3 +422,6 @@ pub fn render(
     out.insert("meta".into(), Value::Object(m));
     out
 }
+
+#[cfg(test)]
+mod tests;
