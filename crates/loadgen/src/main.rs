@@ -1,0 +1,83 @@
+//! `loadgen`: sshward's benchmark load generator. Every loop is bounded in count and time
+//! and only talks to the URL it is given (loopback in `scripts/bench.sh`).
+
+mod client;
+mod report;
+mod run;
+mod scim;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(about = "Benchmark load generator for sshward (see scripts/bench.sh)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the SCIM workloads against one server and write a results file.
+    Scim {
+        #[command(flatten)]
+        plan: scim::Plan,
+        /// Name of the server in the table.
+        #[arg(long)]
+        label: String,
+        /// The server's process id, to read its peak RSS at the end.
+        #[arg(long)]
+        server_pid: Option<u32>,
+        /// Where to write the results (JSON).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the comparison table of two results files.
+    Report {
+        /// Results of sshward.
+        ours: PathBuf,
+        /// Results of the peer.
+        peer: Option<PathBuf>,
+    },
+}
+
+fn read(path: &PathBuf) -> Result<serde_json::Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Scim {
+            mut plan,
+            label,
+            server_pid,
+            out,
+        } => {
+            let now = std::time::UNIX_EPOCH
+                .elapsed()
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            plan.tag = format!("{:x}", u64::from(std::process::id()) ^ now);
+            let results: Vec<serde_json::Value> =
+                plan.run().iter().map(run::Outcome::to_json).collect();
+            let rss = server_pid.and_then(report::peak_rss_kb);
+            let doc = report::document(&label, results, rss);
+            std::fs::write(&out, doc.to_string()).map_err(|e| format!("{}: {e}", out.display()))
+        }
+        Command::Report { ours, peer } => (|| {
+            let ours = read(&ours)?;
+            let peer = peer.as_ref().map(read).transpose()?;
+            print!("{}", report::table(&ours, peer.as_ref()));
+            Ok(())
+        })(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("loadgen: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
