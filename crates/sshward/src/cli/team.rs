@@ -1,0 +1,361 @@
+//! `sshward team create|list|show|set`.
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use store::{ListQuery, Team, TeamUpdate, Tx};
+use time::OffsetDateTime;
+
+use super::parse_tenant_id;
+use crate::config::Config;
+use crate::db::{self, Open};
+use crate::error::{Error, Result};
+use crate::output::{self, Format, Table};
+
+/// Team subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Create a team and, unless --no-token, its first SCIM token (printed once)
+    Create(CreateArgs),
+    /// List all teams
+    List(Format),
+    /// Show one team: SCIM Tenant URL, Entra tenant, allowed domains, counts
+    Show(ShowArgs),
+    /// Change a team's name, Entra tenant ID or allowed email domains
+    Set(SetArgs),
+}
+
+/// `team create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// URL name of the team: 1-63 of a-z, 0-9 and '-' (the SCIM URL ends in /scim/v2/SLUG)
+    pub slug: String,
+    /// Display name [default: the slug]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Microsoft Entra tenant ID (a GUID) whose users may sign in
+    #[arg(long, value_name = "GUID")]
+    pub tenant_id: Option<String>,
+    /// Email domain allowed to sign in (repeat, or separate with commas)
+    #[arg(long = "domain", value_name = "DOMAIN", value_delimiter = ',')]
+    pub domains: Vec<String>,
+    /// Do not create a SCIM token (create one later with `sshward token create`)
+    #[arg(long)]
+    pub no_token: bool,
+    /// Label of the first token
+    #[arg(long, value_name = "LABEL", default_value = "entra-provisioning")]
+    pub token_label: String,
+    #[command(flatten)]
+    pub format: Format,
+}
+
+/// `team show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The team's slug
+    pub slug: String,
+    #[command(flatten)]
+    pub format: Format,
+}
+
+/// `team set`.
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// The team's slug
+    pub slug: String,
+    /// New display name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// New Microsoft Entra tenant ID (a GUID)
+    #[arg(long, value_name = "GUID", conflicts_with = "clear_tenant_id")]
+    pub tenant_id: Option<String>,
+    /// Remove the Entra tenant ID
+    #[arg(long)]
+    pub clear_tenant_id: bool,
+    /// Replace the allowed email domains (comma-separated; "" clears the list)
+    #[arg(long, value_name = "LIST", conflicts_with_all = ["add_domain", "remove_domain"])]
+    pub domains: Option<String>,
+    /// Add an allowed email domain (repeatable)
+    #[arg(long, value_name = "DOMAIN", value_delimiter = ',')]
+    pub add_domain: Vec<String>,
+    /// Remove an allowed email domain (repeatable)
+    #[arg(long, value_name = "DOMAIN", value_delimiter = ',')]
+    pub remove_domain: Vec<String>,
+    #[command(flatten)]
+    pub format: Format,
+}
+
+/// A team as printed with `--json`.
+#[derive(Debug, Serialize)]
+pub struct TeamView {
+    slug: String,
+    name: String,
+    scim_tenant_url: String,
+    entra_tenant_id: Option<String>,
+    allowed_domains: Vec<String>,
+    #[serde(with = "output::rfc3339")]
+    created: OffsetDateTime,
+    revision: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    users: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    groups: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    active_tokens: Option<usize>,
+}
+
+impl TeamView {
+    fn new(config: &Config, team: Team) -> Self {
+        TeamView {
+            scim_tenant_url: tenant_url(config, &team.slug),
+            slug: team.slug,
+            name: team.display_name,
+            entra_tenant_id: team.entra_tenant_id,
+            allowed_domains: team.allowed_domains,
+            created: team.created,
+            revision: team.revision,
+            users: None,
+            groups: None,
+            active_tokens: None,
+        }
+    }
+
+    fn with_counts(mut self, tx: &mut Tx<'_>, team: &Team) -> Result<Self> {
+        let only_total = ListQuery {
+            count: Some(0),
+            ..ListQuery::default()
+        };
+        self.users = Some(tx.users().list(team.id, &only_total)?.total);
+        self.groups = Some(tx.groups().list(team.id, &only_total)?.total);
+        let now = OffsetDateTime::now_utc();
+        let tokens = tx.tokens().list(team.id)?;
+        self.active_tokens = Some(tokens.iter().filter(|t| t.is_valid_at(now)).count());
+        Ok(self)
+    }
+}
+
+/// The SCIM Tenant URL of a team, from the configured public URL.
+pub fn tenant_url(config: &Config, slug: &str) -> String {
+    config.scim_config(config.public_url()).tenant_url(slug)
+}
+
+/// Runs a team subcommand.
+pub fn run(config: &Config, command: TeamCommand) -> Result<()> {
+    match command {
+        TeamCommand::Create(a) => create(config, a),
+        TeamCommand::List(f) => list(config, f),
+        TeamCommand::Show(a) => show(config, a),
+        TeamCommand::Set(a) => set(config, a),
+    }
+}
+
+fn create(config: &Config, a: CreateArgs) -> Result<()> {
+    store::validate_slug(&a.slug).map_err(|e| Error::Usage(strip_invalid(e)))?;
+    let tenant = a.tenant_id.as_deref().map(parse_tenant_id).transpose()?;
+    let name = a.name.clone().unwrap_or_else(|| a.slug.clone());
+    let label = a.token_label.trim().to_owned();
+    if !a.no_token && label.is_empty() {
+        return Err(Error::Usage("--token-label must not be empty".into()));
+    }
+    let store = db::open(config, Open::CreateIfMissing)?;
+    let (team, token) = store.write(|tx| -> Result<_> {
+        let mut team = tx.teams().create(&a.slug, &name).map_err(|e| match e {
+            store::StoreError::Conflict { .. } => {
+                Error::Conflict(format!("team {:?} exists already", a.slug))
+            }
+            other => other.into(),
+        })?;
+        if tenant.is_some() || !a.domains.is_empty() {
+            let update = TeamUpdate {
+                entra_tenant_id: tenant.clone().map(Some),
+                allowed_domains: Some(a.domains.clone()),
+                ..TeamUpdate::default()
+            };
+            team = tx.teams().update(team.id, &update)?;
+        }
+        db::audit(tx, &team, "admin.team.create", 201, "Team", &team.slug, format!("created team {}", team.slug))?;
+        let token = if a.no_token {
+            None
+        } else {
+            let (info, secret) = tx.tokens().create(team.id, &label, None)?;
+            let summary = format!("created token {} ({})", info.id, info.label);
+            db::audit(tx, &team, "admin.token.create", 201, "Token", &info.id.to_string(), summary)?;
+            Some((info, secret))
+        };
+        Ok((team, token))
+    })?;
+    let view = TeamView::new(config, team);
+    if a.format.json {
+        let token = token.map(|(info, secret)| super::token::TokenCreated::new(info, secret));
+        return output::print_json(&serde_json::json!({ "team": view, "token": token }));
+    }
+    let mut lines = vec![format!("Created team {} ({}).", view.slug, view.name)];
+    match token {
+        Some((info, secret)) => {
+            lines.extend(super::token::secret_block(&view.scim_tenant_url, &secret, info.id));
+        }
+        None => {
+            lines.push(format!("SCIM Tenant URL: {}", view.scim_tenant_url));
+            lines.push(format!(
+                "No token yet: create one with `sshward token create --team {}`.",
+                view.slug
+            ));
+        }
+    }
+    output::print_lines(&lines)
+}
+
+fn list(config: &Config, format: Format) -> Result<()> {
+    let store = db::open(config, Open::Existing)?;
+    let views = store.read(|tx| -> Result<Vec<TeamView>> {
+        let teams = tx.teams().list()?;
+        teams
+            .into_iter()
+            .map(|t| {
+                let team = t.clone();
+                TeamView::new(config, t).with_counts(tx, &team)
+            })
+            .collect()
+    })?;
+    if format.json {
+        return output::print_json(&views);
+    }
+    let mut table = Table::new(&[
+        "SLUG", "NAME", "USERS", "GROUPS", "TOKENS", "ENTRA TENANT", "DOMAINS", "CREATED",
+    ]);
+    for v in &views {
+        table.row(vec![
+            v.slug.clone(),
+            v.name.clone(),
+            count(v.users),
+            count(v.groups),
+            count(v.active_tokens.map(|n| n as u64)),
+            v.entra_tenant_id.clone().unwrap_or_else(|| "-".into()),
+            domains(&v.allowed_domains),
+            output::time(v.created),
+        ]);
+    }
+    table.print("No teams yet: create one with `sshward team create SLUG`.")
+}
+
+fn show(config: &Config, a: ShowArgs) -> Result<()> {
+    let store = db::open(config, Open::Existing)?;
+    let view = store.read(|tx| -> Result<TeamView> {
+        let team = db::team(tx, &a.slug)?;
+        TeamView::new(config, team.clone()).with_counts(tx, &team)
+    })?;
+    print_team(&view, a.format)
+}
+
+fn print_team(v: &TeamView, format: Format) -> Result<()> {
+    if format.json {
+        return output::print_json(v);
+    }
+    let mut fields = vec![
+        ("Slug", v.slug.clone()),
+        ("Name", v.name.clone()),
+        ("SCIM Tenant URL", v.scim_tenant_url.clone()),
+        ("Entra tenant ID", v.entra_tenant_id.clone().unwrap_or_else(|| "- (not set)".into())),
+        ("Allowed domains", domains(&v.allowed_domains)),
+    ];
+    if v.users.is_some() {
+        fields.push(("Users", count(v.users)));
+        fields.push(("Groups", count(v.groups)));
+        fields.push(("Active tokens", count(v.active_tokens.map(|n| n as u64))));
+    }
+    fields.push(("Created", output::time(v.created)));
+    fields.push(("Revision", v.revision.to_string()));
+    output::print_fields(&fields)
+}
+
+fn set(config: &Config, a: SetArgs) -> Result<()> {
+    let tenant = match (&a.tenant_id, a.clear_tenant_id) {
+        (Some(t), _) => Some(Some(parse_tenant_id(t)?)),
+        (None, true) => Some(None),
+        (None, false) => None,
+    };
+    if let Some(name) = &a.name {
+        if name.trim().is_empty() {
+            return Err(Error::Usage("--name must not be empty".into()));
+        }
+    }
+    let changes_domains = a.domains.is_some() || !a.add_domain.is_empty() || !a.remove_domain.is_empty();
+    if a.name.is_none() && tenant.is_none() && !changes_domains {
+        return Err(Error::Usage(
+            "nothing to change: give --name, --tenant-id, --clear-tenant-id, --domains, \
+             --add-domain or --remove-domain"
+                .into(),
+        ));
+    }
+    let store = db::open(config, Open::Existing)?;
+    let view = store.write(|tx| -> Result<TeamView> {
+        let team = db::team(tx, &a.slug)?;
+        let allowed_domains = if changes_domains {
+            let mut list: Vec<String> = match &a.domains {
+                Some(d) => d.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                None => team.allowed_domains.clone(),
+            };
+            list.extend(a.add_domain.iter().map(|d| d.trim().to_owned()));
+            for remove in &a.remove_domain {
+                let r = normalise_domain(remove);
+                if !list.iter().any(|d| normalise_domain(d) == r) {
+                    return Err(Error::NotFound(format!(
+                        "{remove:?} is not an allowed domain of team {}",
+                        team.slug
+                    )));
+                }
+                list.retain(|d| normalise_domain(d) != r);
+            }
+            Some(list)
+        } else {
+            None
+        };
+        let update = TeamUpdate {
+            display_name: a.name.clone(),
+            entra_tenant_id: tenant.clone(),
+            allowed_domains,
+        };
+        let updated = tx.teams().update(team.id, &update)?;
+        let mut changed = Vec::new();
+        if updated.display_name != team.display_name {
+            changed.push("name");
+        }
+        if updated.entra_tenant_id != team.entra_tenant_id {
+            changed.push("entra_tenant_id");
+        }
+        if updated.allowed_domains != team.allowed_domains {
+            changed.push("allowed_domains");
+        }
+        let summary = if changed.is_empty() {
+            "no change".to_owned()
+        } else {
+            format!("changed {}", changed.join(", "))
+        };
+        db::audit(tx, &updated, "admin.team.update", 200, "Team", &updated.slug, summary)?;
+        Ok(TeamView::new(config, updated))
+    })?;
+    print_team(&view, a.format)
+}
+
+fn normalise_domain(d: &str) -> String {
+    d.trim().trim_start_matches('@').to_lowercase()
+}
+
+fn count(n: Option<u64>) -> String {
+    n.map_or_else(|| "-".into(), |n| n.to_string())
+}
+
+fn domains(list: &[String]) -> String {
+    if list.is_empty() {
+        "- (none)".into()
+    } else {
+        list.join(", ")
+    }
+}
+
+/// A store validation message without the `invalid: ` prefix.
+fn strip_invalid(e: store::StoreError) -> String {
+    match e {
+        store::StoreError::Invalid(msg) => msg,
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,255 @@
+//! `sshward token create|list|revoke`: a team's SCIM bearer tokens.
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use store::TokenInfo;
+use time::OffsetDateTime;
+
+use super::{DEFAULT_TEAM, parse_duration};
+use crate::config::Config;
+use crate::db::{self, Open};
+use crate::error::{Error, Result};
+use crate::output::{self, Format, Table};
+
+/// Token subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; its secret is printed once and stored only as a hash
+    Create(CreateArgs),
+    /// List a team's tokens (never their secrets)
+    List(ListArgs),
+    /// Revoke a token: requests with it are refused from now on
+    Revoke(RevokeArgs),
+}
+
+/// `--team`.
+#[derive(Debug, Args)]
+pub struct TeamArg {
+    /// The team's slug
+    #[arg(long, short = 't', value_name = "SLUG", default_value = DEFAULT_TEAM)]
+    pub team: String,
+}
+
+/// `token create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub team: TeamArg,
+    /// A label to recognise the token by (e.g. where it is pasted)
+    #[arg(long, short = 'l', default_value = "entra-provisioning")]
+    pub label: String,
+    /// Let the token expire after this long (e.g. 90d, 12w) [default: never]
+    #[arg(long, value_name = "DURATION")]
+    pub expires_in: Option<String>,
+    #[command(flatten)]
+    pub format: Format,
+}
+
+/// `token list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub team: TeamArg,
+    #[command(flatten)]
+    pub format: Format,
+}
+
+/// `token revoke`.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    #[command(flatten)]
+    pub team: TeamArg,
+    /// The token's ID (see `sshward token list`)
+    pub id: i64,
+    #[command(flatten)]
+    pub format: Format,
+}
+
+/// A token as printed with `--json` (never the secret).
+#[derive(Debug, Serialize)]
+pub struct TokenView {
+    id: i64,
+    label: String,
+    status: &'static str,
+    #[serde(with = "output::rfc3339")]
+    created: OffsetDateTime,
+    #[serde(with = "output::rfc3339::option")]
+    last_used: Option<OffsetDateTime>,
+    #[serde(with = "output::rfc3339::option")]
+    expires: Option<OffsetDateTime>,
+    #[serde(with = "output::rfc3339::option")]
+    revoked: Option<OffsetDateTime>,
+}
+
+impl TokenView {
+    fn new(t: TokenInfo, now: OffsetDateTime) -> Self {
+        let status = if t.revoked.is_some() {
+            "revoked"
+        } else if t.is_valid_at(now) {
+            "active"
+        } else {
+            "expired"
+        };
+        TokenView {
+            id: t.id,
+            label: t.label,
+            status,
+            created: t.created,
+            last_used: t.last_used,
+            expires: t.expires,
+            revoked: t.revoked,
+        }
+    }
+}
+
+/// A new token with its secret, as printed once with `--json`.
+#[derive(Debug, Serialize)]
+pub struct TokenCreated {
+    #[serde(flatten)]
+    token: TokenView,
+    secret: String,
+}
+
+impl TokenCreated {
+    /// Wraps a token just created and its secret.
+    pub fn new(info: TokenInfo, secret: String) -> Self {
+        TokenCreated {
+            token: TokenView::new(info, OffsetDateTime::now_utc()),
+            secret,
+        }
+    }
+}
+
+/// The lines that hand a new secret to the admin (the conformance script and the
+/// tests parse `SCIM Tenant URL:` and `Secret Token:`).
+pub fn secret_block(tenant_url: &str, secret: &str, id: i64) -> Vec<String> {
+    vec![
+        String::new(),
+        "Paste these into Microsoft Entra ID (Enterprise application > Provisioning > Admin Credentials):".into(),
+        String::new(),
+        format!("SCIM Tenant URL: {tenant_url}"),
+        format!("Secret Token: {secret}"),
+        String::new(),
+        format!("The secret is shown only this once (sshward stores a hash of it). Token ID: {id}."),
+    ]
+}
+
+/// Runs a token subcommand.
+pub fn run(config: &Config, command: TokenCommand) -> Result<()> {
+    match command {
+        TokenCommand::Create(a) => create(config, a),
+        TokenCommand::List(a) => list(config, a),
+        TokenCommand::Revoke(a) => revoke(config, a),
+    }
+}
+
+fn create(config: &Config, a: CreateArgs) -> Result<()> {
+    let label = a.label.trim().to_owned();
+    if label.is_empty() {
+        return Err(Error::Usage("--label must not be empty".into()));
+    }
+    let expires = a
+        .expires_in
+        .as_deref()
+        .map(parse_duration)
+        .transpose()?
+        .map(|d| OffsetDateTime::now_utc() + d);
+    let store = db::open(config, Open::Existing)?;
+    let (team, info, secret) = store.write(|tx| -> Result<_> {
+        let team = db::team(tx, &a.team.team)?;
+        let (info, secret) = tx.tokens().create(team.id, &label, expires)?;
+        let summary = format!("created token {} ({})", info.id, info.label);
+        db::audit(tx, &team, "admin.token.create", 201, "Token", &info.id.to_string(), summary)?;
+        Ok((team, info, secret))
+    })?;
+    let url = super::team::tenant_url(config, &team.slug);
+    if a.format.json {
+        return output::print_json(&serde_json::json!({
+            "team": team.slug,
+            "scim_tenant_url": url,
+            "token": TokenCreated::new(info, secret),
+        }));
+    }
+    let mut lines = vec![format!(
+        "Created token {} ({}) for team {}{}.",
+        info.id,
+        info.label,
+        team.slug,
+        info.expires
+            .map(|e| format!(", valid until {}", output::time(e)))
+            .unwrap_or_default()
+    )];
+    lines.extend(secret_block(&url, &secret, info.id));
+    output::print_lines(&lines)
+}
+
+fn list(config: &Config, a: ListArgs) -> Result<()> {
+    let store = db::open(config, Open::Existing)?;
+    let tokens = store.read(|tx| -> Result<Vec<TokenInfo>> {
+        let team = db::team(tx, &a.team.team)?;
+        Ok(tx.tokens().list(team.id)?)
+    })?;
+    let now = OffsetDateTime::now_utc();
+    let views: Vec<TokenView> = tokens.into_iter().map(|t| TokenView::new(t, now)).collect();
+    if a.format.json {
+        return output::print_json(&views);
+    }
+    let mut table = Table::new(&["ID", "LABEL", "STATUS", "CREATED", "LAST USED", "EXPIRES"]);
+    for v in &views {
+        table.row(vec![
+            v.id.to_string(),
+            v.label.clone(),
+            v.status.to_owned(),
+            output::time(v.created),
+            output::opt_time(v.last_used),
+            output::opt_time(v.expires),
+        ]);
+    }
+    table.print(&format!(
+        "Team {} has no tokens: create one with `sshward token create --team {}`.",
+        a.team.team, a.team.team
+    ))
+}
+
+fn revoke(config: &Config, a: RevokeArgs) -> Result<()> {
+    let store = db::open(config, Open::Existing)?;
+    let (token, newly) = store.write(|tx| -> Result<_> {
+        let team = db::team(tx, &a.team.team)?;
+        let token = tx
+            .tokens()
+            .list(team.id)?
+            .into_iter()
+            .find(|t| t.id == a.id)
+            .ok_or_else(|| {
+                Error::NotFound(format!(
+                    "team {} has no token with ID {} (see `sshward token list --team {}`)",
+                    team.slug, a.id, team.slug
+                ))
+            })?;
+        let newly = tx.tokens().revoke(team.id, a.id)?;
+        if newly {
+            let summary = format!("revoked token {} ({})", token.id, token.label);
+            db::audit(tx, &team, "admin.token.revoke", 200, "Token", &token.id.to_string(), summary)?;
+        }
+        let token = tx
+            .tokens()
+            .list(team.id)?
+            .into_iter()
+            .find(|t| t.id == a.id)
+            .unwrap_or(token);
+        Ok((token, newly))
+    })?;
+    let view = TokenView::new(token, OffsetDateTime::now_utc());
+    if a.format.json {
+        return output::print_json(&serde_json::json!({
+            "token": view,
+            "already_revoked": !newly,
+        }));
+    }
+    let line = if newly {
+        format!("Revoked token {} ({}); requests with it now get 401.", view.id, view.label)
+    } else {
+        format!("Token {} ({}) was already revoked.", view.id, view.label)
+    };
+    output::print_lines(&[line])
+}

@@ -1,0 +1,103 @@
+//! Opening the database for a command, and looking things up by name.
+
+use store::{Store, Team, Tx};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+
+/// Whether a command may create a new SQLite database file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Open {
+    /// `serve`, `migrate` and `team create`: create the file (and its directory).
+    CreateIfMissing,
+    /// Every other command: the database must exist.
+    Existing,
+}
+
+/// Opens the store described by `config`; migrations run per `database.migrate_on_start`.
+pub fn open(config: &Config, mode: Open) -> Result<Store> {
+    open_with(config, mode, config.database.migrate_on_start)
+}
+
+/// [`open`] with an explicit choice about migrations.
+pub fn open_with(config: &Config, mode: Open, migrate: bool) -> Result<Store> {
+    if let Some(path) = config.sqlite_path() {
+        if !path.exists() {
+            if mode == Open::Existing {
+                return Err(Error::Config(format!(
+                    "no database at {} (start `sshward serve` or run `sshward migrate` first, \
+                     or point --data-dir / database.url at the right place)",
+                    path.display()
+                )));
+            }
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                create_private_dir(dir)?;
+            }
+        }
+    }
+    let mut store_config = config.store_config();
+    store_config.run_migrations = migrate;
+    let masked = crate::config::mask_url_password(&store_config.url);
+    Store::open(&store_config).map_err(|err| match err {
+        store::StoreError::Config(msg) => {
+            Error::Config(format!("invalid configuration: database.url = {masked}: {msg}"))
+        }
+        other => Error::Other(format!("cannot open the database {masked}: {other}")),
+    })
+}
+
+/// Creates `dir` (and its parents); new directories are private to the user (0700).
+fn create_private_dir(dir: &std::path::Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|e| {
+        Error::Other(format!("cannot create the data directory {}: {e}", dir.display()))
+    })
+}
+
+/// The team with this slug, or a "not found" error that says how to list teams.
+pub fn team(tx: &mut Tx<'_>, slug: &str) -> Result<Team> {
+    tx.teams().get_by_slug(slug)?.ok_or_else(|| {
+        Error::NotFound(format!(
+            "team {slug:?} does not exist (`sshward team list` shows the teams)"
+        ))
+    })
+}
+
+/// Who is acting, for audit entries written by the admin CLI: `admin:<OS user>`.
+pub fn cli_actor() -> String {
+    let user = ["SUDO_USER", "USER", "LOGNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".to_owned());
+    format!("admin:{user}")
+}
+
+/// Appends an audit entry for an admin action on `team` (`action` like
+/// `admin.token.create`, `status` HTTP-like: 201 created, 200 changed).
+pub fn audit(
+    tx: &mut Tx<'_>,
+    team: &Team,
+    action: &str,
+    status: i32,
+    resource_type: &str,
+    resource_id: &str,
+    summary: String,
+) -> Result<()> {
+    tx.audit().append(&store::AuditEntry {
+        team: Some(team.id),
+        at: time::OffsetDateTime::now_utc(),
+        actor: cli_actor(),
+        action: action.to_owned(),
+        resource_type: Some(resource_type.to_owned()),
+        resource_id: Some(resource_id.to_owned()),
+        status,
+        summary,
+    })?;
+    Ok(())
+}

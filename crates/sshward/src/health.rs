@@ -1,0 +1,71 @@
+//! `GET /healthz` (the process answers), `GET /readyz` (the database answers too), and
+//! the JSON answers for unknown routes outside `/scim`.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+use store::Store;
+
+/// How long `/readyz` waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Mounts `/healthz` and `/readyz`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/healthz")
+            .route(web::get().to(healthz))
+            .route(web::head().to(healthz))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/readyz")
+            .route(web::get().to(readyz))
+            .route(web::head().to(readyz))
+            .default_service(web::to(method_not_allowed)),
+    );
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+async fn readyz(store: web::Data<Store>) -> HttpResponse {
+    let store = store.into_inner();
+    let ping = web::block(move || store.ping());
+    let problem = match actix_web::rt::time::timeout(READY_TIMEOUT, ping).await {
+        Ok(Ok(Ok(()))) => None,
+        Ok(Ok(Err(e))) => Some(e.to_string()),
+        Ok(Err(e)) => Some(format!("blocking pool: {e}")),
+        Err(_) => Some(format!("no answer within {}s", READY_TIMEOUT.as_secs())),
+    };
+    match problem {
+        None => HttpResponse::Ok().json(json!({"status": "ready"})),
+        Some(p) => {
+            log::warn!("readiness check failed: database: {p}");
+            HttpResponse::ServiceUnavailable()
+                .json(json!({"status": "unavailable", "reason": "database unavailable"}))
+        }
+    }
+}
+
+/// A JSON error body: `{"error": ..., "status": ...}`.
+pub fn error_json(status: StatusCode, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(json!({"error": message, "status": status.as_u16()}))
+}
+
+/// 405 with `Allow: GET, HEAD`.
+pub async fn method_not_allowed() -> HttpResponse {
+    let mut res = error_json(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
+    res.headers_mut().insert(
+        actix_web::http::header::ALLOW,
+        actix_web::http::header::HeaderValue::from_static("GET, HEAD"),
+    );
+    res
+}
+
+/// The answer for routes that do not exist (outside `/scim`, which answers SCIM errors).
+pub async fn not_found() -> HttpResponse {
+    error_json(StatusCode::NOT_FOUND, "not found")
+}

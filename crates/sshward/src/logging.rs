@@ -1,0 +1,37 @@
+//! Logging to stderr with `env_logger`: `RUST_LOG` when set, else the configured level.
+
+use std::io::Write;
+
+use time::format_description::well_known::Rfc3339;
+
+/// Installs the global logger. `RUST_LOG` (e.g. `info,sshward::access=warn`) wins over
+/// `level`. Lines look like `2026-11-28T16:35:00.123Z INFO  sshward::serve: message`.
+pub fn init(level: &str) {
+    let mut builder = env_logger::Builder::new();
+    match std::env::var("RUST_LOG") {
+        Ok(filters) if !filters.trim().is_empty() => {
+            builder.parse_filters(&filters);
+        }
+        _ => {
+            builder.parse_filters(level);
+        }
+    }
+    builder.format(|buf, record| {
+        let now = time::OffsetDateTime::now_utc();
+        let now = now
+            .replace_nanosecond(now.millisecond().into())
+            .ok()
+            .and_then(|t| t.replace_millisecond(now.millisecond()).ok())
+            .unwrap_or(now);
+        let ts = now.format(&Rfc3339).unwrap_or_default();
+        writeln!(
+            buf,
+            "{ts} {:<5} {}: {}",
+            record.level(),
+            record.target(),
+            record.args()
+        )
+    });
+    // A second call (tests) keeps the first logger.
+    let _ = builder.try_init();
+}

@@ -1,0 +1,141 @@
+//! `sshward`: the server (`sshward serve`) and the admin CLI, one binary.
+//!
+//! This file only parses the command line and dispatches; every command lives in its
+//! own module.
+
+mod access_log;
+mod bootstrap;
+mod cli;
+mod config;
+mod db;
+mod error;
+mod health;
+mod logging;
+mod metrics;
+mod output;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Overrides;
+use crate::error::Error;
+use crate::output::Format;
+
+/// sshward: SSH access driven by your identity provider. `sshward serve` runs the
+/// server (the SCIM API that Microsoft Entra ID provisions into); the other commands
+/// administer the same database directly.
+#[derive(Debug, Parser)]
+#[command(name = "sshward", version, propagate_version = true, max_term_width = 100)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command takes; they override the configuration file and environment.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Configuration")]
+struct GlobalArgs {
+    /// Configuration file (TOML) [default: ./sshward.toml if it exists]
+    #[arg(long, short = 'c', global = true, env = "SSHWARD_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Data directory for the embedded SQLite database (option data_dir)
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (option database.url)
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    /// Address to listen on, IP:PORT (option server.listen)
+    #[arg(long, global = true, value_name = "ADDR")]
+    listen: Option<String>,
+    /// Base URL clients use to reach the server (option server.public_url)
+    #[arg(long, global = true, value_name = "URL")]
+    public_url: Option<String>,
+    /// Log level: off, error, warn, info, debug, trace (option log.level; RUST_LOG wins)
+    #[arg(long, global = true, value_name = "LEVEL")]
+    log_level: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server: the SCIM API, health checks and metrics
+    ///
+    /// On the first run against an empty database it creates the team `default` and
+    /// prints its SCIM Tenant URL and Secret Token once; later runs print the URL only.
+    Serve,
+    /// Apply pending database migrations, then exit
+    Migrate(Format),
+    /// Validate the configuration and print it as in effect, secrets masked
+    CheckConfig(Format),
+    /// Create, list, show and change teams
+    #[command(subcommand)]
+    Team(cli::team::TeamCommand),
+    /// Create, list and revoke a team's SCIM bearer tokens
+    #[command(subcommand)]
+    Token(cli::token::TokenCommand),
+    /// List and show SCIM users
+    #[command(subcommand)]
+    Users(cli::users::UsersCommand),
+    /// List and show SCIM groups
+    #[command(subcommand)]
+    Groups(cli::groups::GroupsCommand),
+    /// Show the audit log, newest first
+    Audit(cli::audit::AuditArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("sshward: error: {err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Error> {
+    let g = cli.global;
+    let overrides = Overrides {
+        listen: g.listen,
+        public_url: g.public_url,
+        data_dir: g.data_dir,
+        database_url: g.database_url,
+        log_level: g.log_level,
+    };
+    let loaded = config::load(g.config.as_deref(), &overrides)?;
+    match cli.command {
+        Command::Serve => {
+            logging::init(&loaded.config.log.level);
+            serve::run(&loaded.config)
+        }
+        command => {
+            // Admin commands print their results; logs only for problems.
+            logging::init("warn");
+            match command {
+                Command::Serve => Ok(()),
+                Command::Migrate(f) => cli::admin::migrate(&loaded.config, f),
+                Command::CheckConfig(f) => cli::admin::check_config(&loaded, f),
+                Command::Team(c) => cli::team::run(&loaded.config, c),
+                Command::Token(c) => cli::token::run(&loaded.config, c),
+                Command::Users(c) => cli::users::run(&loaded.config, c),
+                Command::Groups(c) => cli::groups::run(&loaded.config, c),
+                Command::Audit(a) => cli::audit::run(&loaded.config, a),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,122 @@
+//! `sshward serve`: binds, opens the store, bootstraps a first run, and runs the App.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use store::Store;
+
+use crate::access_log::{self, AccessLog};
+use crate::bootstrap;
+use crate::config::Config;
+use crate::db::{self, Open};
+use crate::error::{Error, Result};
+use crate::health;
+use crate::metrics::{self, Metrics};
+
+/// Runs the server until SIGTERM or SIGINT.
+pub fn run(config: &Config) -> Result<()> {
+    let listen = config.listen_addr()?;
+    // Bind first: a busy port fails before anything is written to the database.
+    let listener = TcpListener::bind(listen)
+        .map_err(|e| Error::Other(format!("cannot listen on {listen} (server.listen): {e}")))?;
+    let bound = listener.local_addr()?;
+    let public_url = config.public_url_for(bound);
+    if config.server.public_url.is_none() && bound.ip().is_unspecified() {
+        log::warn!(
+            "listening on {bound} without server.public_url: printed URLs and meta.location use \
+             {public_url}; set server.public_url to the URL clients reach sshward at"
+        );
+    }
+
+    let store = db::open(config, Open::CreateIfMissing)?;
+    log::info!(
+        "database: {} ({})",
+        store.backend(),
+        crate::config::mask_url_password(&config.database_url())
+    );
+    let scim_config = config.scim_config(public_url.clone());
+    let outcome = bootstrap::run(&store)?;
+    let banner = bootstrap::banner(&outcome, |slug| scim_config.tenant_url(slug));
+    {
+        let mut out = std::io::stdout().lock();
+        for line in banner {
+            writeln!(out, "{line}")?;
+        }
+        out.flush()?;
+    }
+
+    let metrics = Metrics::new().map_err(|e| Error::Other(format!("metrics: {e}")))?;
+    let state = AppState {
+        store,
+        scim_config,
+        metrics: web::Data::new(metrics),
+        access_log: web::Data::new(AccessLog {
+            enabled: config.log.access_log,
+        }),
+        metrics_enabled: config.metrics.enabled,
+    };
+    let mut server = HttpServer::new(move || {
+        let state = state.clone();
+        App::new()
+            .wrap(from_fn(access_log::observe))
+            .configure(move |cfg| state.configure(cfg))
+    })
+    .shutdown_timeout(config.server.shutdown_timeout_secs)
+    .client_request_timeout(Duration::from_secs(30));
+    if config.server.workers > 0 {
+        server = server.workers(config.server.workers);
+    }
+    let server = server
+        .listen(listener)
+        .map_err(|e| Error::Other(format!("cannot serve on {bound}: {e}")))?;
+    log::info!("sshward {} listening on {bound}, public URL {public_url}", env!("CARGO_PKG_VERSION"));
+
+    actix_web::rt::System::new()
+        .block_on(server.run())
+        .map_err(|e| Error::Other(format!("server: {e}")))?;
+    log::info!("stopped");
+    Ok(())
+}
+
+/// Everything the App factory needs, cloned into each worker.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// SCIM settings (public URL, body limit).
+    pub scim_config: scim_api::ScimConfig,
+    /// Request metrics.
+    pub metrics: web::Data<Metrics>,
+    /// Access-log settings.
+    pub access_log: web::Data<AccessLog>,
+    /// Serve `/metrics`.
+    pub metrics_enabled: bool,
+}
+
+impl AppState {
+    /// Mounts every route: health, metrics, the SCIM API, and JSON 404s elsewhere.
+    pub fn configure(&self, cfg: &mut web::ServiceConfig) {
+        cfg.app_data(web::Data::new(self.store.clone()))
+            .app_data(self.metrics.clone())
+            .app_data(self.access_log.clone())
+            .configure(health::configure);
+        if self.metrics_enabled {
+            cfg.service(
+                web::resource("/metrics")
+                    .route(web::get().to(metrics::endpoint))
+                    .default_service(web::to(health::method_not_allowed)),
+            );
+        }
+        scim_api::configure(
+            cfg,
+            scim_api::ScimState {
+                store: self.store.clone(),
+                config: self.scim_config.clone(),
+            },
+        );
+        cfg.default_service(web::to(health::not_found));
+    }
+}
