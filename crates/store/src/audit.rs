@@ -139,21 +139,23 @@ impl Audit<'_, '_> {
             ))
             .load(self.tx.conn)?;
         rows.into_iter()
-            .map(|(id, team, at, actor, action, resource_type, resource_id, status, summary)| {
-                Ok(AuditRecord {
-                    id,
-                    entry: AuditEntry {
-                        team: team.map(TeamId),
-                        at: from_micros(at)?,
-                        actor,
-                        action,
-                        resource_type,
-                        resource_id,
-                        status,
-                        summary,
-                    },
-                })
-            })
+            .map(
+                |(id, team, at, actor, action, resource_type, resource_id, status, summary)| {
+                    Ok(AuditRecord {
+                        id,
+                        entry: AuditEntry {
+                            team: team.map(TeamId),
+                            at: from_micros(at)?,
+                            actor,
+                            action,
+                            resource_type,
+                            resource_id,
+                            status,
+                            summary,
+                        },
+                    })
+                },
+            )
             .collect()
     }
 }

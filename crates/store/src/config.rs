@@ -135,7 +135,9 @@ mod tests {
             Some(Target::Postgres("postgres://u@h/db".into()))
         );
         assert_eq!(
-            Target::parse("PostgreSQL://u@h/db").map(|t| t.backend()).ok(),
+            Target::parse("PostgreSQL://u@h/db")
+                .map(|t| t.backend())
+                .ok(),
             Some(Backend::Postgres)
         );
         assert_eq!(
@@ -154,7 +156,10 @@ mod tests {
             Target::parse("/tmp/x.db").ok(),
             Some(Target::SqliteFile("/tmp/x.db".into()))
         );
-        assert_eq!(Target::parse("sqlite::memory:").ok(), Some(Target::SqliteMemory));
+        assert_eq!(
+            Target::parse("sqlite::memory:").ok(),
+            Some(Target::SqliteMemory)
+        );
         assert!(Target::parse("mysql://x").is_err());
         assert!(Target::parse("").is_err());
     }

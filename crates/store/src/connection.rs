@@ -36,9 +36,11 @@ impl r2d2::ManageConnection for Manager {
                 .map_err(diesel::r2d2::Error::ConnectionError),
             Target::SqliteFile(path) => {
                 let path = path.to_str().ok_or_else(|| {
-                    diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::InvalidConnectionUrl(
-                        "SQLite path is not valid UTF-8".into(),
-                    ))
+                    diesel::r2d2::Error::ConnectionError(
+                        diesel::ConnectionError::InvalidConnectionUrl(
+                            "SQLite path is not valid UTF-8".into(),
+                        ),
+                    )
                 })?;
                 let mut conn = SqliteConnection::establish(path)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;

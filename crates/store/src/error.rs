@@ -92,14 +92,22 @@ impl From<r2d2::Error> for StoreError {
 /// SQLite's "UNIQUE constraint failed: table.col, ..." message.
 fn unique_attribute(constraint: Option<&str>, message: &str) -> &'static str {
     const KNOWN: [(&str, &str, &str); 4] = [
-        ("scim_users_user_name_key", "scim_users.user_name_lower", "userName"),
+        (
+            "scim_users_user_name_key",
+            "scim_users.user_name_lower",
+            "userName",
+        ),
         (
             "scim_groups_display_name_key",
             "scim_groups.display_name_lower",
             "displayName",
         ),
         ("teams_slug_key", "teams.slug", "slug"),
-        ("scim_tokens_sha256_key", "scim_tokens.token_sha256", "token"),
+        (
+            "scim_tokens_sha256_key",
+            "scim_tokens.token_sha256",
+            "token",
+        ),
     ];
     for (index, column, attribute) in KNOWN {
         if constraint == Some(index) || message.contains(column) || message.contains(index) {
@@ -127,7 +135,10 @@ mod tests {
             unique_attribute(Some("scim_groups_display_name_key"), "duplicate key value"),
             "displayName"
         );
-        assert_eq!(unique_attribute(None, "UNIQUE constraint failed: teams.slug"), "slug");
+        assert_eq!(
+            unique_attribute(None, "UNIQUE constraint failed: teams.slug"),
+            "slug"
+        );
         assert_eq!(unique_attribute(Some("scim_users_pkey"), "dup"), "id");
     }
 }

@@ -223,6 +223,15 @@ fn compare(
     kind: ResourceKind,
     backend: Backend,
 ) -> Option<Plan> {
+    if *value == CompValue::Null {
+        // `eq null` is "not present" in the evaluator, `ne null` is "present".
+        let present = present(path, kind).filter(|p| p.exact)?;
+        return match op {
+            CompareOp::Eq => Some(Plan::exact(Sql::not(present.sql))),
+            CompareOp::Ne => Some(present),
+            _ => None,
+        };
+    }
     if let Some((col, case_exact)) = text_column(path, kind) {
         let CompValue::String(s) = value else {
             return None;
@@ -249,7 +258,11 @@ fn compare(
             CompareOp::Co => like(format!("%{}%", escape_like(&v))),
         });
     }
-    if kind == ResourceKind::User && path.urn.is_none() && path.name == "active" && path.sub.is_none() {
+    if kind == ResourceKind::User
+        && path.urn.is_none()
+        && path.name == "active"
+        && path.sub.is_none()
+    {
         let CompValue::Bool(b) = value else {
             return None;
         };
@@ -375,13 +388,22 @@ fn work_email(inner: &Filter) -> Option<Plan> {
             ("type", CompareOp::Eq) if v == "work" => typed_work = true,
             ("value", CompareOp::Eq) => sql = Sql::and(sql, work_text(TextCmp::Eq(v))),
             ("value", CompareOp::Sw) => {
-                sql = Sql::and(sql, work_text(TextCmp::Like(format!("{}%", escape_like(&v)))));
+                sql = Sql::and(
+                    sql,
+                    work_text(TextCmp::Like(format!("{}%", escape_like(&v)))),
+                );
             }
             ("value", CompareOp::Ew) => {
-                sql = Sql::and(sql, work_text(TextCmp::Like(format!("%{}", escape_like(&v)))));
+                sql = Sql::and(
+                    sql,
+                    work_text(TextCmp::Like(format!("%{}", escape_like(&v)))),
+                );
             }
             ("value", CompareOp::Co) => {
-                sql = Sql::and(sql, work_text(TextCmp::Like(format!("%{}%", escape_like(&v)))));
+                sql = Sql::and(
+                    sql,
+                    work_text(TextCmp::Like(format!("%{}%", escape_like(&v)))),
+                );
             }
             _ => {}
         }
@@ -464,9 +486,7 @@ macro_rules! text_nullable {
             TextCmp::Ge(v) => Box::new($col.is_not_null().and(col.ge(v.clone()))),
             TextCmp::Lt(v) => Box::new($col.is_not_null().and(col.lt(v.clone()))),
             TextCmp::Le(v) => Box::new($col.is_not_null().and(col.le(v.clone()))),
-            TextCmp::Like(p) => {
-                Box::new($col.is_not_null().and(col.like(p.clone()).escape('\\')))
-            }
+            TextCmp::Like(p) => Box::new($col.is_not_null().and(col.like(p.clone()).escape('\\'))),
             TextCmp::Present => Box::new($col.is_not_null().and(col.ne(""))),
         };
         pred
@@ -539,9 +559,16 @@ mod tests {
 
     #[test]
     fn user_name_eq_is_indexed_and_folded() {
-        let p = plan(&cmp("userName", CompareOp::Eq, "Alice"), ResourceKind::User, Backend::Sqlite);
+        let p = plan(
+            &cmp("userName", CompareOp::Eq, "Alice"),
+            ResourceKind::User,
+            Backend::Sqlite,
+        );
         assert!(p.exact);
-        assert_eq!(p.sql, Sql::Text(TextCol::UserNameLower, TextCmp::Eq("alice".into())));
+        assert_eq!(
+            p.sql,
+            Sql::Text(TextCol::UserNameLower, TextCmp::Eq("alice".into()))
+        );
     }
 
     #[test]
@@ -551,7 +578,10 @@ mod tests {
         let p = plan(&f, ResourceKind::User, Backend::Postgres);
         assert!(!s.exact);
         assert!(p.exact);
-        assert_eq!(p.sql, Sql::Text(TextCol::ExternalId, TextCmp::Like("A\\_\\%%".into())));
+        assert_eq!(
+            p.sql,
+            Sql::Text(TextCol::ExternalId, TextCmp::Like("A\\_\\%%".into()))
+        );
     }
 
     #[test]
@@ -559,13 +589,25 @@ mod tests {
         let title = cmp("title", CompareOp::Eq, "x");
         let user = cmp("userName", CompareOp::Eq, "a");
         let and = Filter::and(user.clone(), title.clone());
-        assert_eq!(coverage(&and, ResourceKind::User, Backend::Sqlite), Coverage::Prefiltered);
+        assert_eq!(
+            coverage(&and, ResourceKind::User, Backend::Sqlite),
+            Coverage::Prefiltered
+        );
         let or = Filter::or(user.clone(), title.clone());
-        assert_eq!(coverage(&or, ResourceKind::User, Backend::Sqlite), Coverage::Scan);
+        assert_eq!(
+            coverage(&or, ResourceKind::User, Backend::Sqlite),
+            Coverage::Scan
+        );
         let not = Filter::Not(Box::new(and));
-        assert_eq!(coverage(&not, ResourceKind::User, Backend::Sqlite), Coverage::Scan);
+        assert_eq!(
+            coverage(&not, ResourceKind::User, Backend::Sqlite),
+            Coverage::Scan
+        );
         let not_exact = Filter::Not(Box::new(user));
-        assert_eq!(coverage(&not_exact, ResourceKind::User, Backend::Sqlite), Coverage::Indexed);
+        assert_eq!(
+            coverage(&not_exact, ResourceKind::User, Backend::Sqlite),
+            Coverage::Indexed
+        );
     }
 
     #[test]
@@ -585,7 +627,10 @@ mod tests {
                 Sql::WorkEmailAmbiguous
             )
         );
-        assert_eq!(coverage(&f, ResourceKind::User, Backend::Sqlite), Coverage::Prefiltered);
+        assert_eq!(
+            coverage(&f, ResourceKind::User, Backend::Sqlite),
+            Coverage::Prefiltered
+        );
     }
 
     #[test]
@@ -606,7 +651,10 @@ mod tests {
                 cmp("value", CompareOp::Eq, "b"),
             )),
         };
-        assert_eq!(coverage(&both, ResourceKind::Group, Backend::Sqlite), Coverage::Scan);
+        assert_eq!(
+            coverage(&both, ResourceKind::Group, Backend::Sqlite),
+            Coverage::Scan
+        );
     }
 
     #[test]

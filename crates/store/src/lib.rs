@@ -119,7 +119,11 @@ impl Store {
         if config.run_migrations {
             let applied = store.migrate()?;
             if !applied.is_empty() {
-                log::info!("applied {} migration(s): {}", applied.len(), applied.join(", "));
+                log::info!(
+                    "applied {} migration(s): {}",
+                    applied.len(),
+                    applied.join(", ")
+                );
             }
         }
         Ok(store)

@@ -96,9 +96,7 @@ fn members_of(
     let mut out = Vec::new();
     for chunk in groups.chunks(CHUNK) {
         let rows: Vec<(String, String, Option<String>, String)> = m::table
-            .inner_join(
-                u::table.on(u::team_id.eq(m::team_id).and(u::id.eq(m::member_id))),
-            )
+            .inner_join(u::table.on(u::team_id.eq(m::team_id).and(u::id.eq(m::member_id))))
             .filter(m::team_id.eq(team.0))
             .filter(m::group_id.eq_any(chunk))
             .order((m::group_id.asc(), m::added_at.asc(), m::member_id.asc()))
@@ -172,7 +170,12 @@ impl Groups<'_, '_> {
                 .load::<String>(self.tx.conn)?
                 .into_iter()
                 .collect();
-            unknown.extend(chunk.iter().filter(|id| !found.contains(**id)).map(|id| id.to_string()));
+            unknown.extend(
+                chunk
+                    .iter()
+                    .filter(|id| !found.contains(**id))
+                    .map(|id| id.to_string()),
+            );
         }
         if !unknown.is_empty() {
             return Err(StoreError::UnknownMembers(unknown));
@@ -291,7 +294,11 @@ impl Groups<'_, '_> {
     }
 
     /// The groups `user` belongs to (its read-only `groups` attribute), by display name.
-    pub fn groups_of_user(&mut self, team: TeamId, user: &str) -> Result<Vec<GroupRef>, StoreError> {
+    pub fn groups_of_user(
+        &mut self,
+        team: TeamId,
+        user: &str,
+    ) -> Result<Vec<GroupRef>, StoreError> {
         Ok(groups_of(self.tx.conn, team, &[user])?
             .into_iter()
             .map(|(_, group)| group)

@@ -44,7 +44,10 @@ where
         .map_err(|e| StoreError::Migration(e.to_string()))
 }
 
-fn finish<C>(conn: &mut C, result: Result<Vec<String>, StoreError>) -> Result<Vec<String>, StoreError>
+fn finish<C>(
+    conn: &mut C,
+    result: Result<Vec<String>, StoreError>,
+) -> Result<Vec<String>, StoreError>
 where
     C: diesel::Connection<TransactionManager = AnsiTransactionManager>,
 {

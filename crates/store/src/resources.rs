@@ -137,7 +137,11 @@ fn record(row: Row) -> Result<ResourceRecord, StoreError> {
     let (id, data, version, created_at, modified_at) = row;
     let data = match serde_json::from_str(&data) {
         Ok(Value::Object(map)) => map,
-        Ok(_) => return Err(StoreError::Corrupt(format!("resource {id}: data is not an object"))),
+        Ok(_) => {
+            return Err(StoreError::Corrupt(format!(
+                "resource {id}: data is not an object"
+            )));
+        }
         Err(e) => return Err(StoreError::Corrupt(format!("resource {id}: {e}"))),
     };
     Ok(ResourceRecord {
@@ -259,7 +263,9 @@ fn order_groups(q: GroupsQuery, sort: Option<Sort>) -> Result<GroupsQuery, Store
     let q = match key {
         SortKey::Id => q,
         SortKey::UserName => {
-            return Err(StoreError::Invalid("groups have no userName to sort by".into()));
+            return Err(StoreError::Invalid(
+                "groups have no userName to sort by".into(),
+            ));
         }
         SortKey::DisplayName => order_by!(q, g::display_name_lower, desc),
         SortKey::ExternalId => order_by!(q, g::external_id, desc, nullable),
@@ -283,7 +289,13 @@ macro_rules! table_queries {
                 Ok($t::table
                     .filter($t::team_id.eq(team))
                     .filter($t::id.eq(id))
-                    .select(($t::id, $t::data, $t::version, $t::created_at, $t::modified_at))
+                    .select((
+                        $t::id,
+                        $t::data,
+                        $t::version,
+                        $t::created_at,
+                        $t::modified_at,
+                    ))
                     .first(conn)
                     .optional()?)
             }
@@ -345,10 +357,9 @@ macro_rules! table_queries {
                 team: i64,
                 id: &str,
             ) -> Result<bool, StoreError> {
-                let n = diesel::delete(
-                    $t::table.filter($t::team_id.eq(team)).filter($t::id.eq(id)),
-                )
-                .execute(conn)?;
+                let n =
+                    diesel::delete($t::table.filter($t::team_id.eq(team)).filter($t::id.eq(id)))
+                        .execute(conn)?;
                 Ok(n > 0)
             }
 
@@ -378,7 +389,13 @@ macro_rules! table_queries {
                     .filter($predicate(sql, team))
                     .into_boxed();
                 let query = $order(query, sort)?
-                    .select(($t::id, $t::data, $t::version, $t::created_at, $t::modified_at))
+                    .select((
+                        $t::id,
+                        $t::data,
+                        $t::version,
+                        $t::created_at,
+                        $t::modified_at,
+                    ))
                     .offset(offset)
                     .limit(limit);
                 Ok(query.load(conn)?)
@@ -391,7 +408,12 @@ table_queries!(user_rows, u, filter_sql::users_predicate, order_users);
 table_queries!(group_rows, g, filter_sql::groups_predicate, order_groups);
 
 /// Per-kind dispatch of the table queries.
-fn get_row(conn: &mut DbConnection, kind: ResourceKind, team: i64, id: &str) -> Result<Option<Row>, StoreError> {
+fn get_row(
+    conn: &mut DbConnection,
+    kind: ResourceKind,
+    team: i64,
+    id: &str,
+) -> Result<Option<Row>, StoreError> {
     match kind {
         ResourceKind::User => user_rows::get(conn, team, id),
         ResourceKind::Group => group_rows::get(conn, team, id),
@@ -431,7 +453,10 @@ fn eval_json(
         "lastModified".into(),
         Value::String(scim_core::datetime::format(record.last_modified)),
     );
-    meta.insert("version".into(), Value::String(scim_core::resource::etag(record.version)));
+    meta.insert(
+        "version".into(),
+        Value::String(scim_core::resource::etag(record.version)),
+    );
     object.insert("meta".into(), Value::Object(meta));
     if let Some(links) = links {
         let (name, ty) = match kind {
@@ -502,7 +527,10 @@ fn list(
     loop {
         let rows = page_rows(conn, offset, SCAN_BATCH)?;
         let fetched = rows.len();
-        let records = rows.into_iter().map(record).collect::<Result<Vec<_>, _>>()?;
+        let records = rows
+            .into_iter()
+            .map(record)
+            .collect::<Result<Vec<_>, _>>()?;
         let links = if with_links {
             let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
             Some(crate::members::links_of(conn, kind, team, &ids)?)
@@ -510,7 +538,9 @@ fn list(
             None
         };
         for record in records {
-            let own = links.as_ref().map(|l| l.get(&record.id).map_or(&[][..], Vec::as_slice));
+            let own = links
+                .as_ref()
+                .map(|l| l.get(&record.id).map_or(&[][..], Vec::as_slice));
             if scim_core::filter::matches(filter, &eval_json(kind, &record, own), kind) {
                 if total >= skip && count.is_none_or(|c| (items.len() as u64) < c) {
                     items.push(record);
@@ -573,7 +603,9 @@ impl Users<'_, '_> {
 
     /// The user with this id in `team`, if any.
     pub fn get(&mut self, team: TeamId, id: &str) -> Result<Option<ResourceRecord>, StoreError> {
-        user_rows::get(self.tx.conn, team.0, id)?.map(record).transpose()
+        user_rows::get(self.tx.conn, team.0, id)?
+            .map(record)
+            .transpose()
     }
 
     /// The user whose `userName` equals `user_name` ignoring case, if any.
@@ -612,10 +644,17 @@ impl Users<'_, '_> {
             Some(v) => diesel::update(target.filter(u::version.eq(v)))
                 .set((values, bump))
                 .execute(self.tx.conn)?,
-            None => diesel::update(target).set((values, bump)).execute(self.tx.conn)?,
+            None => diesel::update(target)
+                .set((values, bump))
+                .execute(self.tx.conn)?,
         };
         if n == 0 {
-            return Err(user_rows::update_failed(self.tx.conn, team.0, id, expected_version));
+            return Err(user_rows::update_failed(
+                self.tx.conn,
+                team.0,
+                id,
+                expected_version,
+            ));
         }
         let (version, created_at): (i64, i64) = u::table
             .filter(u::team_id.eq(team.0))
@@ -640,8 +679,12 @@ impl Users<'_, '_> {
             .filter(m::member_id.eq(id))
             .select(m::group_id)
             .load(self.tx.conn)?;
-        diesel::delete(m::table.filter(m::team_id.eq(team.0)).filter(m::member_id.eq(id)))
-            .execute(self.tx.conn)?;
+        diesel::delete(
+            m::table
+                .filter(m::team_id.eq(team.0))
+                .filter(m::member_id.eq(id)),
+        )
+        .execute(self.tx.conn)?;
         if !user_rows::delete(self.tx.conn, team.0, id)? {
             return Ok(false);
         }
@@ -744,10 +787,17 @@ impl Groups<'_, '_> {
             Some(v) => diesel::update(target.filter(g::version.eq(v)))
                 .set((values, bump))
                 .execute(self.tx.conn)?,
-            None => diesel::update(target).set((values, bump)).execute(self.tx.conn)?,
+            None => diesel::update(target)
+                .set((values, bump))
+                .execute(self.tx.conn)?,
         };
         if n == 0 {
-            return Err(group_rows::update_failed(self.tx.conn, team.0, id, expected_version));
+            return Err(group_rows::update_failed(
+                self.tx.conn,
+                team.0,
+                id,
+                expected_version,
+            ));
         }
         let (version, created_at): (i64, i64) = g::table
             .filter(g::team_id.eq(team.0))
@@ -766,8 +816,12 @@ impl Groups<'_, '_> {
     /// Deletes the group and its membership rows; false if there was no such group.
     pub fn delete(&mut self, team: TeamId, id: &str) -> Result<bool, StoreError> {
         self.tx.changed(team)?;
-        diesel::delete(m::table.filter(m::team_id.eq(team.0)).filter(m::group_id.eq(id)))
-            .execute(self.tx.conn)?;
+        diesel::delete(
+            m::table
+                .filter(m::team_id.eq(team.0))
+                .filter(m::group_id.eq(id)),
+        )
+        .execute(self.tx.conn)?;
         group_rows::delete(self.tx.conn, team.0, id)
     }
 

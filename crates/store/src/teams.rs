@@ -101,11 +101,12 @@ fn normalise_domains(domains: &[String]) -> Result<Vec<String>, StoreError> {
             && d.len() <= 253
             && !d.starts_with('.')
             && !d.ends_with('.')
-            && d
-                .chars()
+            && d.chars()
                 .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
         if !valid {
-            return Err(StoreError::Invalid(format!("invalid email domain {domain:?}")));
+            return Err(StoreError::Invalid(format!(
+                "invalid email domain {domain:?}"
+            )));
         }
         if !out.contains(&d) {
             out.push(d);
@@ -239,15 +240,32 @@ mod tests {
         for ok in ["a", "acme", "acme-corp", "a1", "0", &"x".repeat(63)] {
             assert!(validate_slug(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "-a", "a-", "Acme", "a_b", "a.b", "a b", "ä", &"x".repeat(64)] {
+        for bad in [
+            "",
+            "-a",
+            "a-",
+            "Acme",
+            "a_b",
+            "a.b",
+            "a b",
+            "ä",
+            &"x".repeat(64),
+        ] {
             assert!(validate_slug(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn domains_are_normalised() {
-        let d = normalise_domains(&["@Example.COM".into(), "example.com".into(), " b.org ".into()]);
-        assert_eq!(d.ok(), Some(vec!["example.com".to_string(), "b.org".to_string()]));
+        let d = normalise_domains(&[
+            "@Example.COM".into(),
+            "example.com".into(),
+            " b.org ".into(),
+        ]);
+        assert_eq!(
+            d.ok(),
+            Some(vec!["example.com".to_string(), "b.org".to_string()])
+        );
         assert!(normalise_domains(&["a b".into()]).is_err());
         assert!(normalise_domains(&["".into()]).is_err());
     }

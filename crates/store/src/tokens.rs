@@ -48,7 +48,8 @@ impl TokenInfo {
     /// True if [`Tokens::touch_token`] would write at `at`; lets a caller that
     /// authenticated in a read transaction skip a write transaction most of the time.
     pub fn needs_touch(&self, at: OffsetDateTime) -> bool {
-        self.last_used.is_none_or(|used| used + TOUCH_INTERVAL <= at)
+        self.last_used
+            .is_none_or(|used| used + TOUCH_INTERVAL <= at)
     }
 }
 
@@ -221,9 +222,11 @@ mod tests {
         let b = new_secret().ok().unwrap_or_default();
         assert!(a.starts_with(TOKEN_PREFIX));
         assert_eq!(a.len(), TOKEN_PREFIX.len() + 43);
-        assert!(a[TOKEN_PREFIX.len()..]
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(
+            a[TOKEN_PREFIX.len()..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
         assert_ne!(a, b);
         assert_eq!(digest_hex(&a).len(), 64);
     }

@@ -89,7 +89,9 @@ impl<'c> Tx<'c> {
         if self.writable {
             Ok(())
         } else {
-            Err(StoreError::Invalid("write attempted in a read transaction".into()))
+            Err(StoreError::Invalid(
+                "write attempted in a read transaction".into(),
+            ))
         }
     }
 
