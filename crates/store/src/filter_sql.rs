@@ -6,7 +6,7 @@
 //!
 //! | attribute | column | operators answered in SQL |
 //! | --- | --- | --- |
-//! | `id` | `id` | `eq ne gt ge lt le pr`; `sw co ew` (exact on PostgreSQL, pre-filter on SQLite) |
+//! | `id` | `id` | `eq ne sw gt ge lt le pr`; `co ew` (exact on PostgreSQL, pre-filter on SQLite) |
 //! | `userName` | `user_name_lower` (unique) | all, case-insensitive |
 //! | `externalId` | `external_id` | as `id` (case-exact) |
 //! | `displayName` | `display_name_lower` | all, case-insensitive |
@@ -253,7 +253,7 @@ fn compare(
             CompareOp::Ge => Plan::exact(Sql::Text(col, TextCmp::Ge(v))),
             CompareOp::Lt => Plan::exact(Sql::Text(col, TextCmp::Lt(v))),
             CompareOp::Le => Plan::exact(Sql::Text(col, TextCmp::Le(v))),
-            CompareOp::Sw => like(format!("{}%", escape_like(&v))),
+            CompareOp::Sw => Plan::exact(prefix_range(col, v)),
             CompareOp::Ew => like(format!("%{}", escape_like(&v))),
             CompareOp::Co => like(format!("%{}%", escape_like(&v))),
         });
@@ -388,10 +388,7 @@ fn work_email(inner: &Filter) -> Option<Plan> {
             ("type", CompareOp::Eq) if v == "work" => typed_work = true,
             ("value", CompareOp::Eq) => sql = Sql::and(sql, work_text(TextCmp::Eq(v))),
             ("value", CompareOp::Sw) => {
-                sql = Sql::and(
-                    sql,
-                    work_text(TextCmp::Like(format!("{}%", escape_like(&v)))),
-                );
+                sql = Sql::and(sql, prefix_range(TextCol::WorkEmailLower, v));
             }
             ("value", CompareOp::Ew) => {
                 sql = Sql::and(
@@ -416,6 +413,36 @@ fn work_email(inner: &Filter) -> Option<Plan> {
 
 fn work_text(cmp: TextCmp) -> Sql {
     Sql::Text(TextCol::WorkEmailLower, cmp)
+}
+
+/// `col sw prefix` as a range, `prefix <= col < successor(prefix)`, which a B-tree index
+/// answers on both backends (byte-wise collations make it exact; `LIKE` with a bound
+/// pattern could not use the index).
+fn prefix_range(col: TextCol, prefix: String) -> Sql {
+    match successor(&prefix) {
+        Some(upper) => Sql::and(
+            Sql::Text(col, TextCmp::Ge(prefix)),
+            Sql::Text(col, TextCmp::Lt(upper)),
+        ),
+        None => Sql::Text(col, TextCmp::Ge(prefix)),
+    }
+}
+
+/// The smallest string greater than every string that starts with `prefix`, in code point
+/// (= UTF-8 byte) order; `None` when there is none (empty, or only `char::MAX`).
+fn successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match u32::from(last) + 1 {
+            0xD800 => Some('\u{E000}'),
+            n => char::from_u32(n),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 /// Escapes `%`, `_` and `\` for `LIKE ... ESCAPE '\'`.
@@ -511,7 +538,8 @@ pub(crate) fn users_predicate(sql: &Sql, team: i64) -> Pred<u::table> {
                 .and(u::active.assume_not_null().eq(*b)),
         ),
         Sql::ActivePresent => Box::new(u::active.is_not_null()),
-        Sql::WorkEmailAmbiguous => Box::new(u::work_email_ambiguous.eq(true)),
+        // The bare column (no bound TRUE), so the partial index on it applies.
+        Sql::WorkEmailAmbiguous => Box::new(u::work_email_ambiguous),
         Sql::InGroup(group) => {
             let rows = m::table.filter(m::team_id.eq(team)).select(m::member_id);
             match group {
@@ -573,14 +601,14 @@ mod tests {
 
     #[test]
     fn external_id_like_is_exact_only_on_postgres() {
-        let f = cmp("externalId", CompareOp::Sw, "A_%");
+        let f = cmp("externalId", CompareOp::Co, "A_%");
         let s = plan(&f, ResourceKind::User, Backend::Sqlite);
         let p = plan(&f, ResourceKind::User, Backend::Postgres);
         assert!(!s.exact);
         assert!(p.exact);
         assert_eq!(
             p.sql,
-            Sql::Text(TextCol::ExternalId, TextCmp::Like("A\\_\\%%".into()))
+            Sql::Text(TextCol::ExternalId, TextCmp::Like("%A\\_\\%%".into()))
         );
     }
 
@@ -655,6 +683,27 @@ mod tests {
             coverage(&both, ResourceKind::Group, Backend::Sqlite),
             Coverage::Scan
         );
+    }
+
+    #[test]
+    fn starts_with_is_a_range() {
+        let p = plan(
+            &cmp("userName", CompareOp::Sw, "Ab"),
+            ResourceKind::User,
+            Backend::Sqlite,
+        );
+        assert!(p.exact);
+        assert_eq!(
+            p.sql,
+            Sql::and(
+                Sql::Text(TextCol::UserNameLower, TextCmp::Ge("ab".into())),
+                Sql::Text(TextCol::UserNameLower, TextCmp::Lt("ac".into()))
+            )
+        );
+        assert_eq!(successor("a\u{D7FF}"), Some("a\u{E000}".into()));
+        assert_eq!(successor("a\u{10FFFF}"), Some("b".into()));
+        assert_eq!(successor("\u{10FFFF}"), None);
+        assert_eq!(successor(""), None);
     }
 
     #[test]

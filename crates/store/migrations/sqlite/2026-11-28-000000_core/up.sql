@@ -51,6 +51,8 @@ CREATE INDEX scim_users_display_name_idx ON scim_users (team_id, display_name_lo
 CREATE INDEX scim_users_given_name_idx ON scim_users (team_id, given_name_lower);
 CREATE INDEX scim_users_family_name_idx ON scim_users (team_id, family_name_lower);
 CREATE INDEX scim_users_work_email_idx ON scim_users (team_id, work_email_lower);
+-- Users with several work emails: always candidates for a work-email filter.
+CREATE INDEX scim_users_work_email_ambiguous_idx ON scim_users (team_id) WHERE work_email_ambiguous;
 CREATE INDEX scim_users_active_idx ON scim_users (team_id, active);
 CREATE INDEX scim_users_created_idx ON scim_users (team_id, created_at, id);
 
