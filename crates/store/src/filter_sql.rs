@@ -521,8 +521,17 @@ macro_rules! text_nullable {
 }
 
 /// The predicate for `sql` over `scim_users` of `team`.
+///
+/// Every leaf repeats `team_id = ?`: SQLite answers an `OR` of indexed leaves with one
+/// index search per branch only when each branch names the whole index prefix.
 pub(crate) fn users_predicate(sql: &Sql, team: i64) -> Pred<u::table> {
-    lower(sql, &|leaf| match leaf {
+    lower(sql, &|leaf| {
+        Box::new(u::team_id.eq(team).and(users_leaf(leaf, team)))
+    })
+}
+
+fn users_leaf(leaf: &Sql, team: i64) -> Pred<u::table> {
+    match leaf {
         Sql::Text(col, cmp) => match col {
             TextCol::Id => text_not_null!(u::id, cmp),
             TextCol::UserNameLower => text_not_null!(u::user_name_lower, cmp),
@@ -549,12 +558,19 @@ pub(crate) fn users_predicate(sql: &Sql, team: i64) -> Pred<u::table> {
         }
         // Not for users (the planner never produces it): matches nothing.
         _ => Box::new(dsl::sql::<Bool>("1 = 0")),
+    }
+}
+
+/// The predicate for `sql` over `scim_groups` of `team` (leaves as in
+/// [`users_predicate`]).
+pub(crate) fn groups_predicate(sql: &Sql, team: i64) -> Pred<g::table> {
+    lower(sql, &|leaf| {
+        Box::new(g::team_id.eq(team).and(groups_leaf(leaf, team)))
     })
 }
 
-/// The predicate for `sql` over `scim_groups` of `team`.
-pub(crate) fn groups_predicate(sql: &Sql, team: i64) -> Pred<g::table> {
-    lower(sql, &|leaf| match leaf {
+fn groups_leaf(leaf: &Sql, team: i64) -> Pred<g::table> {
+    match leaf {
         Sql::Text(col, cmp) => match col {
             TextCol::Id => text_not_null!(g::id, cmp),
             TextCol::DisplayNameLower => text_not_null!(g::display_name_lower, cmp),
@@ -570,7 +586,7 @@ pub(crate) fn groups_predicate(sql: &Sql, team: i64) -> Pred<g::table> {
         }
         // Not for groups (the planner never produces it): matches nothing.
         _ => Box::new(dsl::sql::<Bool>("1 = 0")),
-    })
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,11 @@
 //! Embedded migrations, one folder per backend, applied under a lock so that several
 //! instances starting at once apply them exactly once.
+//!
+//! Adding tables (hosts, grants, POSIX id allocation, ...) means adding a new directory
+//! with a later version prefix to both `migrations/sqlite` and `migrations/postgres`, and
+//! the tables to `schema.rs`; existing migrations are never edited once released. Both
+//! folders must stay equivalent: the same tables, columns, indexes and constraint names
+//! (error mapping relies on the unique index names), with portable column types.
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::migration::MigrationSource;
