@@ -416,7 +416,15 @@ impl<'a> Parser<'a> {
 /// 64 bits, or a decimal. Anything else (`0a21f0f2-...`, `007`, a 30-digit id) is left to be
 /// read as an unquoted string.
 fn number(token: &str) -> Option<serde_json::Number> {
+    // serde_json checks the JSON number grammar...
     let n: serde_json::Number = serde_json::from_str(token).ok()?;
-    let decimal = token.contains(['.', 'e', 'E']);
-    (decimal || !n.is_f64()).then_some(n)
+    if !token.contains(['.', 'e', 'E']) {
+        return (!n.is_f64()).then_some(n);
+    }
+    // ...and Rust's parser rounds decimals exactly (serde_json's default may be one unit in
+    // the last place off), so a printed filter parses back to the same value.
+    token
+        .parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
 }
