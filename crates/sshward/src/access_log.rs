@@ -52,11 +52,20 @@ pub async fn observe(
             let r = res.request();
             let route = r.match_pattern();
             let info = r.match_info();
-            let resource = route.as_ref().and_then(|_| info.get("resource").map(str::to_owned));
-            let team = route.as_ref().and_then(|_| info.get("team").map(str::to_owned));
+            let resource = route
+                .as_ref()
+                .and_then(|_| info.get("resource").map(str::to_owned));
+            let team = route
+                .as_ref()
+                .and_then(|_| info.get("team").map(str::to_owned));
             (res.status().as_u16(), route, resource, team)
         }
-        Err(e) => (e.as_response_error().status_code().as_u16(), None, None, None),
+        Err(e) => (
+            e.as_response_error().status_code().as_u16(),
+            None,
+            None,
+            None,
+        ),
     };
     if let Some(m) = &metrics {
         m.finished(&Observation {

@@ -244,7 +244,9 @@ pub fn load_from(
             .set_override(*key, value.clone())
             .map_err(|e| Error::Config(e.to_string()))?;
     }
-    let raw = builder.build().map_err(|e| config_error(e, file.as_deref()))?;
+    let raw = builder
+        .build()
+        .map_err(|e| config_error(e, file.as_deref()))?;
 
     let mut sources = HashMap::new();
     collect_sources(&raw, &mut sources);
@@ -272,12 +274,19 @@ fn is_option_var(name: &str) -> bool {
 
 /// The environment variable that sets `key` (`server.listen` -> `SSHWARD_SERVER__LISTEN`).
 pub fn env_var_for(key: &str) -> String {
-    format!("{ENV_PREFIX}{}", key.to_ascii_uppercase().replace('.', "__"))
+    format!(
+        "{ENV_PREFIX}{}",
+        key.to_ascii_uppercase().replace('.', "__")
+    )
 }
 
 /// Records the origin of every leaf value of the raw configuration.
 fn collect_sources(raw: &config::Config, out: &mut HashMap<String, String>) {
-    fn walk(prefix: &str, table: config::Map<String, config::Value>, out: &mut HashMap<String, String>) {
+    fn walk(
+        prefix: &str,
+        table: config::Map<String, config::Value>,
+        out: &mut HashMap<String, String>,
+    ) {
         for (k, v) in table {
             let key = if prefix.is_empty() {
                 k
@@ -345,7 +354,11 @@ impl Config {
             ));
         }
         if self.server.workers > 1024 {
-            return Err(invalid("server.workers", self.server.workers, "must be at most 1024 (0: one per CPU core)"));
+            return Err(invalid(
+                "server.workers",
+                self.server.workers,
+                "must be at most 1024 (0: one per CPU core)",
+            ));
         }
         if self.server.shutdown_timeout_secs > 3600 {
             return Err(invalid(
@@ -360,7 +373,11 @@ impl Config {
             None => None,
         };
         if !(1..=1000).contains(&self.database.pool_size) {
-            return Err(invalid("database.pool_size", self.database.pool_size, "must be between 1 and 1000"));
+            return Err(invalid(
+                "database.pool_size",
+                self.database.pool_size,
+                "must be between 1 and 1000",
+            ));
         }
         if !(1..=600).contains(&self.database.connect_timeout_secs) {
             return Err(invalid(
@@ -560,14 +577,20 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
     fn defaults() {
         let l = load_from(None, &Overrides::default(), &[]).unwrap();
         assert_eq!(l.config, Config::default());
-        assert_eq!(l.config.database_url(), "sqlite://./sshward-data/sshward.db");
+        assert_eq!(
+            l.config.database_url(),
+            "sqlite://./sshward-data/sshward.db"
+        );
         assert_eq!(l.config.public_url(), "http://127.0.0.1:8080");
         assert!(l.sources.is_empty());
     }
@@ -635,7 +658,10 @@ mod tests {
 
     #[test]
     fn sqlite_files() {
-        assert_eq!(sqlite_file("sqlite://a/b.db"), Some(PathBuf::from("a/b.db")));
+        assert_eq!(
+            sqlite_file("sqlite://a/b.db"),
+            Some(PathBuf::from("a/b.db"))
+        );
         assert_eq!(sqlite_file("sqlite:b.db"), Some(PathBuf::from("b.db")));
         assert_eq!(sqlite_file("/x.db"), Some(PathBuf::from("/x.db")));
         assert_eq!(sqlite_file("sqlite::memory:"), None);

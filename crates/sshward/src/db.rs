@@ -21,27 +21,27 @@ pub fn open(config: &Config, mode: Open) -> Result<Store> {
 
 /// [`open`] with an explicit choice about migrations.
 pub fn open_with(config: &Config, mode: Open, migrate: bool) -> Result<Store> {
-    if let Some(path) = config.sqlite_path() {
-        if !path.exists() {
-            if mode == Open::Existing {
-                return Err(Error::Config(format!(
-                    "no database at {} (start `sshward serve` or run `sshward migrate` first, \
-                     or point --data-dir / database.url at the right place)",
-                    path.display()
-                )));
-            }
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                create_private_dir(dir)?;
-            }
+    if let Some(path) = config.sqlite_path()
+        && !path.exists()
+    {
+        if mode == Open::Existing {
+            return Err(Error::Config(format!(
+                "no database at {} (start `sshward serve` or run `sshward migrate` first, \
+                 or point --data-dir / database.url at the right place)",
+                path.display()
+            )));
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_private_dir(dir)?;
         }
     }
     let mut store_config = config.store_config();
     store_config.run_migrations = migrate;
     let masked = crate::config::mask_url_password(&store_config.url);
     Store::open(&store_config).map_err(|err| match err {
-        store::StoreError::Config(msg) => {
-            Error::Config(format!("invalid configuration: database.url = {masked}: {msg}"))
-        }
+        store::StoreError::Config(msg) => Error::Config(format!(
+            "invalid configuration: database.url = {masked}: {msg}"
+        )),
         other => Error::Other(format!("cannot open the database {masked}: {other}")),
     })
 }
@@ -56,7 +56,10 @@ fn create_private_dir(dir: &std::path::Path) -> Result<()> {
         builder.mode(0o700);
     }
     builder.create(dir).map_err(|e| {
-        Error::Other(format!("cannot create the data directory {}: {e}", dir.display()))
+        Error::Other(format!(
+            "cannot create the data directory {}: {e}",
+            dir.display()
+        ))
     })
 }
 

@@ -42,9 +42,13 @@ impl From<StoreError> for Error {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => Error::NotFound("not found".into()),
-            StoreError::Conflict { attribute } => Error::Conflict(format!("{attribute} is already taken")),
+            StoreError::Conflict { attribute } => {
+                Error::Conflict(format!("{attribute} is already taken"))
+            }
             StoreError::Invalid(msg) => Error::Usage(msg),
-            StoreError::Config(msg) => Error::Config(format!("invalid configuration: database: {msg}")),
+            StoreError::Config(msg) => {
+                Error::Config(format!("invalid configuration: database: {msg}"))
+            }
             other => Error::Store(other),
         }
     }

@@ -2,8 +2,6 @@
 
 use std::io::Write;
 
-use time::format_description::well_known::Rfc3339;
-
 /// Installs the global logger. `RUST_LOG` (e.g. `info,sshward::access=warn`) wins over
 /// `level`. Lines look like `2026-11-28T16:35:00.123Z INFO  sshward::serve: message`.
 pub fn init(level: &str) {
@@ -16,14 +14,13 @@ pub fn init(level: &str) {
             builder.parse_filters(level);
         }
     }
-    builder.format(|buf, record| {
-        let now = time::OffsetDateTime::now_utc();
-        let now = now
-            .replace_nanosecond(now.millisecond().into())
-            .ok()
-            .and_then(|t| t.replace_millisecond(now.millisecond()).ok())
-            .unwrap_or(now);
-        let ts = now.format(&Rfc3339).unwrap_or_default();
+    let stamp = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    builder.format(move |buf, record| {
+        let ts = time::OffsetDateTime::now_utc()
+            .format(&stamp)
+            .unwrap_or_default();
         writeln!(
             buf,
             "{ts} {:<5} {}: {}",

@@ -28,7 +28,12 @@ use crate::output::Format;
 /// server (the SCIM API that Microsoft Entra ID provisions into); the other commands
 /// administer the same database directly.
 #[derive(Debug, Parser)]
-#[command(name = "sshward", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "sshward",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
@@ -41,7 +46,13 @@ struct Cli {
 #[command(next_help_heading = "Configuration")]
 struct GlobalArgs {
     /// Configuration file (TOML) [default: ./sshward.toml if it exists]
-    #[arg(long, short = 'c', global = true, env = "SSHWARD_CONFIG", value_name = "PATH")]
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        env = "SSHWARD_CONFIG",
+        value_name = "PATH"
+    )]
     config: Option<PathBuf>,
     /// Data directory for the embedded SQLite database (option data_dir)
     #[arg(long, global = true, value_name = "DIR")]

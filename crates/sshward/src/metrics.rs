@@ -211,11 +211,30 @@ mod tests {
     #[test]
     fn scim_operations_from_routes() {
         let r = |m: Method, route: &str, res: Option<&str>| scim_operation(&m, Some(route), res);
-        assert_eq!(r(Method::GET, "/scim/v2/{team}/{resource}", Some("Users")), Some(("User", "list")));
-        assert_eq!(r(Method::POST, "/scim/v2/{team}/{resource}", Some("Groups")), Some(("Group", "create")));
-        assert_eq!(r(Method::PATCH, "/scim/v2/{team}/{resource}/{id}", Some("Groups")), Some(("Group", "patch")));
-        assert_eq!(r(Method::POST, "/scim/v2/{team}/.search", None), Some(("all", "search")));
-        assert_eq!(r(Method::GET, "/scim/v2/{team}/Schemas/{id}", None), Some(("Schema", "discovery")));
+        assert_eq!(
+            r(Method::GET, "/scim/v2/{team}/{resource}", Some("Users")),
+            Some(("User", "list"))
+        );
+        assert_eq!(
+            r(Method::POST, "/scim/v2/{team}/{resource}", Some("Groups")),
+            Some(("Group", "create"))
+        );
+        assert_eq!(
+            r(
+                Method::PATCH,
+                "/scim/v2/{team}/{resource}/{id}",
+                Some("Groups")
+            ),
+            Some(("Group", "patch"))
+        );
+        assert_eq!(
+            r(Method::POST, "/scim/v2/{team}/.search", None),
+            Some(("all", "search"))
+        );
+        assert_eq!(
+            r(Method::GET, "/scim/v2/{team}/Schemas/{id}", None),
+            Some(("Schema", "discovery"))
+        );
         assert_eq!(r(Method::GET, "/healthz", None), None);
         assert_eq!(scim_operation(&Method::GET, None, None), None);
     }

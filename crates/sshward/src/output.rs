@@ -79,7 +79,9 @@ impl Table {
         };
         let mut out = vec![line(self.header.clone())];
         for row in &self.rows {
-            let cells: Vec<&str> = (0..n).map(|i| row.get(i).map_or("", String::as_str)).collect();
+            let cells: Vec<&str> = (0..n)
+                .map(|i| row.get(i).map_or("", String::as_str))
+                .collect();
             out.push(line(cells));
         }
         out
@@ -96,7 +98,11 @@ impl Table {
 
 /// Prints `label: value` lines with the values aligned.
 pub fn print_fields(fields: &[(&str, String)]) -> Result<()> {
-    let width = fields.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    let width = fields
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
     let lines: Vec<String> = fields
         .iter()
         .map(|(k, v)| format!("{k}:{}{v}", " ".repeat(width - k.chars().count() + 1)))
@@ -107,7 +113,10 @@ pub fn print_fields(fields: &[(&str, String)]) -> Result<()> {
 
 /// RFC 3339 in UTC with seconds (`2026-11-28T16:35:00Z`), as printed in tables.
 pub fn time(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(t);
+    let t = t
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(t);
     t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
@@ -132,7 +141,10 @@ pub mod rfc3339 {
         use time::OffsetDateTime;
 
         /// Serialises an optional time.
-        pub fn serialize<S: Serializer>(t: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {
+        pub fn serialize<S: Serializer>(
+            t: &Option<OffsetDateTime>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
             match t {
                 Some(t) => s.serialize_str(&super::super::time(*t)),
                 None => s.serialize_none(),
@@ -158,7 +170,8 @@ mod tests {
 
     #[test]
     fn times_are_rfc3339_seconds() {
-        let t = OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_789).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let t = OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_789)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         assert_eq!(time(t), "2023-11-14T22:13:20Z");
         assert_eq!(opt_time(None), "-");
     }

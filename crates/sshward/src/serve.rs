@@ -72,7 +72,10 @@ pub fn run(config: &Config) -> Result<()> {
     let server = server
         .listen(listener)
         .map_err(|e| Error::Other(format!("cannot serve on {bound}: {e}")))?;
-    log::info!("sshward {} listening on {bound}, public URL {public_url}", env!("CARGO_PKG_VERSION"));
+    log::info!(
+        "sshward {} listening on {bound}, public URL {public_url}",
+        env!("CARGO_PKG_VERSION")
+    );
 
     actix_web::rt::System::new()
         .block_on(server.run())

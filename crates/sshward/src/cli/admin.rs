@@ -64,20 +64,34 @@ pub fn check_config(loaded: &Loaded, format: Format) -> Result<()> {
         },
     ];
     let mut entries: Vec<(String, String)> = Vec::new();
-    let push_table = |section: &str, table: &serde_json::Map<String, Value>, entries: &mut Vec<(String, String)>| {
+    let push_table = |section: &str,
+                      table: &serde_json::Map<String, Value>,
+                      entries: &mut Vec<(String, String)>| {
         for (k, v) in table {
             if v.is_object() {
                 continue;
             }
-            let key = if section.is_empty() { k.clone() } else { format!("{section}.{k}") };
+            let key = if section.is_empty() {
+                k.clone()
+            } else {
+                format!("{section}.{k}")
+            };
             entries.push((format!("{k} = {}", toml_value(v)), source_of(&key)));
         }
     };
     if let Value::Object(root) = &value {
         push_table("", root, &mut entries);
         let mut blocks = vec![(String::new(), std::mem::take(&mut entries))];
-        for (section, v) in root {
-            if let Value::Object(table) = v {
+        // Sections in the order of the example file: server first.
+        let mut sections: Vec<&String> = root.keys().filter(|k| root[*k].is_object()).collect();
+        let rank = |s: &str| {
+            ["server", "database", "log", "metrics"]
+                .iter()
+                .position(|x| *x == s)
+        };
+        sections.sort_by_key(|s| (rank(s).unwrap_or(usize::MAX), (*s).clone()));
+        for section in sections {
+            if let Some(Value::Object(table)) = root.get(section) {
                 push_table(section, table, &mut entries);
                 blocks.push((format!("[{section}]"), std::mem::take(&mut entries)));
             }
@@ -106,7 +120,11 @@ fn leaf_keys(value: &Value, prefix: &str) -> Vec<String> {
         Value::Object(map) => map
             .iter()
             .flat_map(|(k, v)| {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 leaf_keys(v, &key)
             })
             .collect(),

@@ -74,10 +74,10 @@ pub fn run(config: &Config, a: AuditArgs) -> Result<()> {
         until: a.until.as_deref().map(|t| parse_time(t, now)).transpose()?,
         ..AuditQuery::default()
     };
-    if let (Some(s), Some(u)) = (query.since, query.until) {
-        if s >= u {
-            return Err(Error::Usage("--since must be before --until".into()));
-        }
+    if let (Some(s), Some(u)) = (query.since, query.until)
+        && s >= u
+    {
+        return Err(Error::Usage("--since must be before --until".into()));
     }
     if let Some(r) = &a.resource {
         let (t, id) = match r.split_once('/') {
@@ -85,7 +85,9 @@ pub fn run(config: &Config, a: AuditArgs) -> Result<()> {
             None => (r.as_str(), None),
         };
         if t.trim().is_empty() || id.is_some_and(|i| i.trim().is_empty()) {
-            return Err(Error::Usage(format!("invalid --resource {r:?}: use TYPE or TYPE/ID")));
+            return Err(Error::Usage(format!(
+                "invalid --resource {r:?}: use TYPE or TYPE/ID"
+            )));
         }
         query.resource_type = Some(resource_type(t.trim()));
         query.resource_id = id.map(|i| i.trim().to_owned());
@@ -127,7 +129,9 @@ pub fn run(config: &Config, a: AuditArgs) -> Result<()> {
     if a.format.json {
         return output::print_json(&views);
     }
-    let mut table = Table::new(&["TIME", "TEAM", "ACTOR", "ACTION", "RESOURCE", "STATUS", "SUMMARY"]);
+    let mut table = Table::new(&[
+        "TIME", "TEAM", "ACTOR", "ACTION", "RESOURCE", "STATUS", "SUMMARY",
+    ]);
     for v in &views {
         let resource = match (&v.resource_type, &v.resource_id) {
             (Some(t), Some(id)) => format!("{t}/{id}"),

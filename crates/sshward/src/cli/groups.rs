@@ -77,7 +77,9 @@ fn list(config: &Config, a: ListArgs) -> Result<()> {
     let store = db::open(config, Open::Existing)?;
     let (total, rows) = store.read(|tx| -> Result<_> {
         let team = db::team(tx, &a.team.team)?;
-        let page = tx.groups().list(team.id, &list_query(filter.as_ref(), &a))?;
+        let page = tx
+            .groups()
+            .list(team.id, &list_query(filter.as_ref(), &a))?;
         let mut rows = Vec::with_capacity(page.items.len());
         for r in &page.items {
             let n = tx.groups().member_count(team.id, &r.id)?;
@@ -91,7 +93,13 @@ fn list(config: &Config, a: ListArgs) -> Result<()> {
             "groups": rows,
         }));
     }
-    let mut table = Table::new(&["ID", "DISPLAY NAME", "MEMBERS", "EXTERNAL ID", "LAST MODIFIED"]);
+    let mut table = Table::new(&[
+        "ID",
+        "DISPLAY NAME",
+        "MEMBERS",
+        "EXTERNAL ID",
+        "LAST MODIFIED",
+    ]);
     for r in &rows {
         table.row(vec![
             r.id.clone(),
@@ -118,7 +126,10 @@ fn find(tx: &mut Tx<'_>, team: TeamId, slug: &str, key: &str) -> Result<Resource
         return Ok(r);
     }
     let quoted = serde_json::to_string(key)?;
-    let filter = parse_filter(Some(&format!("displayName eq {quoted}")), ResourceKind::Group)?;
+    let filter = parse_filter(
+        Some(&format!("displayName eq {quoted}")),
+        ResourceKind::Group,
+    )?;
     let query = ListQuery {
         filter: filter.as_ref(),
         count: Some(1),
@@ -130,23 +141,26 @@ fn find(tx: &mut Tx<'_>, team: TeamId, slug: &str, key: &str) -> Result<Resource
         .into_iter()
         .next()
         .ok_or_else(|| {
-            Error::NotFound(format!("team {slug} has no group with id or displayName {key:?}"))
+            Error::NotFound(format!(
+                "team {slug} has no group with id or displayName {key:?}"
+            ))
         })
 }
 
 fn show(config: &Config, a: ShowArgs) -> Result<()> {
     let store = db::open(config, Open::Existing)?;
-    let (record, count, members) = store.read(|tx| -> Result<(ResourceRecord, u64, Vec<MemberRecord>)> {
-        let team = db::team(tx, &a.team.team)?;
-        let record = find(tx, team.id, &team.slug, &a.group)?;
-        let count = tx.groups().member_count(team.id, &record.id)?;
-        let members = if a.no_members {
-            Vec::new()
-        } else {
-            tx.groups().members(team.id, &record.id)?
-        };
-        Ok((record, count, members))
-    })?;
+    let (record, count, members) =
+        store.read(|tx| -> Result<(ResourceRecord, u64, Vec<MemberRecord>)> {
+            let team = db::team(tx, &a.team.team)?;
+            let record = find(tx, team.id, &team.slug, &a.group)?;
+            let count = tx.groups().member_count(team.id, &record.id)?;
+            let members = if a.no_members {
+                Vec::new()
+            } else {
+                tx.groups().members(team.id, &record.id)?
+            };
+            Ok((record, count, members))
+        })?;
     let row = GroupRow::new(&record, count);
     if a.format.json {
         let mut doc = Map::new();
@@ -178,7 +192,10 @@ fn show(config: &Config, a: ShowArgs) -> Result<()> {
     output::print_fields(&[
         ("ID", row.id.clone()),
         ("displayName", row.display_name.clone()),
-        ("externalId", row.external_id.clone().unwrap_or_else(|| "-".into())),
+        (
+            "externalId",
+            row.external_id.clone().unwrap_or_else(|| "-".into()),
+        ),
         ("members", row.members.to_string()),
         ("created", output::time(row.created)),
         ("lastModified", output::time(row.last_modified)),

@@ -86,7 +86,11 @@ mod tests {
         assert_eq!(parse_duration("90d").unwrap(), Duration::days(90));
         assert_eq!(parse_duration("15m").unwrap(), Duration::minutes(15));
         for bad in ["", "d", "0d", "-1d", "5y", "1.5h", "9999999999d"] {
-            assert_eq!(parse_duration(bad).map_err(|e| e.exit_code()).err(), Some(2), "{bad}");
+            assert_eq!(
+                parse_duration(bad).map_err(|e| e.exit_code()).err(),
+                Some(2),
+                "{bad}"
+            );
         }
     }
 
@@ -99,7 +103,9 @@ mod tests {
             1_795_824_000
         );
         assert_eq!(
-            parse_time("2026-11-28T01:00:00+01:00", now).unwrap().unix_timestamp(),
+            parse_time("2026-11-28T01:00:00+01:00", now)
+                .unwrap()
+                .unix_timestamp(),
             1_795_824_000
         );
         assert!(parse_time("yesterday", now).is_err());
@@ -111,7 +117,12 @@ mod tests {
             parse_tenant_id("72F988BF-86F1-41AF-91AB-2D7CD011DB47").unwrap(),
             "72f988bf-86f1-41af-91ab-2d7cd011db47"
         );
-        for bad in ["", "contoso.onmicrosoft.com", "72f988bf86f141af91ab2d7cd011db47", "{72f988bf-86f1-41af-91ab-2d7cd011db47}"] {
+        for bad in [
+            "",
+            "contoso.onmicrosoft.com",
+            "72f988bf86f141af91ab2d7cd011db47",
+            "{72f988bf-86f1-41af-91ab-2d7cd011db47}",
+        ] {
             assert!(parse_tenant_id(bad).is_err(), "{bad}");
         }
     }

@@ -172,13 +172,29 @@ fn create(config: &Config, a: CreateArgs) -> Result<()> {
             };
             team = tx.teams().update(team.id, &update)?;
         }
-        db::audit(tx, &team, "admin.team.create", 201, "Team", &team.slug, format!("created team {}", team.slug))?;
+        db::audit(
+            tx,
+            &team,
+            "admin.team.create",
+            201,
+            "Team",
+            &team.slug,
+            format!("created team {}", team.slug),
+        )?;
         let token = if a.no_token {
             None
         } else {
             let (info, secret) = tx.tokens().create(team.id, &label, None)?;
             let summary = format!("created token {} ({})", info.id, info.label);
-            db::audit(tx, &team, "admin.token.create", 201, "Token", &info.id.to_string(), summary)?;
+            db::audit(
+                tx,
+                &team,
+                "admin.token.create",
+                201,
+                "Token",
+                &info.id.to_string(),
+                summary,
+            )?;
             Some((info, secret))
         };
         Ok((team, token))
@@ -191,7 +207,11 @@ fn create(config: &Config, a: CreateArgs) -> Result<()> {
     let mut lines = vec![format!("Created team {} ({}).", view.slug, view.name)];
     match token {
         Some((info, secret)) => {
-            lines.extend(super::token::secret_block(&view.scim_tenant_url, &secret, info.id));
+            lines.extend(super::token::secret_block(
+                &view.scim_tenant_url,
+                &secret,
+                info.id,
+            ));
         }
         None => {
             lines.push(format!("SCIM Tenant URL: {}", view.scim_tenant_url));
@@ -220,7 +240,14 @@ fn list(config: &Config, format: Format) -> Result<()> {
         return output::print_json(&views);
     }
     let mut table = Table::new(&[
-        "SLUG", "NAME", "USERS", "GROUPS", "TOKENS", "ENTRA TENANT", "DOMAINS", "CREATED",
+        "SLUG",
+        "NAME",
+        "USERS",
+        "GROUPS",
+        "TOKENS",
+        "ENTRA TENANT",
+        "DOMAINS",
+        "CREATED",
     ]);
     for v in &views {
         table.row(vec![
@@ -254,7 +281,12 @@ fn print_team(v: &TeamView, format: Format) -> Result<()> {
         ("Slug", v.slug.clone()),
         ("Name", v.name.clone()),
         ("SCIM Tenant URL", v.scim_tenant_url.clone()),
-        ("Entra tenant ID", v.entra_tenant_id.clone().unwrap_or_else(|| "- (not set)".into())),
+        (
+            "Entra tenant ID",
+            v.entra_tenant_id
+                .clone()
+                .unwrap_or_else(|| "- (not set)".into()),
+        ),
         ("Allowed domains", domains(&v.allowed_domains)),
     ];
     if v.users.is_some() {
@@ -273,12 +305,11 @@ fn set(config: &Config, a: SetArgs) -> Result<()> {
         (None, true) => Some(None),
         (None, false) => None,
     };
-    if let Some(name) = &a.name {
-        if name.trim().is_empty() {
-            return Err(Error::Usage("--name must not be empty".into()));
-        }
+    if a.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
+        return Err(Error::Usage("--name must not be empty".into()));
     }
-    let changes_domains = a.domains.is_some() || !a.add_domain.is_empty() || !a.remove_domain.is_empty();
+    let changes_domains =
+        a.domains.is_some() || !a.add_domain.is_empty() || !a.remove_domain.is_empty();
     if a.name.is_none() && tenant.is_none() && !changes_domains {
         return Err(Error::Usage(
             "nothing to change: give --name, --tenant-id, --clear-tenant-id, --domains, \
@@ -291,7 +322,12 @@ fn set(config: &Config, a: SetArgs) -> Result<()> {
         let team = db::team(tx, &a.slug)?;
         let allowed_domains = if changes_domains {
             let mut list: Vec<String> = match &a.domains {
-                Some(d) => d.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                Some(d) => d
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
                 None => team.allowed_domains.clone(),
             };
             list.extend(a.add_domain.iter().map(|d| d.trim().to_owned()));
@@ -330,7 +366,15 @@ fn set(config: &Config, a: SetArgs) -> Result<()> {
         } else {
             format!("changed {}", changed.join(", "))
         };
-        db::audit(tx, &updated, "admin.team.update", 200, "Team", &updated.slug, summary)?;
+        db::audit(
+            tx,
+            &updated,
+            "admin.team.update",
+            200,
+            "Team",
+            &updated.slug,
+            summary,
+        )?;
         Ok(TeamView::new(config, updated))
     })?;
     print_team(&view, a.format)

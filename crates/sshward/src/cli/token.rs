@@ -159,7 +159,15 @@ fn create(config: &Config, a: CreateArgs) -> Result<()> {
         let team = db::team(tx, &a.team.team)?;
         let (info, secret) = tx.tokens().create(team.id, &label, expires)?;
         let summary = format!("created token {} ({})", info.id, info.label);
-        db::audit(tx, &team, "admin.token.create", 201, "Token", &info.id.to_string(), summary)?;
+        db::audit(
+            tx,
+            &team,
+            "admin.token.create",
+            201,
+            "Token",
+            &info.id.to_string(),
+            summary,
+        )?;
         Ok((team, info, secret))
     })?;
     let url = super::team::tenant_url(config, &team.slug);
@@ -229,7 +237,15 @@ fn revoke(config: &Config, a: RevokeArgs) -> Result<()> {
         let newly = tx.tokens().revoke(team.id, a.id)?;
         if newly {
             let summary = format!("revoked token {} ({})", token.id, token.label);
-            db::audit(tx, &team, "admin.token.revoke", 200, "Token", &token.id.to_string(), summary)?;
+            db::audit(
+                tx,
+                &team,
+                "admin.token.revoke",
+                200,
+                "Token",
+                &token.id.to_string(),
+                summary,
+            )?;
         }
         let token = tx
             .tokens()
@@ -247,7 +263,10 @@ fn revoke(config: &Config, a: RevokeArgs) -> Result<()> {
         }));
     }
     let line = if newly {
-        format!("Revoked token {} ({}); requests with it now get 401.", view.id, view.label)
+        format!(
+            "Revoked token {} ({}); requests with it now get 401.",
+            view.id, view.label
+        )
     } else {
         format!("Token {} ({}) was already revoked.", view.id, view.label)
     };

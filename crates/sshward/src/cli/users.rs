@@ -51,7 +51,10 @@ pub struct ShowArgs {
 }
 
 /// Parses and resolves a SCIM filter for `kind`.
-pub fn parse_filter(text: Option<&str>, kind: ResourceKind) -> Result<Option<scim_core::filter::Filter>> {
+pub fn parse_filter(
+    text: Option<&str>,
+    kind: ResourceKind,
+) -> Result<Option<scim_core::filter::Filter>> {
     text.map(|t| {
         scim_core::filter::parse(t)
             .and_then(|f| scim_core::filter::resolve(f, kind))
@@ -61,7 +64,10 @@ pub fn parse_filter(text: Option<&str>, kind: ResourceKind) -> Result<Option<sci
 }
 
 /// A listing query from `--filter`, `--offset` and `--limit`.
-pub fn list_query<'a>(filter: Option<&'a scim_core::filter::Filter>, a: &ListArgs) -> ListQuery<'a> {
+pub fn list_query<'a>(
+    filter: Option<&'a scim_core::filter::Filter>,
+    a: &ListArgs,
+) -> ListQuery<'a> {
     ListQuery {
         filter,
         start_index: a.offset.saturating_add(1),
@@ -77,7 +83,11 @@ pub fn paging_note(shown: usize, offset: u64, total: u64) -> Option<String> {
         if shown == 0 {
             format!("(none of {total} from offset {offset})")
         } else {
-            format!("({}-{} of {total}; see --offset and --limit)", offset + 1, offset + shown)
+            format!(
+                "({}-{} of {total}; see --offset and --limit)",
+                offset + 1,
+                offset + shown
+            )
         }
     })
 }
@@ -137,13 +147,21 @@ fn list(config: &Config, a: ListArgs) -> Result<()> {
             "users": rows,
         }));
     }
-    let mut table = Table::new(&["ID", "USERNAME", "DISPLAY NAME", "ACTIVE", "EXTERNAL ID", "LAST MODIFIED"]);
+    let mut table = Table::new(&[
+        "ID",
+        "USERNAME",
+        "DISPLAY NAME",
+        "ACTIVE",
+        "EXTERNAL ID",
+        "LAST MODIFIED",
+    ]);
     for r in &rows {
         table.row(vec![
             r.id.clone(),
             r.user_name.clone(),
             r.display_name.clone().unwrap_or_else(|| "-".into()),
-            r.active.map_or_else(|| "-".into(), |b| if b { "yes" } else { "no" }.into()),
+            r.active
+                .map_or_else(|| "-".into(), |b| if b { "yes" } else { "no" }.into()),
             r.external_id.clone().unwrap_or_else(|| "-".into()),
             output::time(r.last_modified),
         ]);
@@ -165,12 +183,15 @@ fn show(config: &Config, a: ShowArgs) -> Result<()> {
         let team = db::team(tx, &a.team.team)?;
         let record = match tx.users().get(team.id, &a.user)? {
             Some(r) => r,
-            None => tx.users().get_by_user_name(team.id, &a.user)?.ok_or_else(|| {
-                Error::NotFound(format!(
-                    "team {} has no user with id or userName {:?}",
-                    team.slug, a.user
-                ))
-            })?,
+            None => tx
+                .users()
+                .get_by_user_name(team.id, &a.user)?
+                .ok_or_else(|| {
+                    Error::NotFound(format!(
+                        "team {} has no user with id or userName {:?}",
+                        team.slug, a.user
+                    ))
+                })?,
         };
         let groups = tx.groups().groups_of_user(team.id, &record.id)?;
         Ok((record, groups))
@@ -222,11 +243,20 @@ fn show(config: &Config, a: ShowArgs) -> Result<()> {
     let name = d
         .get("name")
         .and_then(|n| {
-            n.get("formatted").and_then(Value::as_str).map(str::to_owned).or_else(|| {
-                let given = n.get("givenName").and_then(Value::as_str).unwrap_or_default();
-                let family = n.get("familyName").and_then(Value::as_str).unwrap_or_default();
-                Some(format!("{given} {family}").trim().to_owned()).filter(|s| !s.is_empty())
-            })
+            n.get("formatted")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .or_else(|| {
+                    let given = n
+                        .get("givenName")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    let family = n
+                        .get("familyName")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    Some(format!("{given} {family}").trim().to_owned()).filter(|s| !s.is_empty())
+                })
         })
         .unwrap_or_else(|| "-".into());
     let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
@@ -236,14 +266,28 @@ fn show(config: &Config, a: ShowArgs) -> Result<()> {
         ("displayName", dash(row.display_name.clone())),
         ("name", name),
         ("externalId", dash(row.external_id.clone())),
-        ("active", row.active.map_or_else(|| "-".into(), |b| b.to_string())),
-        ("emails", if emails.is_empty() { "-".into() } else { emails.join(", ") }),
+        (
+            "active",
+            row.active.map_or_else(|| "-".into(), |b| b.to_string()),
+        ),
+        (
+            "emails",
+            if emails.is_empty() {
+                "-".into()
+            } else {
+                emails.join(", ")
+            },
+        ),
         (
             "groups",
             if groups.is_empty() {
                 "-".into()
             } else {
-                groups.iter().map(|g| g.display_name.clone()).collect::<Vec<_>>().join(", ")
+                groups
+                    .iter()
+                    .map(|g| g.display_name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             },
         ),
         ("created", output::time(row.created)),

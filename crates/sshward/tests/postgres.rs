@@ -1,0 +1,159 @@
+//! The binary on PostgreSQL (with `SSHWARD_TEST_PG_URL`): first run, two instances on
+//! one database, admin commands, and a database that goes away and comes back.
+
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+
+use crate::support::*;
+
+/// A database of its own on the test server, dropped afterwards.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    fn create() -> Option<PgDatabase> {
+        let admin_url = pg_admin_url()?;
+        let name = format!("sshward_bin_{}", uuid::Uuid::new_v4().simple());
+        let mut admin =
+            PgConnection::establish(&admin_url).expect("connect to SSHWARD_TEST_PG_URL");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create database");
+        let url = with_database(&admin_url, &name);
+        Some(PgDatabase {
+            admin_url,
+            name,
+            url,
+        })
+    }
+
+    fn admin(&self, sql: &str) {
+        let mut admin = PgConnection::establish(&self.admin_url).expect("connect as admin");
+        admin
+            .batch_execute(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{host}/{name}?{q}"),
+        None => format!("{host}/{name}"),
+    }
+}
+
+#[test]
+fn postgres_smoke_two_instances_and_outage() {
+    let Some(db) = PgDatabase::create() else {
+        return;
+    };
+    let mut env = Env::new();
+    env.global = vec!["--database-url".into(), db.url.clone()];
+    // Short timeouts, so the outage below answers quickly.
+    let fast = [("SSHWARD_DATABASE__CONNECT_TIMEOUT_SECS", "2")];
+
+    // Two instances start at once on the empty database: exactly one bootstraps.
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| env.serve_with(&fast));
+        let b = s.spawn(|| env.serve_with(&fast));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let tokens: Vec<&String> = [&a, &b].iter().filter_map(|s| s.token.as_ref()).collect();
+    assert_eq!(
+        tokens.len(),
+        1,
+        "exactly one instance prints the token: {:?} / {:?}",
+        a.stdout,
+        b.stdout
+    );
+    let token = tokens[0].clone();
+    assert_empty_list(&test_connection(&a.url, &token));
+    assert_empty_list(&test_connection(&b.url, &token));
+
+    // What one instance writes, the other serves.
+    let id = create_user(&a.url, &token, "pg@acme.example");
+    let got = get(&format!("{}/Users/{id}", b.url), Some(&token));
+    assert_eq!(got.status, 200, "{got:?}");
+
+    // The admin commands work on PostgreSQL too.
+    let teams = env.run(&["team", "list", "--json"]).json();
+    assert_eq!(teams[0]["slug"], "default");
+    assert_eq!(teams[0]["users"], 1);
+    let users = env.run(&["users", "list", "--json"]).json();
+    assert_eq!(users["users"][0]["userName"], "pg@acme.example");
+    let migrate = env.run(&["migrate", "--json"]).json();
+    assert_eq!(migrate["backend"], "postgres");
+    assert_eq!(migrate["applied"], serde_json::json!([]));
+
+    // The database goes away: 503s, the process stays up; it comes back: 200s.
+    db.admin(&format!(
+        "ALTER DATABASE {0} ALLOW_CONNECTIONS false; \
+         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{0}';",
+        db.name
+    ));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = test_connection(&a.url, &token);
+        if r.status == 503 {
+            assert!(r.content_type.starts_with("application/scim+json"), "{r:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no 503 while the database is away: {r:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(get(&format!("{}/readyz", a.base), None).status, 503);
+    assert_eq!(get(&format!("{}/healthz", a.base), None).status, 200);
+    db.admin(&format!(
+        "ALTER DATABASE {} ALLOW_CONNECTIONS true",
+        db.name
+    ));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = test_connection(&a.url, &token);
+        if r.status == 200 {
+            assert_empty_list(&r);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no recovery after the database returned: {r:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(get(&format!("{}/readyz", a.base), None).status, 200);
+
+    // A later start prints no token.
+    drop((a, b));
+    let again = env.serve();
+    assert!(again.token.is_none(), "{:?}", again.stdout);
+    assert_empty_list(&test_connection(&again.url, &token));
+}

@@ -1,0 +1,211 @@
+//! `sshward serve`: first run, Entra's Test Connection, later runs, health, metrics,
+//! access log, JSON 404s and graceful shutdown.
+
+use crate::support::*;
+
+#[test]
+fn first_run_test_connection_and_second_run() {
+    let env = Env::new();
+    let mut server = env.serve();
+    assert!(server.url.ends_with("/scim/v2/default"), "{}", server.url);
+    assert!(
+        server.url.starts_with("http://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+    let token = server.token().to_owned();
+    assert!(token.starts_with("sshw_"));
+    assert!(
+        server
+            .stdout
+            .iter()
+            .any(|l| l == &format!("SCIM Tenant URL: {}", server.url))
+    );
+    assert!(
+        server
+            .stdout
+            .iter()
+            .any(|l| l == &format!("Secret Token: {token}"))
+    );
+
+    // Entra's Test Connection: a random GUID, `+` for spaces, no User-Agent.
+    assert_empty_list(&test_connection(&server.url, &token));
+    // Entra may append its feature flag to the tenant URL.
+    let flagged = get(
+        &format!(
+            "{}/Users?aadOptscim062020&filter=userName+eq+%22x%22",
+            server.url
+        ),
+        Some(&token),
+    );
+    assert_empty_list(&flagged);
+    let denied = test_connection(&server.url, "sshw_wrong");
+    assert_eq!(denied.status, 401);
+
+    assert_eq!(server.stop(), Some(0), "SIGTERM ends the server cleanly");
+    let log = server.stderr();
+    assert!(
+        log.contains("sshward::access: GET /scim/v2/default/Users 200"),
+        "{log}"
+    );
+    assert!(log.contains("team=default"), "{log}");
+    assert!(!log.contains(&token), "the token is never logged");
+    assert!(
+        !log.contains("filter"),
+        "query strings are never logged: {log}"
+    );
+    assert!(!log.contains("sshw_wrong"));
+
+    // A second start against the same data prints the URL only.
+    let again = env.serve();
+    assert!(again.token.is_none(), "{:?}", again.stdout);
+    assert!(again.url.ends_with("/scim/v2/default"));
+    assert_empty_list(&test_connection(&again.url, &token));
+    let teams = env.run(&["team", "list", "--json"]).json();
+    assert_eq!(teams.as_array().unwrap().len(), 1);
+    assert_eq!(teams[0]["slug"], "default");
+}
+
+#[test]
+fn health_metrics_and_json_errors() {
+    let env = Env::new();
+    let server = env.serve();
+    let token = server.token().to_owned();
+    let health = get(&format!("{}/healthz", server.base), None);
+    assert_eq!(
+        (health.status, health.json()["status"].as_str()),
+        (200, Some("ok"))
+    );
+    let ready = get(&format!("{}/readyz", server.base), None);
+    assert_eq!(
+        (ready.status, ready.json()["status"].as_str()),
+        (200, Some("ready"))
+    );
+
+    for path in ["/", "/nope", "/scimx", "/healthz/x", "/index.html"] {
+        let r = get(&format!("{}{path}", server.base), None);
+        assert_eq!(r.status, 404, "{path}");
+        assert!(
+            r.content_type.starts_with("application/json"),
+            "{path}: {r:?}"
+        );
+        assert_eq!(r.json()["status"], 404);
+    }
+    let r = get(
+        &format!("{}/scim/v2/default/Nope", server.base),
+        Some(&token),
+    );
+    assert_eq!(r.status, 404);
+    assert!(r.content_type.starts_with("application/scim+json"), "{r:?}");
+    let r = post(
+        &format!("{}/healthz", server.base),
+        &token,
+        &serde_json::json!({}),
+    );
+    assert_eq!(r.status, 405);
+    assert!(r.content_type.starts_with("application/json"));
+
+    assert_empty_list(&test_connection(&server.url, &token));
+    create_user(&server.url, &token, "m@acme.example");
+    let metrics = get(&format!("{}/metrics", server.base), None);
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics
+            .content_type
+            .starts_with("text/plain; version=0.0.4"),
+        "{metrics:?}"
+    );
+    let m = &metrics.body;
+    for needle in [
+        r#"sshward_http_requests_total{method="GET",route="/scim/v2/{team}/{resource}",status="200"} 1"#,
+        r#"sshward_http_requests_total{method="GET",route="unmatched",status="404"} 5"#,
+        r#"sshward_scim_operations_total{operation="list",resource="User",status="200"} 1"#,
+        r#"sshward_scim_operations_total{operation="create",resource="User",status="201"} 1"#,
+        "# TYPE sshward_http_request_duration_seconds histogram",
+        r#"sshward_build_info{version="#,
+    ] {
+        assert!(m.contains(needle), "missing {needle}:\n{m}");
+    }
+    assert!(!m.contains("acme.example"), "no personal data in labels");
+}
+
+#[test]
+fn serve_errors() {
+    let env = Env::new();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    env.run(&["serve", "--listen", &addr])
+        .fails(1, "cannot listen on");
+    // Nothing was written for a server that could not start.
+    assert!(!env.data_dir().exists());
+    env.run(&["serve", "--listen", "nowhere"])
+        .fails(3, "server.listen");
+    env.run(&[
+        "serve",
+        "--database-url",
+        "postgres://sshward@127.0.0.1:1/none",
+        "--listen",
+        "127.0.0.1:0",
+    ])
+    .fails(1, "cannot open the database");
+}
+
+#[test]
+fn public_url_and_disabled_metrics() {
+    let env = Env::new();
+    let server = env.serve_with(&[
+        ("SSHWARD_SERVER__PUBLIC_URL", "https://sshward.example.com/"),
+        ("SSHWARD_METRICS__ENABLED", "false"),
+        ("SSHWARD_LOG__ACCESS_LOG", "false"),
+    ]);
+    assert_eq!(server.url, "https://sshward.example.com/scim/v2/default");
+    let token = server.token().to_owned();
+    let port_base = env.run(&["check-config", "--json"]).json();
+    assert_eq!(
+        port_base["config"]["server"]["public_url"],
+        "http://127.0.0.1:8080"
+    );
+    // The server is at 127.0.0.1 whatever the public URL says: find its port in the log.
+    let log = wait_for(&server, "listening on 127.0.0.1:");
+    let port = log
+        .split("listening on 127.0.0.1:")
+        .nth(1)
+        .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
+        .unwrap()
+        .to_owned();
+    let base = format!("http://127.0.0.1:{port}");
+    let created = post(
+        &format!("{base}/scim/v2/default/Users"),
+        &token,
+        &serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "u@x.example"}),
+    );
+    assert_eq!(created.status, 201, "{created:?}");
+    let location = created.json()["meta"]["location"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        location.starts_with("https://sshward.example.com/scim/v2/default/Users/"),
+        "{location}"
+    );
+    assert_eq!(get(&format!("{base}/metrics"), None).status, 404);
+    assert!(
+        !server.stderr().contains("sshward::access"),
+        "access log is off"
+    );
+}
+
+/// Waits (at most 10 s) until the server's log contains `needle`; returns the log.
+fn wait_for(server: &Server, needle: &str) -> String {
+    for _ in 0..200 {
+        let log = server.stderr();
+        if log.contains(needle) {
+            return log;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!(
+        "server log never contained {needle:?}:\n{}",
+        server.stderr()
+    );
+}
