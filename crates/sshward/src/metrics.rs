@@ -105,7 +105,8 @@ impl Metrics {
     pub fn finished(&self, o: &Observation<'_>) {
         self.in_flight.dec();
         let method = method_label(o.method);
-        let route = o.route.unwrap_or("unmatched");
+        let route = o.route.map(route_label);
+        let route = route.as_deref().unwrap_or("unmatched");
         let status = status_label(o.status);
         self.requests
             .with_label_values(&[method, route, status.as_str()])
@@ -113,7 +114,7 @@ impl Metrics {
         self.duration
             .with_label_values(&[method, route])
             .observe(o.elapsed.as_secs_f64());
-        if let Some((resource, operation)) = scim_operation(o.method, o.route, o.resource) {
+        if let Some((resource, operation)) = scim_operation(o.method, Some(route), o.resource) {
             self.scim_operations
                 .with_label_values(&[resource, operation, status.as_str()])
                 .inc();
@@ -141,6 +142,37 @@ fn method_label(m: &Method) -> &'static str {
         Method::OPTIONS => "OPTIONS",
         _ => "other",
     }
+}
+
+/// A route pattern without the regular expressions of its segments:
+/// `/x/{resource:Users|Groups}/{id}` -> `/x/{resource}/{id}`.
+pub fn route_label(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut depth = 0usize;
+    let mut skipping = false;
+    for c in pattern.chars() {
+        match c {
+            '{' => {
+                depth += 1;
+                if !skipping {
+                    out.push(c);
+                }
+            }
+            '}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    skipping = false;
+                    out.push(c);
+                } else if !skipping {
+                    out.push(c);
+                }
+            }
+            ':' if depth == 1 => skipping = true,
+            _ if skipping => {}
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Status codes are few; anything outside 100-599 is one label.
@@ -240,12 +272,22 @@ mod tests {
     }
 
     #[test]
+    fn route_labels_drop_segment_patterns() {
+        assert_eq!(
+            route_label("/scim/v2/{team}/{resource:Users|Groups}/{id}"),
+            "/scim/v2/{team}/{resource}/{id}"
+        );
+        assert_eq!(route_label("/a/{n:[0-9]{2,3}}/b"), "/a/{n}/b");
+        assert_eq!(route_label("/healthz"), "/healthz");
+    }
+
+    #[test]
     fn renders_text_format() {
         let m = Metrics::new().unwrap();
         m.started();
         m.finished(&Observation {
             method: &Method::GET,
-            route: Some("/scim/v2/{team}/{resource}"),
+            route: Some("/scim/v2/{team}/{resource:Users|Groups}"),
             resource: Some("Users"),
             status: 200,
             elapsed: Duration::from_millis(3),
