@@ -146,6 +146,54 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// A team's OpenID Connect client (sign-in); the client secret itself is not stored.
+    team_oidc (team_id) {
+        /// The team.
+        team_id -> BigInt,
+        /// OAuth client ID (the Entra application ID).
+        client_id -> Nullable<Text>,
+        /// Where the client secret is read: `file:PATH` or `env:NAME`.
+        client_secret_ref -> Nullable<Text>,
+        /// Issuer URL replacing `https://login.microsoftonline.com/{tenant}/v2.0`.
+        issuer -> Nullable<Text>,
+        /// How a sign-in is linked to a SCIM user: `user-name` or `object-id`.
+        link_by -> Text,
+        /// Last change, unix microseconds.
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Short-lived single-use sign-in state (pending authorizations, CLI codes, device flows).
+    login_flows (key_sha256) {
+        /// Lower-case hex SHA-256 of the flow's secret key (state, code or handle).
+        key_sha256 -> Text,
+        /// `web`, `cli-code`, `device`, ...
+        kind -> Text,
+        /// The team signing in.
+        team_id -> BigInt,
+        /// The flow's data, JSON (owned by crates/oidc-login).
+        data -> Text,
+        /// Creation time, unix microseconds.
+        created_at -> BigInt,
+        /// Expiry, unix microseconds.
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Keys generated on first use when not configured (shared by every instance).
+    login_keys (name) {
+        /// Key name, e.g. `session`.
+        name -> Text,
+        /// The key, base64.
+        value -> Text,
+        /// Creation time, unix microseconds.
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(scim_tokens -> teams (team_id));
 diesel::joinable!(scim_users -> teams (team_id));
 diesel::joinable!(scim_groups -> teams (team_id));
@@ -157,4 +205,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     scim_groups,
     scim_group_members,
     audit_log,
+    team_oidc,
+    login_flows,
+    login_keys,
 );

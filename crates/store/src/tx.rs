@@ -9,6 +9,7 @@ use crate::audit::Audit;
 use crate::config::Backend;
 use crate::connection::DbConnection;
 use crate::error::StoreError;
+use crate::login::Logins;
 use crate::resources::{self, Groups, Users};
 use crate::schema::teams;
 use crate::teams::{TeamId, Teams};
@@ -68,6 +69,11 @@ impl<'c> Tx<'c> {
     /// The audit log.
     pub fn audit(&mut self) -> Audit<'_, 'c> {
         Audit { tx: self }
+    }
+
+    /// Sign-in settings, flow state and generated keys (`crates/oidc-login`).
+    pub fn login(&mut self) -> Logins<'_, 'c> {
+        Logins { tx: self }
     }
 
     /// Records a change of a resource that did not go through `replace` (for example a
