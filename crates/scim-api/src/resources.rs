@@ -16,31 +16,31 @@ use scim_core::{Error as ScimError, ResourceKind};
 use serde_json::Value;
 use store::{ResourceRecord, Tx};
 
+/// The `{resource}` path segment: only the endpoints that exist, so that any other path
+/// falls through to the scope's 404 whatever the method (a 405 would claim it exists).
+const RESOURCE: &str = "{resource:Users|Groups}";
+
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/.search")
-            .route(web::post().to(search_everything))
-            .default_service(web::to(|| not_allowed("POST"))),
-    )
-    .service(
-        web::resource("/{resource}/.search")
-            .route(web::post().to(search))
-            .default_service(web::to(|| not_allowed("POST"))),
-    )
-    .service(
-        web::resource("/{resource}")
-            .route(web::get().to(list))
-            .route(web::post().to(create))
-            .default_service(web::to(|| not_allowed("GET, POST"))),
-    )
-    .service(
-        web::resource("/{resource}/{id}")
-            .route(web::get().to(get))
-            .route(web::put().to(replace))
-            .route(web::patch().to(patch))
-            .route(web::delete().to(delete))
-            .default_service(web::to(|| not_allowed("GET, PUT, PATCH, DELETE"))),
-    );
+    cfg.service(web::resource("/.search").to(search_everything))
+        .service(
+            web::resource(format!("/{RESOURCE}/.search"))
+                .route(web::post().to(search))
+                .default_service(web::to(|| not_allowed("POST"))),
+        )
+        .service(
+            web::resource(format!("/{RESOURCE}"))
+                .route(web::get().to(list))
+                .route(web::post().to(create))
+                .default_service(web::to(|| not_allowed("GET, POST"))),
+        )
+        .service(
+            web::resource(format!("/{RESOURCE}/{{id}}"))
+                .route(web::get().to(get))
+                .route(web::put().to(replace))
+                .route(web::patch().to(patch))
+                .route(web::delete().to(delete))
+                .default_service(web::to(|| not_allowed("GET, PUT, PATCH, DELETE"))),
+        );
 }
 
 async fn not_allowed(allow: &'static str) -> HttpResponse {
