@@ -202,3 +202,51 @@ fn read_commands_need_an_existing_database() {
     }
     assert!(!env.data_dir().exists());
 }
+
+/// deploy/sshward.toml is valid, sets every option to its default, and explains each.
+#[test]
+fn example_file_documents_every_option() {
+    let env = Env::new();
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/sshward.toml");
+    let example = example.canonicalize().unwrap();
+    let with_file = env
+        .run(&[
+            "--config",
+            example.to_str().unwrap(),
+            "check-config",
+            "--json",
+        ])
+        .json();
+    let defaults = env.run(&["check-config", "--json"]).json();
+    assert_eq!(
+        with_file["config"], defaults["config"],
+        "the example keeps the defaults"
+    );
+
+    let text = std::fs::read_to_string(&example).unwrap();
+    let mut section = String::new();
+    let mut documented = Vec::new();
+    for line in text.lines() {
+        let l = line.trim_start_matches("# ").trim();
+        if l.starts_with('[') && l.ends_with(']') && !line.starts_with('#') {
+            section = l.trim_matches(['[', ']']).to_owned();
+        } else if let Some((key, _)) = l.split_once(" = ")
+            && key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        {
+            let full = if section.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{section}.{key}")
+            };
+            documented.push(full);
+        }
+    }
+    let sources = defaults["sources"].as_object().unwrap();
+    for key in sources.keys() {
+        assert!(
+            documented.contains(key),
+            "deploy/sshward.toml does not show {key}"
+        );
+    }
+}
