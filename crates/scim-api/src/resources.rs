@@ -12,7 +12,7 @@ use scim_core::message::{self, ListParams, ListQuery};
 use scim_core::patch::{self, PatchRequest};
 use scim_core::projection::Projection;
 use scim_core::resource::{self, Link, Meta};
-use scim_core::{Error as ScimError, ResourceKind};
+use scim_core::ResourceKind;
 use serde_json::Value;
 use store::{ResourceRecord, Tx};
 
@@ -108,20 +108,24 @@ fn present(
     Ok(render(kind, base, record, links.as_deref(), projection))
 }
 
-fn projection_of(kind: ResourceKind, query: &Query) -> Result<Projection, ScimError> {
-    Projection::parse(
+/// The `attributes` / `excludedAttributes` of the request.
+///
+/// Like everything read from a request, a failure here is carried into the handler's
+/// database closure and reported only after authentication: a request with a bad token is
+/// always 401, whatever else is wrong with it.
+fn projection_of(req: &HttpRequest, kind: ResourceKind) -> Result<Projection, ApiError> {
+    let query = Query::parse(req)?;
+    Ok(Projection::parse(
         kind,
         query.get("attributes"),
         query.get("excludedattributes"),
-    )
+    )?)
 }
 
 async fn list(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(&req)?;
-    let query = Query::parse(&req)?;
-    let parsed = ListQuery::parse(
-        kind,
-        &ListParams {
+    let parsed = Query::parse(&req).and_then(|query| {
+        let params = ListParams {
             filter: query.get("filter"),
             start_index: query.get("startindex"),
             count: query.get("count"),
@@ -129,16 +133,17 @@ async fn list(req: HttpRequest) -> Result<HttpResponse, ApiError> {
             excluded_attributes: query.get("excludedattributes"),
             sort_by: query.get("sortby"),
             sort_order: query.get("sortorder"),
-        },
-    );
+        };
+        Ok(ListQuery::parse(kind, &params)?)
+    });
     run_list(&req, kind, parsed).await
 }
 
 async fn search(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(&req)?;
     let ctx = Ctx::new(&req)?;
-    let body = request::json_body(&req, payload, ctx.state().config.max_body_bytes).await?;
-    let parsed = ListQuery::from_search_request(kind, &body);
+    let body = request::json_body(&req, payload, ctx.state().config.max_body_bytes).await;
+    let parsed = body.and_then(|body| Ok(ListQuery::from_search_request(kind, &body)?));
     run_list(&req, kind, parsed).await
 }
 
@@ -154,7 +159,7 @@ async fn search_everything() -> HttpResponse {
 async fn run_list(
     req: &HttpRequest,
     kind: ResourceKind,
-    parsed: Result<ListQuery, ScimError>,
+    parsed: Result<ListQuery, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = Ctx::new(req)?;
     let base = ctx.base_url();
@@ -188,13 +193,13 @@ async fn run_list(
 async fn create(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(&req)?;
     let ctx = Ctx::new(&req)?;
-    let body = request::json_body(&req, payload, ctx.state().config.max_body_bytes).await?;
-    let projection = projection_of(kind, &Query::parse(&req)?);
+    let body = request::json_body(&req, payload, ctx.state().config.max_body_bytes).await;
+    let projection = projection_of(&req, kind);
     let base = ctx.base_url();
     let (body, etag) = ctx
         .write("create", kind, None, move |tx, caller| {
             let projection = projection?;
-            let input = resource::normalize(kind, &body)?;
+            let input = resource::normalize(kind, &body?)?;
             let record = repo::insert(tx, kind, caller.team.id, input.data)?;
             if !input.members.is_empty() {
                 let ids: Vec<String> = input.members.into_iter().map(|m| m.value).collect();
@@ -213,7 +218,7 @@ async fn get(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(&req)?;
     let id = id_of(&req);
     let ctx = Ctx::new(&req)?;
-    let projection = projection_of(kind, &Query::parse(&req)?);
+    let projection = projection_of(&req, kind);
     let base = ctx.base_url();
     let if_none_match = request::header_text(&req, header::IF_NONE_MATCH);
     let outcome = ctx
@@ -238,15 +243,15 @@ async fn replace(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse
     let kind = kind_of(&req)?;
     let id = id_of(&req);
     let ctx = Ctx::new(&req)?;
-    let body = request::json_body(&req, payload, ctx.state().config.max_body_bytes).await?;
-    let projection = projection_of(kind, &Query::parse(&req)?);
+    let body = request::json_body(&req, payload, ctx.state().config.max_body_bytes).await;
+    let projection = projection_of(&req, kind);
     let expected = request::if_match_version(&req);
     let base = ctx.base_url();
     let (body, etag) = ctx
         .write("replace", kind, Some(id.clone()), move |tx, caller| {
             let projection = projection?;
             let expected = expected?;
-            let input = resource::normalize(kind, &body)?;
+            let input = resource::normalize(kind, &body?)?;
             let team = caller.team.id;
             let mut record = repo::replace(tx, kind, team, &id, input.data, expected)?;
             if kind == ResourceKind::Group {
@@ -274,19 +279,19 @@ async fn patch(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, 
     let kind = kind_of(&req)?;
     let id = id_of(&req);
     let ctx = Ctx::new(&req)?;
-    let body = request::json_body(&req, payload, ctx.state().config.max_body_bytes).await?;
-    let query = Query::parse(&req)?;
+    let body = request::json_body(&req, payload, ctx.state().config.max_body_bytes).await;
     // RFC 7644 section 3.5.2: 204 unless the client asks for attributes. Entra expects 204
     // for groups and accepts 200 with the resource for users.
-    let respond_with_body = kind == ResourceKind::User || query.asks_for_attributes();
-    let projection = projection_of(kind, &query);
+    let respond_with_body = kind == ResourceKind::User
+        || Query::parse(&req).is_ok_and(|query| query.asks_for_attributes());
+    let projection = projection_of(&req, kind);
     let expected = request::if_match_version(&req);
     let base = ctx.base_url();
     let (body, etag) = ctx
         .write("patch", kind, Some(id.clone()), move |tx, caller| {
             let projection = projection?;
             let expected = expected?;
-            let request = PatchRequest::parse(&body)?;
+            let request = PatchRequest::parse(&body?)?;
             let team = caller.team.id;
             let mut record = repo::get(tx, kind, team, &id)?;
             if let Some(v) = expected
