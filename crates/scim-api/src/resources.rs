@@ -315,7 +315,8 @@ async fn patch(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, 
                 record = repo::touch(tx, kind, team, &id)?;
             }
             let summary = summary::patched(&request, &stats);
-            repo::audit(tx, caller, "patch", kind, &id, 200, &summary)?;
+            let status = if respond_with_body { 200 } else { 204 };
+            repo::audit(tx, caller, "patch", kind, &id, status, &summary)?;
             let out = if respond_with_body {
                 Some(present(tx, kind, caller, &base, &record, &projection)?)
             } else {
