@@ -301,7 +301,7 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         match &self.cleanup {
             Cleanup::Files(path) => {
-                for suffix in ["", "-wal", "-shm"] {
+                for suffix in ["", "-wal", "-shm", "-journal"] {
                     let mut p = path.clone().into_os_string();
                     p.push(suffix);
                     let _ = std::fs::remove_file(PathBuf::from(p));
