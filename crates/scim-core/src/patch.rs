@@ -362,7 +362,7 @@ impl Engine<'_> {
                 }
             }
             (None, _) if attr.ty == AttrType::Complex => {
-                let Some(Value::Object(object)) = value.map(complex_object) else {
+                let Some(Value::Object(object)) = value.map(|v| complex_object(attr, v)) else {
                     return Err(Error::InvalidValue(format!(
                         "'{}' needs an object as value",
                         attr.name
@@ -572,7 +572,7 @@ fn update_matches(
         None => None,
     };
     let new_element = match sub {
-        None => resource::coerce_single(attr, &complex_object(value))?,
+        None => resource::coerce_single(attr, &complex_object(attr, value))?,
         Some(_) => None,
     };
     if hits.is_empty() {
@@ -651,17 +651,18 @@ fn coerce_opt(attr: &'static Attribute, value: Option<&Value>) -> Result<Option<
     resource::coerce(attr, value.unwrap_or(&Value::Null))
 }
 
-/// A bare string for a complex attribute stands for its `value` (Entra's `manager`), and a
-/// one-element list for its element (Entra's legacy
-/// `{"op":"Add","path":"manager","value":[{"$ref":"...","value":"<id>"}]}`).
-fn complex_object(value: &Value) -> Value {
+/// A bare string for a complex attribute that has a `value` sub-attribute stands for its
+/// `value` (Entra's `manager`), and a one-element list for its element (Entra's legacy
+/// `{"op":"Add","path":"manager","value":[{"$ref":"...","value":"<id>"}]}`). Other values
+/// are left as they are, for the caller to reject as the wrong type.
+fn complex_object(attr: &Attribute, value: &Value) -> Value {
     match value {
-        Value::String(_) | Value::Number(_) => {
+        Value::String(_) | Value::Number(_) if attr.sub_attribute("value").is_some() => {
             let mut m = Map::new();
             m.insert("value".into(), value.clone());
             Value::Object(m)
         }
-        Value::Array(items) if items.len() == 1 => complex_object(&items[0]),
+        Value::Array(items) if items.len() == 1 => complex_object(attr, &items[0]),
         other => other.clone(),
     }
 }

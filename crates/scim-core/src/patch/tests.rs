@@ -902,6 +902,9 @@ fn wrong_value_types_are_invalid_value() {
         ("displayName", json!({"value": "x"})),
         ("name.familyName", json!(["x"])),
         ("name", json!(true)),
+        ("name", json!("x")),
+        ("name", json!(5)),
+        ("addresses[type eq \"work\"]", json!("x")),
         ("emails", json!([[1]])),
         ("emails[type eq \"work\"].primary", json!("yes")),
         (
