@@ -42,9 +42,8 @@ pub async fn observe(
         .peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_else(|| "-".into());
-    if let Some(m) = &metrics {
-        m.started();
-    }
+    // Counted out on drop: also when the client goes away mid-request.
+    let _in_flight = metrics.as_ref().map(|m| m.in_flight());
     let result = next.call(req).await;
     let elapsed = start.elapsed();
     let (status, route, resource, team) = match &result {

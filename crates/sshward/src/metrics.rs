@@ -96,14 +96,14 @@ impl Metrics {
         })
     }
 
-    /// Counts a request that started.
-    pub fn started(&self) {
+    /// Counts a request in flight until the returned guard is dropped.
+    pub fn in_flight(&self) -> InFlight {
         self.in_flight.inc();
+        InFlight(self.in_flight.clone())
     }
 
     /// Records a request that finished.
     pub fn finished(&self, o: &Observation<'_>) {
-        self.in_flight.dec();
         let method = method_label(o.method);
         let route = o.route.map(route_label);
         let route = route.as_deref().unwrap_or("unmatched");
@@ -128,6 +128,15 @@ impl Metrics {
             .encode(&self.registry.gather(), &mut buf)
             .map_err(|e| e.to_string())?;
         String::from_utf8(buf).map_err(|e| e.to_string())
+    }
+}
+
+/// A request in flight; decrements the gauge when dropped.
+pub struct InFlight(IntGauge);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }
 
@@ -284,7 +293,13 @@ mod tests {
     #[test]
     fn renders_text_format() {
         let m = Metrics::new().unwrap();
-        m.started();
+        let guard = m.in_flight();
+        assert!(
+            m.render()
+                .unwrap()
+                .contains("sshward_http_requests_in_flight 1")
+        );
+        drop(guard);
         m.finished(&Observation {
             method: &Method::GET,
             route: Some("/scim/v2/{team}/{resource:Users|Groups}"),
