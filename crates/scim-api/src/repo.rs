@@ -62,14 +62,42 @@ pub(crate) fn replace(
     data: Map<String, Value>,
     expected_version: Option<i64>,
 ) -> Result<ResourceRecord, ApiError> {
-    let result = match kind {
-        ResourceKind::User => tx.users().replace(team, id, data, expected_version),
-        ResourceKind::Group => tx.groups().replace(team, id, data, expected_version),
-    };
-    result.map_err(|e| match e {
+    store_replace(tx, kind, team, id, data, expected_version).map_err(|e| match e {
         StoreError::NotFound => not_found(kind, id),
         other => other.into(),
     })
+}
+
+/// Replaces the data of a resource read at `read_version`; `Ok(None)` when a competing
+/// write changed the version since (the caller may read again and retry).
+pub(crate) fn replace_unless_changed(
+    tx: &mut Tx<'_>,
+    kind: ResourceKind,
+    team: TeamId,
+    id: &str,
+    data: Map<String, Value>,
+    read_version: i64,
+) -> Result<Option<ResourceRecord>, ApiError> {
+    match store_replace(tx, kind, team, id, data, Some(read_version)) {
+        Ok(record) => Ok(Some(record)),
+        Err(StoreError::VersionMismatch { .. }) => Ok(None),
+        Err(StoreError::NotFound) => Err(not_found(kind, id)),
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn store_replace(
+    tx: &mut Tx<'_>,
+    kind: ResourceKind,
+    team: TeamId,
+    id: &str,
+    data: Map<String, Value>,
+    expected_version: Option<i64>,
+) -> Result<ResourceRecord, StoreError> {
+    match kind {
+        ResourceKind::User => tx.users().replace(team, id, data, expected_version),
+        ResourceKind::Group => tx.groups().replace(team, id, data, expected_version),
+    }
 }
 
 /// Records a change that did not go through `replace` (members only) and returns the

@@ -8,11 +8,11 @@ use crate::response;
 use crate::summary;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use scim_core::ResourceKind;
 use scim_core::message::{self, ListParams, ListQuery};
 use scim_core::patch::{self, PatchRequest};
 use scim_core::projection::Projection;
 use scim_core::resource::{self, Link, Meta};
-use scim_core::ResourceKind;
 use serde_json::Value;
 use store::{ResourceRecord, Tx};
 
@@ -293,24 +293,9 @@ async fn patch(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, 
             let expected = expected?;
             let request = PatchRequest::parse(&body?)?;
             let team = caller.team.id;
-            let mut record = repo::get(tx, kind, team, &id)?;
-            if let Some(v) = expected
-                && v != record.version
-            {
-                return Err(store::StoreError::VersionMismatch {
-                    expected: v,
-                    current: record.version,
-                }
-                .into());
-            }
-            let mut data = record.data.clone();
-            let outcome = patch::apply(kind, &mut data, &request)?;
-            let mut changed = false;
-            if outcome.data_changed {
-                record = repo::replace(tx, kind, team, &id, data, Some(record.version))?;
-                changed = true;
-            }
-            let stats = repo::apply_member_changes(tx, team, &id, &outcome.members)?;
+            let (mut record, changed, members) =
+                patch_data(tx, kind, team, &id, &request, expected)?;
+            let stats = repo::apply_member_changes(tx, team, &id, &members)?;
             if stats.changed() && !changed {
                 record = repo::touch(tx, kind, team, &id)?;
             }
@@ -329,6 +314,54 @@ async fn patch(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, 
         Some(body) => response::resource(StatusCode::OK, &body, &etag),
         None => response::empty(StatusCode::NO_CONTENT, Some(&etag)),
     })
+}
+
+/// How often a PATCH without `If-Match` reads and applies again after a competing write.
+const PATCH_ATTEMPTS: usize = 10;
+
+/// Applies the attribute part of a PATCH to the stored resource. Returns the resource as
+/// it now is, whether its data changed, and the member changes still to be made.
+///
+/// Between reading the resource and writing it back, another request may have changed it:
+/// PostgreSQL write transactions are READ COMMITTED, so the version-checked write then
+/// updates nothing. Without `If-Match` that is no reason to fail the client: read again
+/// (a new statement sees the other commit) and apply again. With `If-Match`, the new read
+/// fails the precondition. SQLite serialises writers, so there the first attempt wins.
+fn patch_data(
+    tx: &mut Tx<'_>,
+    kind: ResourceKind,
+    team: store::TeamId,
+    id: &str,
+    request: &PatchRequest,
+    expected: Option<i64>,
+) -> Result<(ResourceRecord, bool, Vec<patch::MemberChange>), ApiError> {
+    for _ in 0..PATCH_ATTEMPTS {
+        let record = repo::get(tx, kind, team, id)?;
+        if let Some(v) = expected
+            && v != record.version
+        {
+            return Err(store::StoreError::VersionMismatch {
+                expected: v,
+                current: record.version,
+            }
+            .into());
+        }
+        let mut data = record.data.clone();
+        let outcome = patch::apply(kind, &mut data, request)?;
+        if !outcome.data_changed {
+            return Ok((record, false, outcome.members));
+        }
+        if let Some(updated) =
+            repo::replace_unless_changed(tx, kind, team, id, data, record.version)?
+        {
+            return Ok((updated, true, outcome.members));
+        }
+    }
+    Err(store::StoreError::Unavailable(format!(
+        "{} {id} kept changing under {PATCH_ATTEMPTS} attempts to patch it",
+        kind.name()
+    ))
+    .into())
 }
 
 async fn delete(req: HttpRequest) -> Result<HttpResponse, ApiError> {
