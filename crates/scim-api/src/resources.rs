@@ -196,7 +196,7 @@ async fn create(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse,
     let body = request::json_body(&req, payload, ctx.state().config.max_body_bytes).await;
     let projection = projection_of(&req, kind);
     let base = ctx.base_url();
-    let (body, etag) = ctx
+    let (body, etag, location) = ctx
         .write("create", kind, None, move |tx, caller| {
             let projection = projection?;
             let input = resource::normalize(kind, &body?)?;
@@ -208,10 +208,12 @@ async fn create(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse,
             let summary = summary::created(kind, &record.data);
             repo::audit(tx, caller, "create", kind, &record.id, 201, &summary)?;
             let out = present(tx, kind, caller, &base, &record, &projection)?;
-            Ok((out, resource::etag(record.version)))
+            // Not taken from the body: `attributes` may have left `meta` out of it.
+            let location = format!("{base}/{}/{}", kind.endpoint(), record.id);
+            Ok((out, resource::etag(record.version), location))
         })
         .await?;
-    Ok(response::resource(StatusCode::CREATED, &body, &etag))
+    Ok(response::created(&body, &etag, &location))
 }
 
 async fn get(req: HttpRequest) -> Result<HttpResponse, ApiError> {

@@ -14,18 +14,21 @@ pub fn json(status: StatusCode, body: &Value) -> HttpResponse {
         .body(body.to_string())
 }
 
-/// A resource response with its `ETag` (and `Location` for 201 Created).
+/// A resource response with its `ETag`.
 pub fn resource(status: StatusCode, body: &Value, etag: &str) -> HttpResponse {
-    let mut response = HttpResponse::build(status);
-    response
+    HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, SCIM_JSON))
-        .insert_header((header::ETAG, etag));
-    if status == StatusCode::CREATED
-        && let Some(location) = body.pointer("/meta/location").and_then(Value::as_str)
-    {
-        response.insert_header((header::LOCATION, location));
-    }
-    response.body(body.to_string())
+        .insert_header((header::ETAG, etag))
+        .body(body.to_string())
+}
+
+/// 201 Created with the new resource, its `ETag` and its `Location`.
+pub fn created(body: &Value, etag: &str, location: &str) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::CONTENT_TYPE, SCIM_JSON))
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::LOCATION, location))
+        .body(body.to_string())
 }
 
 /// An empty response (204 No Content, 304 Not Modified) that still names the media type.
