@@ -260,7 +260,8 @@ pub(crate) fn apply_member_changes(
     Ok(stats)
 }
 
-/// Appends an audit entry for a SCIM write by `caller`.
+/// Appends an audit entry for a SCIM write by `caller` on resource `id` (empty when there
+/// is none).
 pub(crate) fn audit(
     tx: &mut Tx<'_>,
     caller: &Caller,
@@ -276,7 +277,8 @@ pub(crate) fn audit(
         actor: caller.actor(),
         action: format!("scim.{action}"),
         resource_type: Some(kind.name().to_string()),
-        resource_id: Some(id.to_string()),
+        // A create that failed has no id yet.
+        resource_id: (!id.is_empty()).then(|| id.to_string()),
         status: i32::from(status),
         summary: summary.to_string(),
     })?;
