@@ -36,7 +36,8 @@ done
 
 scripts/venv.sh >/dev/null
 
-# --- How the sshward binary is started. Adjust here when its CLI settles. ---
+# --- How the sshward binary is started: `sshward serve` with its --listen and
+# --data-dir overrides (see `sshward --help`); keep in step with its CLI. ---
 default_server_cmd() {
     local flag=()
     [[ "$profile" == release ]] && flag=(--release)

@@ -77,8 +77,27 @@ pub fn cli_actor() -> String {
     let user = ["SUDO_USER", "USER", "LOGNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .or_else(os_user)
         .unwrap_or_else(|| "unknown".to_owned());
     format!("admin:{user}")
+}
+
+/// The name of the process's real user from /proc and /etc/passwd (Linux), or `uid:N`.
+fn os_user() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_owned();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let name = passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        (f.nth(1)? == uid).then(|| name.to_owned())
+    });
+    Some(name.unwrap_or_else(|| format!("uid:{uid}")))
 }
 
 /// Appends an audit entry for an admin action on `team` (`action` like
