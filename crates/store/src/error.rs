@@ -91,7 +91,17 @@ impl From<r2d2::Error> for StoreError {
 /// Names the SCIM attribute behind a unique index, from PostgreSQL's constraint name or
 /// SQLite's "UNIQUE constraint failed: table.col, ..." message.
 fn unique_attribute(constraint: Option<&str>, message: &str) -> &'static str {
-    const KNOWN: [(&str, &str, &str); 4] = [
+    const KNOWN: [(&str, &str, &str); 10] = [
+        ("posix_ids_name_key", "posix_ids.name", "posixName"),
+        ("posix_ids_number_key", "posix_ids.number", "posixId"),
+        ("hosts_hostname_key", "hosts.hostname", "hostname"),
+        ("hosts_credential_key", "hosts.credential_sha256", "token"),
+        (
+            "host_join_tokens_sha256_key",
+            "host_join_tokens.token_sha256",
+            "token",
+        ),
+        ("grants_key", "grants.role", "grant"),
         (
             "scim_users_user_name_key",
             "scim_users.user_name_lower",

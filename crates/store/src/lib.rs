@@ -1,5 +1,6 @@
-//! Persistence for sshward: teams, SCIM tokens, SCIM users and groups, group membership
-//! and the audit log, on embedded SQLite or on PostgreSQL through one diesel schema.
+//! Persistence for sshward: teams, SCIM tokens, SCIM users and groups, group membership,
+//! hosts, grants and POSIX identities, and the audit log, on embedded SQLite or on
+//! PostgreSQL through one diesel schema.
 //!
 //! The backend is chosen by the database URL (see [`StoreConfig::url`]). Migrations are
 //! embedded, one folder per backend, and applied by [`Store::open`]. All access goes
@@ -32,10 +33,13 @@ mod config;
 mod connection;
 mod error;
 pub mod filter_sql;
+mod grants;
+mod hosts;
 mod indexed;
 mod login;
 mod members;
 mod migrations;
+mod posix;
 mod resources;
 mod schema;
 mod teams;
@@ -48,8 +52,15 @@ use std::sync::Arc;
 pub use audit::{Audit, AuditEntry, AuditQuery, AuditRecord};
 pub use config::{Backend, StoreConfig};
 pub use error::StoreError;
+pub use grants::{GrantRecord, Grants};
+pub use hosts::{
+    HOST_CREDENTIAL_PREFIX, HostRecord, Hosts, JOIN_TOKEN_PREFIX, JoinTokenInfo, TagPair,
+};
 pub use login::{Flow, LinkBy, Logins, OidcSettings, OidcSettingsUpdate, validate_secret_ref};
 pub use members::{GroupRef, MemberRecord};
+pub use posix::{
+    Account, DEFAULT_ID_MAX, DEFAULT_ID_MIN, GroupAccount, Posix, PosixId, PosixKind, PosixSettings,
+};
 pub use resources::{Groups, ListQuery, Page, ResourceRecord, Sort, SortKey, Users};
 pub use scim_core::ResourceKind;
 pub use teams::{Team, TeamId, TeamUpdate, Teams, validate_slug};

@@ -194,6 +194,122 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Per-team POSIX settings and id allocation counter (crate host-policy).
+    posix_settings (team_id) {
+        /// The team.
+        team_id -> BigInt,
+        /// First uid/gid of the team's range.
+        id_min -> BigInt,
+        /// Last uid/gid of the team's range.
+        id_max -> BigInt,
+        /// The next number to hand out.
+        next_id -> BigInt,
+        /// How user names are derived (`local-part`, ...).
+        username_style -> Text,
+        /// Parent of home directories, e.g. `/home`.
+        home_base -> Text,
+        /// Login shell.
+        shell -> Text,
+    }
+}
+
+diesel::table! {
+    /// POSIX identities of SCIM users (uid) and groups (gid); kept after deletion.
+    posix_ids (team_id, kind, scim_id) {
+        /// The team.
+        team_id -> BigInt,
+        /// `user` or `group`.
+        kind -> Text,
+        /// The SCIM id of the user or group.
+        scim_id -> Text,
+        /// The POSIX name (unique per team, users and groups together).
+        name -> Text,
+        /// The uid or gid (unique per team, users and groups together).
+        number -> BigInt,
+        /// Allocation time, unix microseconds.
+        created_at -> BigInt,
+        /// When the SCIM resource was found deleted, unix microseconds.
+        released_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Hosts that joined a team.
+    hosts (id) {
+        /// Surrogate key.
+        id -> BigInt,
+        /// Owning team.
+        team_id -> BigInt,
+        /// Lower-case hostname, unique per team.
+        hostname -> Text,
+        /// Lower-case hex SHA-256 of the host's credential.
+        credential_sha256 -> Text,
+        /// The join token it joined with.
+        join_token_id -> Nullable<BigInt>,
+        /// Join time, unix microseconds.
+        created_at -> BigInt,
+        /// Last authenticated request (to within a minute), unix microseconds.
+        last_seen_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Tags of hosts, one row per `key=value`.
+    host_tags (host_id, key, value) {
+        /// The host.
+        host_id -> BigInt,
+        /// The host's team.
+        team_id -> BigInt,
+        /// Tag key.
+        key -> Text,
+        /// Tag value.
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    /// One-time host join tokens; only the SHA-256 digest is stored.
+    host_join_tokens (id) {
+        /// Surrogate key.
+        id -> BigInt,
+        /// Owning team.
+        team_id -> BigInt,
+        /// Lower-case hex SHA-256 of the secret.
+        token_sha256 -> Text,
+        /// JSON array of `key=value` tags conferred on the host.
+        tags -> Text,
+        /// Creation time, unix microseconds.
+        created_at -> BigInt,
+        /// Expiry, unix microseconds.
+        expires_at -> BigInt,
+        /// When it was redeemed.
+        used_at -> Nullable<BigInt>,
+        /// The host that redeemed it.
+        used_by_host -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Grants of host access to IdP groups (by immutable SCIM id).
+    grants (id) {
+        /// Surrogate key.
+        id -> BigInt,
+        /// Owning team.
+        team_id -> BigInt,
+        /// The group's SCIM id.
+        group_id -> Text,
+        /// Canonical host selector: `*` or `key=value,...` sorted.
+        hosts -> Text,
+        /// `ssh` or `sudo`.
+        role -> Text,
+        /// JSON array of extra local group names.
+        extra_groups -> Text,
+        /// Creation time, unix microseconds.
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(scim_tokens -> teams (team_id));
 diesel::joinable!(scim_users -> teams (team_id));
 diesel::joinable!(scim_groups -> teams (team_id));
@@ -208,4 +324,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     team_oidc,
     login_flows,
     login_keys,
+    posix_settings,
+    posix_ids,
+    hosts,
+    host_tags,
+    host_join_tokens,
+    grants,
 );

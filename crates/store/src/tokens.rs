@@ -81,16 +81,27 @@ impl TokenRow {
 }
 
 /// Lower-case hex SHA-256 of a secret.
-fn digest_hex(secret: &str) -> String {
+pub(crate) fn digest_hex(secret: &str) -> String {
     format!("{:x}", Sha256::digest(secret.as_bytes()))
+}
+
+/// True if two digests are equal, compared in constant time.
+pub(crate) fn digests_equal(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 /// A new secret: the prefix and 32 bytes from the OS random source, base64url (43 chars).
 fn new_secret() -> Result<String, StoreError> {
+    new_secret_with_prefix(TOKEN_PREFIX)
+}
+
+/// A new secret with another prefix (host credentials, join tokens), made like
+/// [`new_secret`].
+pub(crate) fn new_secret_with_prefix(prefix: &str) -> Result<String, StoreError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)
         .map_err(|e| StoreError::Unavailable(format!("random source: {e}")))?;
-    Ok(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)))
+    Ok(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes)))
 }
 
 /// Token operations inside a transaction; from [`Tx::tokens`].

@@ -9,7 +9,10 @@ use crate::audit::Audit;
 use crate::config::Backend;
 use crate::connection::DbConnection;
 use crate::error::StoreError;
+use crate::grants::Grants;
+use crate::hosts::Hosts;
 use crate::login::Logins;
+use crate::posix::Posix;
 use crate::resources::{self, Groups, Users};
 use crate::schema::teams;
 use crate::teams::{TeamId, Teams};
@@ -64,6 +67,21 @@ impl<'c> Tx<'c> {
     /// SCIM groups and their members.
     pub fn groups(&mut self) -> Groups<'_, 'c> {
         Groups { tx: self }
+    }
+
+    /// Hosts, their tags and credentials, and host join tokens (crate host-policy).
+    pub fn hosts(&mut self) -> Hosts<'_, 'c> {
+        Hosts { tx: self }
+    }
+
+    /// Grants of host access to groups (crate host-policy).
+    pub fn grants(&mut self) -> Grants<'_, 'c> {
+        Grants { tx: self }
+    }
+
+    /// POSIX identities and settings (crate host-policy).
+    pub fn posix(&mut self) -> Posix<'_, 'c> {
+        Posix { tx: self }
     }
 
     /// The audit log.

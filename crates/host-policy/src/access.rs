@@ -1,0 +1,81 @@
+//! Computing the access document of one host.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::{
+    AccessDocument, AccessGroup, AccessUser, Directory, Grant, Host, PosixGroup, Role,
+};
+
+/// Who may log in to `host` and who may sudo there, under `grants`, with users, groups and
+/// memberships from `directory`.
+///
+/// - A grant applies when its host selector matches the host's tags; every active member
+///   of its group (looked up by SCIM id) may log in, and may sudo if the role is
+///   [`Role::Sudo`]. The strongest applying role wins.
+/// - Disabled users never appear, nor do members or groups missing from `directory`.
+/// - Each applying grant's group becomes a managed POSIX group of the document; the
+///   user's `groups` list it, plus the grant's `extra_groups`.
+/// - Users come sorted by username, groups by name, group lists sorted: the same inputs
+///   always give the same document.
+pub fn access_for(host: &Host, grants: &[Grant], directory: &Directory) -> AccessDocument {
+    // Per user (SCIM id): the strongest role and the supplementary groups.
+    let mut granted: BTreeMap<&str, (Role, BTreeSet<String>)> = BTreeMap::new();
+    let mut managed: BTreeMap<&str, &PosixGroup> = BTreeMap::new();
+    for grant in grants.iter().filter(|g| g.hosts.matches(&host.tags)) {
+        let Some(group) = directory.group(&grant.group_id) else {
+            continue;
+        };
+        managed.insert(group.id.as_str(), group);
+        for member in directory.members(&grant.group_id) {
+            if !directory.user(member).is_some_and(|u| u.active) {
+                continue;
+            }
+            let entry = granted
+                .entry(member)
+                .or_insert((grant.role, BTreeSet::new()));
+            entry.0 = entry.0.max(grant.role);
+            entry.1.insert(group.name.clone());
+            entry.1.extend(grant.extra_groups.iter().cloned());
+        }
+    }
+    let mut users: Vec<AccessUser> = granted
+        .iter()
+        .filter_map(|(id, (role, groups))| {
+            let user = directory.user(id)?;
+            Some(AccessUser {
+                username: user.username.clone(),
+                uid: user.uid,
+                gid: user.gid,
+                gecos: user.gecos.clone(),
+                home: user.home.clone(),
+                shell: user.shell.clone(),
+                sudo: *role == Role::Sudo,
+                groups: groups.iter().cloned().collect(),
+            })
+        })
+        .collect();
+    users.sort_by(|a, b| a.username.cmp(&b.username));
+    let mut groups: Vec<AccessGroup> = managed
+        .values()
+        .map(|group| {
+            let mut members: Vec<String> = directory
+                .members(&group.id)
+                .filter(|m| granted.contains_key(m))
+                .filter_map(|m| directory.user(m))
+                .map(|u| u.username.clone())
+                .collect();
+            members.sort();
+            AccessGroup {
+                name: group.name.clone(),
+                gid: group.gid,
+                members,
+            }
+        })
+        .collect();
+    groups.sort_by(|a, b| a.name.cmp(&b.name));
+    AccessDocument {
+        hostname: host.hostname.clone(),
+        users,
+        groups,
+    }
+}

@@ -1,0 +1,79 @@
+//! The host-agent API and its store glue (cargo feature `http`).
+//!
+//! [`configure`] mounts, under `/api/v1/hosts`:
+//!
+//! | route | auth | answer |
+//! |---|---|---|
+//! | `POST /join` | join token (`Authorization: Bearer` or `"token"` in the body) | 201 `{host_id, hostname, tags, credential}`; the credential is shown once |
+//! | `GET /self/access` | host credential | the [`crate::AccessDocument`] with an `ETag`; `If-None-Match` → 304; `?wait=SECONDS` long-polls |
+//! | `GET /self/principals?user=NAME` | host credential | `text/plain`: `NAME` if that account may log in, empty otherwise (for sshd's `AuthorizedPrincipalsCommand`) |
+//! | `GET /self/sudoers` | host credential | `text/plain`: a sudoers file for `/etc/sudoers.d/` |
+//!
+//! The join body is `{"token": "...", "hostname": "web-1", "tags": ["env=prod"]}`; the
+//! host gets the tags the token confers, and any tag it asks for must be among them.
+//!
+//! Errors are JSON (`{"error": code, "message": text}`, see [`AgentError`]).
+//!
+//! # Long polling
+//!
+//! With `?wait=N` (capped at [`AgentConfig::max_wait`]) and an `If-None-Match` naming the
+//! current document, the request re-reads the team's revision every
+//! [`AgentConfig::poll_interval`] (200 ms by default) on the blocking pool, sleeping on the
+//! async runtime in between, and answers as soon as it changes, or 304 when the wait is
+//! over. Polling the database works the same with one instance or several against one
+//! PostgreSQL; an in-process notification could later wake waiters on the instance that
+//! made the change without waiting for the next poll.
+
+mod error;
+mod routes;
+pub mod service;
+
+use std::time::Duration;
+
+use actix_web::web;
+use store::Store;
+
+pub use error::AgentError;
+
+/// Settings of the agent API.
+#[derive(Clone, Debug)]
+pub struct AgentConfig {
+    /// The longest long-poll (`?wait=` is capped at this).
+    pub max_wait: Duration,
+    /// How often a long-poll re-reads the team's revision.
+    pub poll_interval: Duration,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for AgentConfig {
+    /// 60 s, 200 ms, 64 KiB.
+    fn default() -> Self {
+        AgentConfig {
+            max_wait: Duration::from_secs(60),
+            poll_interval: Duration::from_millis(200),
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// What the agent API's handlers share.
+#[derive(Clone, Debug)]
+pub struct AgentState {
+    /// The database.
+    pub store: Store,
+    /// Settings.
+    pub config: AgentConfig,
+}
+
+/// Mounts the agent API at `/api/v1/hosts` on `cfg`.
+pub fn configure(cfg: &mut web::ServiceConfig, state: AgentState) {
+    cfg.service(
+        web::scope("/api/v1/hosts")
+            .app_data(web::Data::new(state))
+            .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                AgentError::BadRequest(format!("invalid query string: {err}")).into()
+            }))
+            .configure(routes::configure),
+    );
+}

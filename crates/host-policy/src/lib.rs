@@ -1,0 +1,111 @@
+//! Who may log in to which host, and as whom: sshward's host access policy.
+//!
+//! An identity provider (Microsoft Entra ID over SCIM) provisions users and groups; an
+//! operator grants IdP **groups** access to **hosts selected by tags** (`env=prod`,
+//! `role=web`), as ssh users or as sudo users; every user gets one POSIX identity
+//! (username, uid, gid) that is the same on every host. A host asks for its
+//! [`AccessDocument`] and configures sshd and sudo from it.
+//!
+//! The crate root is pure: plain types in, plain types out, no I/O.
+//!
+//! - [`model`]: [`Tag`], [`HostSelector`], [`Role`], [`Grant`], [`Host`], [`PosixUser`],
+//!   [`PosixGroup`], [`Directory`] and the [`AccessDocument`];
+//! - [`access_for`]: the document of one host;
+//! - [`explain()`]: which grant lets a user in, and why each other one does not;
+//! - [`username`]: POSIX names from SCIM `userName`s and group display names;
+//! - [`render`]: `AuthorizedPrincipalsCommand` output, a sudoers file, the entity tag.
+//!
+//! With the cargo feature `http`, [`http`] adds the host-agent API (actix-web routes) and
+//! the glue that loads grants, hosts and POSIX identities from the `store` crate.
+//!
+//! # Rules
+//!
+//! - **Groups are referenced by their immutable SCIM id**, never by display name: a
+//!   renamed group keeps its grants, and a new group that takes an old group's name gets
+//!   none of them (the mistake of himmelblau#554, where a same-named group gave sudo).
+//! - **Disabled users never appear** in a document (`active` false); users whose `active`
+//!   is absent count as active, as SCIM leaves the default to the provider and Entra
+//!   always sends it.
+//! - **A sudo grant includes ssh.** The strongest applying grant wins.
+//! - **POSIX identities are allocated once** per SCIM id and never change or get reused:
+//!   - the user name is derived from `userName` when the uid is allocated (see
+//!     [`username`]) and stored with it. **A later `userName` change does not rename the
+//!     POSIX account**: files on hosts are owned by the uid, and the name is what people
+//!     type; an administrator can rename the account explicitly. The same holds for group
+//!     names and display-name changes.
+//!   - collisions are resolved in creation order: the earlier-created user keeps the
+//!     plain name, later ones get `name2`, `name3`, …; reserved system names are never
+//!     given out (`root` becomes `root2`).
+//!   - users and groups share one number range and one name space per team, so a
+//!     managed group's gid or name never clashes with a user-private group (gid = uid,
+//!     name = username). Default range 200000..=299999, home `/home/<username>`, shell
+//!     `/bin/bash`.
+//!   - numbers and names of deleted users and groups are kept (marked released) and never
+//!     given to anyone else.
+//! - **Tags** are lower-cased `key=value` pairs; a host may carry several values of one
+//!   key; a grant's selector is `*` (every host) or a conjunction of tags.
+//! - **Documents are deterministic**: users sorted by username, groups by name.
+//!
+//! ```
+//! use std::collections::BTreeSet;
+//! use host_policy::{access_for, Directory, Grant, Host, PosixGroup, PosixUser, Role};
+//!
+//! let mut dir = Directory::new();
+//! dir.add_user(PosixUser {
+//!     id: "u-1".into(), username: "alice".into(), uid: 200_000, gid: 200_000,
+//!     gecos: "Alice".into(), home: "/home/alice".into(), shell: "/bin/bash".into(),
+//!     active: true,
+//! });
+//! dir.add_group(PosixGroup { id: "g-1".into(), name: "ssh-users".into(), gid: 200_001 });
+//! dir.add_member("g-1", "u-1");
+//! let grant = Grant {
+//!     id: 1, group_id: "g-1".into(), hosts: "env=prod".parse().unwrap(),
+//!     role: Role::Ssh, extra_groups: vec![],
+//! };
+//! let host = Host {
+//!     id: 7, hostname: "web-1".into(),
+//!     tags: host_policy::parse_tags(&["env=prod", "role=web"]).unwrap(),
+//! };
+//! let doc = access_for(&host, &[grant], &dir);
+//! assert_eq!(doc.users[0].username, "alice");
+//! assert!(!doc.users[0].sudo);
+//! ```
+
+pub mod access;
+pub mod explain;
+#[cfg(feature = "http")]
+pub mod http;
+pub mod model;
+pub mod render;
+pub mod username;
+
+#[cfg(test)]
+mod tests;
+
+pub use access::access_for;
+pub use explain::{Explanation, GrantCheck, Reason, UserState, explain};
+pub use model::{
+    AccessDocument, AccessGroup, AccessUser, Directory, Grant, Host, HostSelector, PosixGroup,
+    PosixUser, Role, Tag, format_tags, normalize_hostname, parse_tags,
+};
+pub use username::UsernameStyle;
+
+/// Invalid input to the policy: a malformed tag, selector, role, name or hostname.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    /// A tag that is not `key=value` with allowed characters.
+    #[error("invalid tag {0:?}: use key=value with a-z, 0-9 and . _ / - (values also : @ +)")]
+    InvalidTag(String),
+    /// A host selector that is neither `*` nor a list of tags.
+    #[error("invalid host selector: {0}")]
+    InvalidSelector(String),
+    /// A role other than `ssh` or `sudo`.
+    #[error("invalid role {0:?}: use ssh or sudo")]
+    InvalidRole(String),
+    /// An invalid POSIX name or name setting.
+    #[error("invalid name: {0}")]
+    InvalidName(String),
+    /// An invalid hostname.
+    #[error("invalid hostname {0:?}: use letters, digits, '-' and dots")]
+    InvalidHostname(String),
+}
