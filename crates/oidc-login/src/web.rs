@@ -1,0 +1,378 @@
+//! The HTTP edge: routes, cookies, and the one place where [`LoginError`] becomes an HTTP
+//! answer (an HTML page for browser routes, JSON for the CLI's API routes).
+
+use actix_web::cookie::{Cookie, CookieJar, SameSite, time::Duration as CookieDuration};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use serde::Deserialize;
+
+use crate::error::{Denied, LoginError};
+use crate::flow::{Callback, CliRequest, Finished, LoginState, Session};
+
+/// The session cookie: encrypted and authenticated (it holds the user's name).
+pub const SESSION_COOKIE: &str = "sshward_session";
+/// The sign-in cookie: the state of the sign-in in progress in this browser, so that a
+/// callback only completes in the browser that started it (login CSRF).
+pub const LOGIN_COOKIE: &str = "sshward_login";
+
+/// Mounts `GET /login/{team}`, `GET /callback`, `POST /logout`, `GET /me`,
+/// `POST /login/token` and `POST /login/{team}/device`.
+pub fn configure(cfg: &mut web::ServiceConfig, state: LoginState) {
+    let state = web::Data::new(state);
+    cfg.app_data(state)
+        .route("/login/token", web::post().to(token))
+        .route("/login/{team}", web::get().to(login))
+        .route("/login/{team}/device", web::post().to(device_start))
+        .route("/callback", web::get().to(callback))
+        .route("/logout", web::post().to(logout))
+        .route("/me", web::get().to(me));
+}
+
+fn status_of(error: &LoginError) -> StatusCode {
+    match error {
+        LoginError::Denied(_) => StatusCode::FORBIDDEN,
+        LoginError::UnknownTeam(_) => StatusCode::NOT_FOUND,
+        LoginError::BadRequest(_) | LoginError::Unsupported(_) | LoginError::Pending { .. } => {
+            StatusCode::BAD_REQUEST
+        }
+        LoginError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        LoginError::Provider(_) => StatusCode::BAD_GATEWAY,
+        LoginError::NotConfigured { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        LoginError::Store(e) if e.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
+        LoginError::Store(_) | LoginError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// What the person sees: never the internals of a database or internal error.
+fn public_message(error: &LoginError) -> String {
+    match error {
+        LoginError::Store(_) | LoginError::Internal(_) => {
+            "sshward could not complete the sign-in because of an internal error; try again later"
+                .into()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A browser route's error: an HTML page.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+struct PageError(LoginError);
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        status_of(&self.0)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if matches!(self.0, LoginError::Store(_) | LoginError::Internal(_)) {
+            log::error!("sign-in: {}", self.0);
+        }
+        let title = match &self.0 {
+            LoginError::Denied(_) => "Sign-in refused",
+            _ => "Sign-in failed",
+        };
+        page(self.status_code(), title, &public_message(&self.0))
+    }
+}
+
+/// An API route's error: RFC 6749-style JSON `{"error", "error_description"}`.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+struct ApiError(LoginError);
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        status_of(&self.0)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if matches!(self.0, LoginError::Store(_) | LoginError::Internal(_)) {
+            log::error!("sign-in API: {}", self.0);
+        }
+        let code = match &self.0 {
+            LoginError::Pending { slow_down: false } => "authorization_pending",
+            LoginError::Pending { slow_down: true } => "slow_down",
+            LoginError::Denied(Denied::Code) => "invalid_grant",
+            LoginError::Denied(_) => "access_denied",
+            LoginError::Unauthenticated(_) => "invalid_token",
+            LoginError::Unsupported(_) => "unsupported_grant_type",
+            LoginError::BadRequest(_) => "invalid_request",
+            LoginError::UnknownTeam(_) => "unknown_team",
+            LoginError::NotConfigured { .. } => "not_configured",
+            LoginError::Provider(_) => "provider_error",
+            LoginError::Store(_) | LoginError::Internal(_) => "server_error",
+        };
+        let mut body = serde_json::json!({
+            "error": code,
+            "error_description": public_message(&self.0),
+        });
+        if let LoginError::Denied(d) = &self.0 {
+            body["reason"] = d.code().into();
+        }
+        HttpResponse::build(self.status_code())
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(body)
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// A minimal HTML page.
+fn page(status: StatusCode, title: &str, message: &str) -> HttpResponse {
+    let body = format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{t} - sshward</title></head>\
+         <body><h1>{t}</h1><p>{m}</p></body></html>\n",
+        t = escape(title),
+        m = escape(message)
+    );
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+/// Runs blocking sign-in work on actix's blocking pool.
+async fn blocking<T, F>(f: F) -> Result<T, LoginError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, LoginError> + Send + 'static,
+{
+    web::block(f)
+        .await
+        .map_err(|e| LoginError::Internal(e.to_string()))?
+}
+
+/// A cookie with the common attributes: HttpOnly, SameSite=Lax, Secure on https.
+fn cookie(
+    state: &LoginState,
+    name: &'static str,
+    value: String,
+    path: &'static str,
+    max_age: i64,
+) -> Cookie<'static> {
+    let mut c = Cookie::new(name, value);
+    c.set_path(path);
+    c.set_http_only(true);
+    c.set_same_site(SameSite::Lax);
+    c.set_secure(state.config().secure_cookies());
+    c.set_max_age(CookieDuration::seconds(max_age));
+    c
+}
+
+/// Encrypts and authenticates `cookie` with the session key.
+fn seal(state: &LoginState, cookie: Cookie<'static>) -> Cookie<'static> {
+    let mut jar = CookieJar::new();
+    jar.private_mut(&state.keys().session).add(cookie);
+    jar.delta()
+        .next()
+        .cloned()
+        .unwrap_or_else(|| Cookie::new("", ""))
+}
+
+/// Decrypts the cookie `name` of `req`; `None` when absent or not ours.
+fn unseal(state: &LoginState, req: &HttpRequest, name: &str) -> Option<String> {
+    let raw = req.cookie(name)?;
+    let mut jar = CookieJar::new();
+    jar.add_original(raw);
+    jar.private(&state.keys().session)
+        .get(name)
+        .map(|c| c.value().to_owned())
+}
+
+/// A cookie that removes `name`.
+fn removal(state: &LoginState, name: &'static str, path: &'static str) -> Cookie<'static> {
+    let mut c = cookie(state, name, String::new(), path, 0);
+    c.make_removal();
+    c
+}
+
+fn redirect(location: &str) -> actix_web::HttpResponseBuilder {
+    let mut r = HttpResponse::Found();
+    r.insert_header((header::LOCATION, location.to_owned()))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    r
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    return_to: Option<String>,
+    cli_redirect: Option<String>,
+    cli_challenge: Option<String>,
+    cli_state: Option<String>,
+}
+
+/// `GET /login/{team}`: starts the authorization code flow.
+async fn login(
+    state: web::Data<LoginState>,
+    team: web::Path<String>,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, PageError> {
+    let q = query.into_inner();
+    let cli = match (q.cli_redirect, q.cli_challenge, q.cli_state) {
+        (None, None, None) => None,
+        (Some(redirect), Some(challenge), Some(state)) => Some(CliRequest {
+            redirect,
+            challenge,
+            state,
+        }),
+        _ => {
+            return Err(PageError(LoginError::BadRequest(
+                "cli_redirect, cli_challenge and cli_state go together".into(),
+            )));
+        }
+    };
+    // Only local paths: never an open redirect.
+    let return_to = q
+        .return_to
+        .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\'));
+    let s = state.clone();
+    let slug = team.into_inner();
+    let (url, oauth_state) = blocking(move || s.start(&slug, cli, return_to))
+        .await
+        .map_err(PageError)?;
+    let ttl = i64::try_from(state.config().pending_ttl.as_secs()).unwrap_or(600);
+    let binding = seal(
+        &state,
+        cookie(&state, LOGIN_COOKIE, oauth_state, "/callback", ttl),
+    );
+    Ok(redirect(&url).cookie(binding).finish())
+}
+
+/// `GET /callback`: completes the flow.
+async fn callback(
+    state: web::Data<LoginState>,
+    req: HttpRequest,
+    query: web::Query<Callback>,
+) -> HttpResponse {
+    let browser_state = unseal(&state, &req, LOGIN_COOKIE);
+    let s = state.clone();
+    let cb = query.into_inner();
+    let outcome = web::block(move || s.finish(&cb, browser_state.as_deref())).await;
+    let clear = removal(&state, LOGIN_COOKIE, "/callback");
+    match outcome {
+        Ok(Ok(Finished::Web { session, return_to })) => {
+            let ttl = (session.exp - time::OffsetDateTime::now_utc().unix_timestamp()).max(0);
+            let value = match serde_json::to_string(&session) {
+                Ok(v) => v,
+                Err(e) => return PageError(LoginError::Internal(e.to_string())).error_response(),
+            };
+            let session_cookie = seal(&state, cookie(&state, SESSION_COOKIE, value, "/", ttl));
+            redirect(return_to.as_deref().unwrap_or("/me"))
+                .cookie(clear)
+                .cookie(session_cookie)
+                .finish()
+        }
+        Ok(Ok(Finished::Cli { redirect: to })) => redirect(&to).cookie(clear).finish(),
+        Ok(Err(failed)) => match failed.cli_redirect {
+            Some(to) => redirect(&to).cookie(clear).finish(),
+            None => {
+                let mut response = PageError(failed.error).error_response();
+                if let Err(e) = response.add_cookie(&clear) {
+                    log::warn!("could not clear the sign-in cookie: {e}");
+                }
+                response
+            }
+        },
+        Err(e) => PageError(LoginError::Internal(e.to_string())).error_response(),
+    }
+}
+
+/// `POST /logout`: forgets the session cookie.
+async fn logout(state: web::Data<LoginState>) -> HttpResponse {
+    let mut response = page(
+        StatusCode::OK,
+        "Signed out",
+        "You are signed out of sshward.",
+    );
+    if let Err(e) = response.add_cookie(&removal(&state, SESSION_COOKIE, "/")) {
+        log::warn!("could not clear the session cookie: {e}");
+    }
+    response
+}
+
+/// `GET /me`: who is signed in, by session cookie or `Authorization: Bearer` access token;
+/// the user must still exist and be active in the team's directory.
+async fn me(state: web::Data<LoginState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    let session =
+        unseal(&state, &req, SESSION_COOKIE).and_then(|v| serde_json::from_str::<Session>(&v).ok());
+    let s = state.clone();
+    let me = blocking(move || match (bearer, session) {
+        (Some(token), _) => s.token_user(&token),
+        (None, Some(session)) => s.session_user(&session),
+        (None, None) => Err(LoginError::Unauthenticated(
+            "not signed in: sign in at /login/{team}, or send an access token from `sshward login`"
+                .into(),
+        )),
+    })
+    .await
+    .map_err(ApiError)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(me))
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    grant_type: String,
+    code: Option<String>,
+    code_verifier: Option<String>,
+    device_code: Option<String>,
+}
+
+/// `POST /login/token`: the CLI trades a loopback code (with its PKCE verifier) or polls a
+/// device sign-in.
+async fn token(
+    state: web::Data<LoginState>,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, ApiError> {
+    let f = form.into_inner();
+    let s = state.clone();
+    let issued = blocking(move || match f.grant_type.as_str() {
+        "authorization_code" => match (f.code, f.code_verifier) {
+            (Some(code), Some(verifier)) => s.redeem_code(&code, &verifier),
+            _ => Err(LoginError::BadRequest(
+                "code and code_verifier are required".into(),
+            )),
+        },
+        "urn:ietf:params:oauth:grant-type:device_code" => match f.device_code {
+            Some(handle) => s.device_poll(&handle),
+            None => Err(LoginError::BadRequest("device_code is required".into())),
+        },
+        other => Err(LoginError::Unsupported(format!(
+            "grant_type {other:?} is not supported"
+        ))),
+    })
+    .await
+    .map_err(ApiError)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(issued))
+}
+
+/// `POST /login/{team}/device`: starts a device sign-in for a headless CLI.
+async fn device_start(
+    state: web::Data<LoginState>,
+    team: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let s = state.clone();
+    let slug = team.into_inner();
+    let started = blocking(move || s.device_start(&slug))
+        .await
+        .map_err(ApiError)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(started))
+}
