@@ -1,0 +1,196 @@
+//! The agent API itself: joining, credentials and their isolation, errors.
+
+use serde_json::json;
+
+use crate::support::Server;
+
+server_tests!(
+    a_join_token_works_once,
+    join_tokens_expire_and_confer_only_their_tags,
+    credentials_see_only_their_own_host,
+    errors_are_json,
+);
+
+fn a_join_token_works_once(srv: &Server) {
+    let token = srv.join_token(&srv.a, &["env=prod"], 600);
+    let agent = srv.agent(None);
+    let first = agent.post(
+        "/join",
+        &json!({"token": token, "hostname": "Web-1.Example.COM"}),
+    );
+    assert_eq!(first.status, 201, "{}", first.body);
+    let joined = first.json();
+    assert_eq!(joined["hostname"], "web-1.example.com");
+    assert_eq!(joined["tags"], json!(["env=prod"]));
+    let credential = joined["credential"].as_str().expect("credential");
+    assert!(
+        credential.starts_with("sshwh_") && credential.len() == 6 + 43,
+        "{credential}"
+    );
+
+    let second = agent.post("/join", &json!({"token": token, "hostname": "web-2"}));
+    assert_eq!(second.agent_error(401), "unauthorized");
+    // The token as a bearer token works the same way (and is used up too).
+    let bearer = srv
+        .agent(Some(&token))
+        .post("/join", &json!({"hostname": "web-3"}));
+    assert_eq!(bearer.agent_error(401), "unauthorized");
+    let fresh = srv.join_token(&srv.a, &["env=prod"], 600);
+    let ok = srv
+        .agent(Some(&fresh))
+        .post("/join", &json!({"hostname": "web-3"}));
+    assert_eq!(ok.status, 201, "{}", ok.body);
+
+    // Only the digest is stored.
+    let stored = srv
+        .store
+        .read(|tx| tx.hosts().join_tokens(srv.a.id))
+        .expect("join tokens");
+    assert!(stored.iter().all(|t| t.used.is_some()));
+    let host = srv
+        .store
+        .read(|tx| tx.hosts().authenticate(credential))
+        .expect("authenticate")
+        .expect("the credential works");
+    assert_eq!(stored.last().and_then(|t| t.used_by_host), Some(host.id));
+}
+
+fn join_tokens_expire_and_confer_only_their_tags(srv: &Server) {
+    let agent = srv.agent(None);
+    let expired = srv.join_token(&srv.a, &["env=prod"], -1);
+    let reply = agent.post("/join", &json!({"token": expired, "hostname": "web-1"}));
+    assert_eq!(reply.agent_error(401), "unauthorized");
+
+    // Asking for a tag the token does not confer fails, and does not use the token up.
+    let token = srv.join_token(&srv.a, &["env=staging"], 600);
+    let greedy = agent.post(
+        "/join",
+        &json!({"token": token, "hostname": "web-1", "tags": ["env=prod"]}),
+    );
+    assert_eq!(greedy.agent_error(403), "forbidden");
+    assert!(greedy.body.contains("env=prod"), "{}", greedy.body);
+    let modest = agent.post(
+        "/join",
+        &json!({"token": token, "hostname": "web-1", "tags": ["ENV=staging"]}),
+    );
+    assert_eq!(modest.status, 201, "{}", modest.body);
+    assert_eq!(modest.json()["tags"], json!(["env=staging"]));
+
+    // A second host of the same name is refused.
+    let again = srv.join_token(&srv.a, &["env=staging"], 600);
+    let duplicate = agent.post("/join", &json!({"token": again, "hostname": "web-1"}));
+    assert_eq!(duplicate.agent_error(409), "conflict");
+    // The same name in another team is fine.
+    srv.join(&srv.b, "web-1", &["env=staging"]);
+}
+
+fn credentials_see_only_their_own_host(srv: &Server) {
+    let a_scim = srv.scim(&srv.a);
+    let b_scim = srv.scim(&srv.b);
+    let alice = a_scim.create_user("alice@a.example", "Alice");
+    let bob = b_scim.create_user("bob@b.example", "Bob");
+    let a_group = a_scim.create_group("ssh-users");
+    let b_group = b_scim.create_group("ssh-users");
+    a_scim.add_member(&a_group, &alice);
+    b_scim.add_member(&b_group, &bob);
+    srv.grant(&srv.a, &a_group, "env=prod", "ssh");
+    srv.grant(&srv.b, &b_group, "env=prod", "ssh");
+    let a_web = srv.join(&srv.a, "web-1", &["env=prod"]);
+    let a_db = srv.join(&srv.a, "db-1", &["env=prod", "role=db"]);
+    let b_web = srv.join(&srv.b, "web-1", &["env=prod"]);
+
+    let a_doc = srv.agent(Some(&a_web)).get("/self/access");
+    assert_eq!(a_doc.usernames(), ["alice"]);
+    assert_eq!(a_doc.json()["hostname"], "web-1");
+    let b_doc = srv.agent(Some(&b_web)).get("/self/access");
+    assert_eq!(b_doc.usernames(), ["bob"]);
+    let db_doc = srv.agent(Some(&a_db)).get("/self/access");
+    assert_eq!(db_doc.json()["hostname"], "db-1");
+    // Tags are part of the entity tag: same team revision, different documents.
+    assert_ne!(db_doc.etag, a_doc.etag);
+    // Another host's ETag is not this host's.
+    let cross = srv.agent(Some(&a_db)).send(
+        "GET",
+        "/self/access",
+        &[("If-None-Match", a_doc.etag.as_deref().unwrap_or(""))],
+        None,
+    );
+    assert_eq!(cross.status, 200);
+
+    // A SCIM token, a join token or garbage is not a host credential.
+    for wrong in [srv.a.token.as_str(), "sshwh_nope", ""] {
+        let reply = srv.agent(Some(wrong)).get("/self/access");
+        assert_eq!(reply.agent_error(401), "unauthorized", "{wrong:?}");
+    }
+    let none = srv.agent(None).get("/self/principals?user=alice");
+    assert_eq!(none.agent_error(401), "unauthorized");
+
+    // A removed host's credential stops working at once.
+    let removed = srv
+        .store
+        .write(|tx| {
+            let host = tx
+                .hosts()
+                .get_by_hostname(srv.a.id, "web-1")?
+                .expect("web-1");
+            tx.hosts().remove(srv.a.id, host.id)
+        })
+        .expect("remove");
+    assert!(removed);
+    let gone = srv.agent(Some(&a_web)).get("/self/access");
+    assert_eq!(gone.agent_error(401), "unauthorized");
+    assert_eq!(
+        srv.agent(Some(&b_web)).get("/self/access").usernames(),
+        ["bob"]
+    );
+}
+
+fn errors_are_json(srv: &Server) {
+    let agent = srv.agent(None);
+    let cases = [
+        ("POST", "/join", Some(json!({"hostname": 5})), 400),
+        (
+            "POST",
+            "/join",
+            Some(json!({"token": "x", "hostname": "bad host"})),
+            400,
+        ),
+        (
+            "POST",
+            "/join",
+            Some(json!({"token": "x", "hostname": "h", "tags": ["noequals"]})),
+            400,
+        ),
+        (
+            "POST",
+            "/join",
+            Some(json!({"token": "x", "hostname": "h", "extra": 1})),
+            400,
+        ),
+        ("POST", "/join", Some(json!({"hostname": "h"})), 401),
+        ("GET", "/nope", None, 404),
+        ("DELETE", "/join", None, 404),
+    ];
+    for (method, path, body, status) in cases {
+        let reply = agent.send(method, path, &[], body.as_ref());
+        assert_eq!(reply.status, status, "{method} {path}: {}", reply.body);
+        assert_eq!(
+            reply.content_type.as_deref(),
+            Some("application/json"),
+            "{method} {path}"
+        );
+        assert!(reply.json()["message"].is_string());
+    }
+    let host = srv.join(&srv.a, "web-1", &[]);
+    let client = srv.agent(Some(&host));
+    assert_eq!(
+        client.get("/self/access?wait=soon").agent_error(400),
+        "bad_request"
+    );
+    assert_eq!(
+        client.get("/self/principals").agent_error(400),
+        "bad_request"
+    );
+    let raw = client.send("POST", "/join", &[], None);
+    assert_eq!(raw.agent_error(400), "bad_request");
+}
