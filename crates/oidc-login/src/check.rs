@@ -344,7 +344,7 @@ pub fn check_account(claims: &IdClaims, policy: &TeamPolicy<'_>) -> Result<Accou
     if policy.allowed_domains.is_empty() {
         return Err(Denied::NoDomains);
     }
-    if domain.is_empty() || !policy.allowed_domains.iter().any(|d| *d == domain) {
+    if domain.is_empty() || !policy.allowed_domains.contains(&domain) {
         return Err(Denied::Domain { domain });
     }
     let link = match policy.link_by {

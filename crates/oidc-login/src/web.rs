@@ -83,7 +83,11 @@ struct ApiError(LoginError);
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        status_of(&self.0)
+        match &self.0 {
+            // RFC 6749 section 5.2: a bad grant is a 400 at the token endpoint.
+            LoginError::Denied(Denied::Code) => StatusCode::BAD_REQUEST,
+            other => status_of(other),
+        }
     }
 
     fn error_response(&self) -> HttpResponse {
