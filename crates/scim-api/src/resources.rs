@@ -21,26 +21,30 @@ use store::{ResourceRecord, Tx};
 const RESOURCE: &str = "{resource:Users|Groups}";
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/.search").to(search_everything))
-        .service(
-            web::resource(format!("/{RESOURCE}/.search"))
-                .route(web::post().to(search))
-                .default_service(web::to(|| not_allowed("POST"))),
-        )
-        .service(
-            web::resource(format!("/{RESOURCE}"))
-                .route(web::get().to(list))
-                .route(web::post().to(create))
-                .default_service(web::to(|| not_allowed("GET, POST"))),
-        )
-        .service(
-            web::resource(format!("/{RESOURCE}/{{id}}"))
-                .route(web::get().to(get))
-                .route(web::put().to(replace))
-                .route(web::patch().to(patch))
-                .route(web::delete().to(delete))
-                .default_service(web::to(|| not_allowed("GET, PUT, PATCH, DELETE"))),
-        );
+    cfg.service(
+        web::resource("/.search")
+            .route(web::post().to(search_everything))
+            .default_service(web::to(|| not_allowed("POST"))),
+    )
+    .service(
+        web::resource(format!("/{RESOURCE}/.search"))
+            .route(web::post().to(search))
+            .default_service(web::to(|| not_allowed("POST"))),
+    )
+    .service(
+        web::resource(format!("/{RESOURCE}"))
+            .route(web::get().to(list))
+            .route(web::post().to(create))
+            .default_service(web::to(|| not_allowed("GET, POST"))),
+    )
+    .service(
+        web::resource(format!("/{RESOURCE}/{{id}}"))
+            .route(web::get().to(get))
+            .route(web::put().to(replace))
+            .route(web::patch().to(patch))
+            .route(web::delete().to(delete))
+            .default_service(web::to(|| not_allowed("GET, PUT, PATCH, DELETE"))),
+    );
 }
 
 async fn not_allowed(allow: &'static str) -> HttpResponse {
@@ -147,13 +151,68 @@ async fn search(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse,
     run_list(&req, kind, parsed).await
 }
 
-/// `POST /.search` across resource types is not offered; discovery does not claim it.
-async fn search_everything() -> HttpResponse {
-    ApiError::NotFound(
-        "search across resource types is not supported: POST to /Users/.search or /Groups/.search"
-            .into(),
-    )
-    .error_response()
+/// `POST /.search` at the root: users, then groups, paged as one list (RFC 7644
+/// section 3.4.3). A filter or attribute that only one type defines selects nothing of the
+/// other; a filter that neither type accepts is an error.
+async fn search_everything(
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = Ctx::new(&req)?;
+    let body = request::json_body(&req, payload, ctx.state().config.max_body_bytes).await;
+    let base = ctx.base_url();
+    let body = ctx
+        .read(move |tx, caller| {
+            let body = body?;
+            let users = ListQuery::from_search_request(ResourceKind::User, &body);
+            let groups = ListQuery::from_search_request(ResourceKind::Group, &body);
+            let (start, count) = match (&users, &groups) {
+                (Ok(q), _) | (_, Ok(q)) => (q.start_index, q.count),
+                (Err(e), Err(_)) => return Err(e.clone().into()),
+            };
+            let (mut total, mut resources, mut skipped) = (0, Vec::new(), 0);
+            for (kind, query) in [(ResourceKind::User, users), (ResourceKind::Group, groups)] {
+                let Ok(mut query) = query else { continue };
+                // Positions before `start` that earlier types already covered.
+                query.start_index = start.saturating_sub(skipped).max(1);
+                query.count = count - resources.len();
+                let (n, page) = page(tx, kind, caller, &base, &query)?;
+                total += n;
+                skipped += n;
+                resources.extend(page);
+            }
+            Ok(message::list_response(total, start, resources))
+        })
+        .await?;
+    Ok(response::json(StatusCode::OK, &body))
+}
+
+/// One page of `kind` for `query`: the total and the rendered resources.
+fn page(
+    tx: &mut Tx<'_>,
+    kind: ResourceKind,
+    caller: &Caller,
+    base: &str,
+    query: &ListQuery,
+) -> Result<(usize, Vec<Value>), ApiError> {
+    let (total, records) = repo::list(tx, kind, caller.team.id, query)?;
+    // One query for the links of the whole page, and none when they are excluded.
+    let links = if query.projection.includes(kind, link_attribute(kind)) {
+        let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+        Some(repo::links(tx, kind, caller.team.id, &ids)?)
+    } else {
+        None
+    };
+    let resources = records
+        .iter()
+        .map(|r| {
+            let own = links
+                .as_ref()
+                .map(|l| l.get(&r.id).map(Vec::as_slice).unwrap_or_default());
+            render(kind, base, r, own, &query.projection)
+        })
+        .collect();
+    Ok((total, resources))
 }
 
 async fn run_list(
@@ -167,23 +226,7 @@ async fn run_list(
         .read(move |tx, caller| {
             // Parse errors are reported after authentication, so a bad token is always 401.
             let query = parsed?;
-            let (total, records) = repo::list(tx, kind, caller.team.id, &query)?;
-            // One query for the links of the whole page, and none when they are excluded.
-            let links = if query.projection.includes(kind, link_attribute(kind)) {
-                let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
-                Some(repo::links(tx, kind, caller.team.id, &ids)?)
-            } else {
-                None
-            };
-            let resources = records
-                .iter()
-                .map(|r| {
-                    let own = links
-                        .as_ref()
-                        .map(|l| l.get(&r.id).map(Vec::as_slice).unwrap_or_default());
-                    render(kind, &base, r, own, &query.projection)
-                })
-                .collect();
+            let (total, resources) = page(tx, kind, caller, &base, &query)?;
             Ok(message::list_response(total, query.start_index, resources))
         })
         .await?;

@@ -313,7 +313,8 @@ impl Engine<'_> {
                 Ok(())
             }
             (_, Some(Value::Object(object))) => {
-                for (key, v) in object {
+                // Some clients send the extension object with its own `schemas` member.
+                for (key, v) in object.iter().filter(|(k, _)| k.as_str() != "schemas") {
                     let path = PatchPath {
                         attr: AttrPath {
                             urn: Some(urn.to_string()),

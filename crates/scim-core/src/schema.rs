@@ -507,11 +507,14 @@ pub static GROUP: Schema = Schema {
             Attribute::new("$ref", T::Reference, "The URI of the member User.")
                 .mutability(M::Immutable)
                 .refs(&["User"]),
+            // Not in RFC 7643's Group schema, so only returned when asked for
+            // (`attributes=members.display`): clients compare members as they sent them.
             s(
                 "display",
                 "The member's displayName, or userName when it has none.",
             )
-            .mutability(M::ReadOnly),
+            .mutability(M::ReadOnly)
+            .returned(Returned::Request),
             s(
                 "type",
                 "The member's resource type: only 'User' is supported.",
