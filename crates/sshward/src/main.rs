@@ -96,6 +96,15 @@ enum Command {
     Groups(cli::groups::GroupsCommand),
     /// Show the audit log, newest first
     Audit(cli::audit::AuditArgs),
+    /// Join tokens and hosts: create tokens, list, show and remove hosts
+    #[command(subcommand)]
+    Host(cli::host::HostCommand),
+    /// Grant groups ssh or sudo access to hosts selected by tags
+    #[command(subcommand)]
+    Grant(cli::grant::GrantCommand),
+    /// Explain who may log in where, and why
+    #[command(subcommand)]
+    Access(cli::access::AccessCommand),
 }
 
 fn main() -> ExitCode {
@@ -136,6 +145,9 @@ fn run(cli: Cli) -> Result<(), Error> {
                 Command::Users(c) => cli::users::run(&loaded.config, c),
                 Command::Groups(c) => cli::groups::run(&loaded.config, c),
                 Command::Audit(a) => cli::audit::run(&loaded.config, a),
+                Command::Host(c) => cli::host::run(&loaded.config, c),
+                Command::Grant(c) => cli::grant::run(&loaded.config, c),
+                Command::Access(c) => cli::access::run(&loaded.config, c),
             }
         }
     }

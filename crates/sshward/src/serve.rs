@@ -120,6 +120,13 @@ impl AppState {
                 config: self.scim_config.clone(),
             },
         );
+        host_policy::http::configure(
+            cfg,
+            host_policy::http::AgentState {
+                store: self.store.clone(),
+                config: host_policy::http::AgentConfig::default(),
+            },
+        );
         cfg.default_service(web::to(health::not_found));
     }
 }

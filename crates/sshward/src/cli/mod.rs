@@ -1,9 +1,12 @@
 //! The admin commands. They work on the database directly, with the same configuration
 //! as the server; every one prints a table for people or JSON with `--json`.
 
+pub mod access;
 pub mod admin;
 pub mod audit;
+pub mod grant;
 pub mod groups;
+pub mod host;
 pub mod team;
 pub mod token;
 pub mod users;

@@ -31,7 +31,7 @@ CREATE UNIQUE INDEX posix_ids_number_key ON posix_ids (team_id, number);
 CREATE UNIQUE INDEX posix_ids_name_key ON posix_ids (team_id, name);
 
 CREATE TABLE hosts (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     team_id BIGINT NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
     hostname TEXT NOT NULL,
     credential_sha256 TEXT NOT NULL,
@@ -54,7 +54,7 @@ CREATE INDEX host_tags_team_idx ON host_tags (team_id, key, value);
 -- One-time join tokens: `tags` (JSON array of "key=value") are conferred on the host
 -- that redeems the token; `used_at` is set exactly once.
 CREATE TABLE host_join_tokens (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     team_id BIGINT NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
     token_sha256 TEXT NOT NULL,
     tags TEXT NOT NULL,
@@ -68,7 +68,7 @@ CREATE INDEX host_join_tokens_team_idx ON host_join_tokens (team_id);
 
 -- Grants reference the group by its immutable SCIM id; deleting the group deletes them.
 CREATE TABLE grants (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     team_id BIGINT NOT NULL,
     group_id TEXT NOT NULL,
     hosts TEXT NOT NULL,

@@ -1,0 +1,342 @@
+//! `sshward host join-token create|list` and `sshward host list|show|remove`: the hosts
+//! of a team and the one-time tokens they join with.
+
+use clap::{Args, Subcommand};
+use host_policy::http::service;
+use host_policy::{Tag, format_tags, parse_tags};
+use serde::Serialize;
+use store::{HostRecord, JoinTokenInfo, TeamId, Tx};
+use time::OffsetDateTime;
+
+use super::parse_duration;
+use super::token::TeamArg;
+use crate::config::Config;
+use crate::db::{self, Open};
+use crate::error::{Error, Result};
+use crate::output::{self, Format, Table};
+
+/// Host subcommands.
+#[derive(Debug, Subcommand)]
+pub enum HostCommand {
+    /// Create and list one-time join tokens
+    #[command(subcommand)]
+    JoinToken(JoinTokenCommand),
+    /// List the team's hosts
+    List(ListArgs),
+    /// Show one host (by hostname or id), its tags and who may log in
+    Show(HostArgs),
+    /// Remove a host: its credential stops working at once
+    Remove(HostArgs),
+}
+
+/// Join-token subcommands.
+#[derive(Debug, Subcommand)]
+pub enum JoinTokenCommand {
+    /// Create a join token; it is printed once and works once
+    Create(CreateArgs),
+    /// List join tokens, newest first
+    List(TokenListArgs),
+}
+
+/// `host join-token create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub team: TeamArg,
+    /// A tag the joining host gets, key=value (repeat for several)
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// How long the token stays valid (30m, 12h, 7d)
+    #[arg(long, default_value = "1h", value_name = "DURATION")]
+    pub ttl: String,
+    #[command(flatten)]
+    pub format: Format,
+}
+
+/// `host join-token list`.
+#[derive(Debug, Args)]
+pub struct TokenListArgs {
+    #[command(flatten)]
+    pub team: TeamArg,
+    #[command(flatten)]
+    pub format: Format,
+}
+
+/// `host list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub team: TeamArg,
+    /// Only hosts with this tag, key=value (repeat: all of them)
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    #[command(flatten)]
+    pub format: Format,
+}
+
+/// `host show` and `host remove`.
+#[derive(Debug, Args)]
+pub struct HostArgs {
+    #[command(flatten)]
+    pub team: TeamArg,
+    /// The host's hostname or id
+    pub host: String,
+    #[command(flatten)]
+    pub format: Format,
+}
+
+/// A host in JSON output.
+#[derive(Debug, Serialize)]
+struct HostRow {
+    id: i64,
+    hostname: String,
+    tags: Vec<String>,
+    #[serde(with = "output::rfc3339")]
+    joined: OffsetDateTime,
+    #[serde(with = "output::rfc3339::option")]
+    last_seen: Option<OffsetDateTime>,
+}
+
+impl HostRow {
+    fn new(h: &HostRecord) -> HostRow {
+        HostRow {
+            id: h.id,
+            hostname: h.hostname.clone(),
+            tags: tag_texts(&h.tags),
+            joined: h.created,
+            last_seen: h.last_seen,
+        }
+    }
+}
+
+/// A join token in JSON output (never the secret, except once on creation).
+#[derive(Debug, Serialize)]
+struct TokenRow {
+    id: i64,
+    tags: Vec<String>,
+    #[serde(with = "output::rfc3339")]
+    created: OffsetDateTime,
+    #[serde(with = "output::rfc3339")]
+    expires: OffsetDateTime,
+    #[serde(with = "output::rfc3339::option")]
+    used: Option<OffsetDateTime>,
+    used_by_host: Option<i64>,
+}
+
+impl TokenRow {
+    fn new(t: &JoinTokenInfo) -> TokenRow {
+        TokenRow {
+            id: t.id,
+            tags: tag_texts(&t.tags),
+            created: t.created,
+            expires: t.expires,
+            used: t.used,
+            used_by_host: t.used_by_host,
+        }
+    }
+}
+
+fn tag_texts(tags: &[(String, String)]) -> Vec<String> {
+    tags.iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
+/// Parses `--tag` arguments into validated tags.
+pub fn tags_arg(items: &[String]) -> Result<std::collections::BTreeSet<Tag>> {
+    parse_tags(items).map_err(|e| Error::Usage(e.to_string()))
+}
+
+/// Runs a host subcommand.
+pub fn run(config: &Config, command: HostCommand) -> Result<()> {
+    match command {
+        HostCommand::JoinToken(JoinTokenCommand::Create(a)) => create_token(config, a),
+        HostCommand::JoinToken(JoinTokenCommand::List(a)) => list_tokens(config, a),
+        HostCommand::List(a) => list(config, a),
+        HostCommand::Show(a) => show(config, a),
+        HostCommand::Remove(a) => remove(config, a),
+    }
+}
+
+fn create_token(config: &Config, a: CreateArgs) -> Result<()> {
+    let tags = tags_arg(&a.tags)?;
+    let ttl = parse_duration(&a.ttl)?;
+    let store = db::open(config, Open::Existing)?;
+    let (info, secret) = store.write(|tx| -> Result<_> {
+        let team = db::team(tx, &a.team.team)?;
+        let expires = OffsetDateTime::now_utc() + ttl;
+        let (info, secret) =
+            tx.hosts()
+                .create_join_token(team.id, &service::tag_pairs(&tags), expires)?;
+        db::audit(
+            tx,
+            &team,
+            "admin.host.join-token.create",
+            201,
+            "JoinToken",
+            &info.id.to_string(),
+            format!("join token {} for tags [{}]", info.id, format_tags(&tags)),
+        )?;
+        Ok((info, secret))
+    })?;
+    if a.format.json {
+        let mut row = serde_json::to_value(TokenRow::new(&info))?;
+        row["token"] = secret.into();
+        return output::print_json(&row);
+    }
+    output::print_fields(&[
+        ("Join token", secret),
+        ("Tags", format_tags(&tags)),
+        ("Expires", output::time(info.expires)),
+    ])?;
+    output::print_lines(&[
+        String::new(),
+        "The token is shown only now and works once. On the host, POST it to".into(),
+        "/api/v1/hosts/join with the hostname; the answer holds the host's credential.".into(),
+    ])
+}
+
+fn list_tokens(config: &Config, a: TokenListArgs) -> Result<()> {
+    let store = db::open(config, Open::Existing)?;
+    let tokens = store.read(|tx| -> Result<_> {
+        let team = db::team(tx, &a.team.team)?;
+        Ok(tx.hosts().join_tokens(team.id)?)
+    })?;
+    let rows: Vec<TokenRow> = tokens.iter().map(TokenRow::new).collect();
+    if a.format.json {
+        return output::print_json(&rows);
+    }
+    let now = OffsetDateTime::now_utc();
+    let mut table = Table::new(&["ID", "TAGS", "EXPIRES", "STATE"]);
+    for t in &rows {
+        let state = match (t.used, t.used_by_host) {
+            (Some(_), Some(host)) => format!("used by host {host}"),
+            (Some(_), None) => "used".to_owned(),
+            (None, _) if t.expires <= now => "expired".to_owned(),
+            (None, _) => "unused".to_owned(),
+        };
+        table.row(vec![
+            t.id.to_string(),
+            t.tags.join(","),
+            output::time(t.expires),
+            state,
+        ]);
+    }
+    table.print(&format!("Team {} has no join tokens.", a.team.team))
+}
+
+/// The host with this hostname, or else this id.
+pub fn find(tx: &mut Tx<'_>, team: TeamId, slug: &str, key: &str) -> Result<HostRecord> {
+    let hostname = key.trim().to_ascii_lowercase();
+    if let Some(host) = tx.hosts().get_by_hostname(team, &hostname)? {
+        return Ok(host);
+    }
+    if let Ok(id) = key.trim().parse::<i64>()
+        && let Some(host) = tx.hosts().get(team, id)?
+    {
+        return Ok(host);
+    }
+    Err(Error::NotFound(format!(
+        "team {slug} has no host with hostname or id {key:?} (`sshward host list` shows them)"
+    )))
+}
+
+fn list(config: &Config, a: ListArgs) -> Result<()> {
+    let wanted = tags_arg(&a.tags)?;
+    let store = db::open(config, Open::Existing)?;
+    let hosts = store.read(|tx| -> Result<_> {
+        let team = db::team(tx, &a.team.team)?;
+        Ok(tx.hosts().list(team.id)?)
+    })?;
+    let mut rows = Vec::new();
+    for host in &hosts {
+        let tags = service::tags_of(&host.tags).map_err(agent)?;
+        if wanted.is_subset(&tags) {
+            rows.push(HostRow::new(host));
+        }
+    }
+    if a.format.json {
+        return output::print_json(&rows);
+    }
+    let mut table = Table::new(&["ID", "HOSTNAME", "TAGS", "JOINED", "LAST SEEN"]);
+    for h in &rows {
+        table.row(vec![
+            h.id.to_string(),
+            h.hostname.clone(),
+            h.tags.join(","),
+            output::time(h.joined),
+            output::opt_time(h.last_seen),
+        ]);
+    }
+    table.print(&format!("No host of team {} matches.", a.team.team))
+}
+
+fn show(config: &Config, a: HostArgs) -> Result<()> {
+    let store = db::open(config, Open::Existing)?;
+    let (team, host) = store.read(|tx| -> Result<_> {
+        let team = db::team(tx, &a.team.team)?;
+        let host = find(tx, team.id, &team.slug, &a.host)?;
+        Ok((team, host))
+    })?;
+    let computed = service::access_document(&store, team.id, host.id).map_err(agent)?;
+    if a.format.json {
+        let mut row = serde_json::to_value(HostRow::new(&host))?;
+        row["access"] = serde_json::to_value(&computed.document)?;
+        row["etag"] = computed.etag.into();
+        return output::print_json(&row);
+    }
+    output::print_fields(&[
+        ("Host", format!("{} (id {})", host.hostname, host.id)),
+        ("Tags", tag_texts(&host.tags).join(",")),
+        ("Joined", output::time(host.created)),
+        ("Last seen", output::opt_time(host.last_seen)),
+        ("Document", computed.etag),
+    ])?;
+    let mut table = Table::new(&["USER", "UID", "SUDO", "GROUPS"]);
+    for u in &computed.document.users {
+        table.row(vec![
+            u.username.clone(),
+            u.uid.to_string(),
+            if u.sudo { "yes" } else { "no" }.to_owned(),
+            u.groups.join(","),
+        ]);
+    }
+    output::print_lines(&[String::new()])?;
+    table.print("Nobody may log in to this host.")
+}
+
+fn remove(config: &Config, a: HostArgs) -> Result<()> {
+    let store = db::open(config, Open::Existing)?;
+    let host = store.write(|tx| -> Result<_> {
+        let team = db::team(tx, &a.team.team)?;
+        let host = find(tx, team.id, &team.slug, &a.host)?;
+        tx.hosts().remove(team.id, host.id)?;
+        db::audit(
+            tx,
+            &team,
+            "admin.host.remove",
+            200,
+            "Host",
+            &host.id.to_string(),
+            format!("removed host {}", host.hostname),
+        )?;
+        Ok(host)
+    })?;
+    if a.format.json {
+        return output::print_json(&HostRow::new(&host));
+    }
+    output::print_lines(&[format!(
+        "Removed host {} (id {}); its credential no longer works.",
+        host.hostname, host.id
+    )])
+}
+
+/// Converts an error of host-policy's store glue.
+pub fn agent(err: host_policy::http::AgentError) -> Error {
+    use host_policy::http::AgentError as A;
+    match err {
+        A::NotFound(m) => Error::NotFound(m),
+        A::Conflict(m) => Error::Conflict(m),
+        A::BadRequest(m) | A::Forbidden(m) => Error::Usage(m),
+        A::Store(e) => Error::Store(e),
+        other => Error::Other(other.to_string()),
+    }
+}
