@@ -160,7 +160,8 @@ impl Projection {
         match value {
             Value::Array(items) => {
                 let kept: Vec<Value> = items.iter().filter_map(one).collect();
-                (!kept.is_empty()).then_some(Value::Array(kept))
+                // An empty list stays: a new group's `"members": []` is what Entra expects.
+                (!kept.is_empty() || items.is_empty()).then_some(Value::Array(kept))
             }
             other => one(other),
         }

@@ -226,3 +226,12 @@ fn entra_group_match_query() {
         json!({"schemas": [GROUP_SCHEMA], "id": "g1", "displayName": "x", "meta": {"resourceType": "Group"}})
     );
 }
+
+#[test]
+fn an_empty_member_list_is_returned() {
+    // `members` has a sub-attribute returned only on request (`display`), so its elements
+    // are projected one by one; a group without members still shows `"members": []`.
+    let group = json!({"schemas": [GROUP_SCHEMA], "id": "g1", "displayName": "x", "members": []});
+    let out = Projection::default().apply(ResourceKind::Group, group.as_object().unwrap());
+    assert_eq!(Value::Object(out), group);
+}
