@@ -147,7 +147,13 @@ impl Ctx {
 }
 
 fn authenticate(tx: &mut Tx<'_>, slug: &str, secret: &str) -> Result<Caller, ApiError> {
-    match tx.tokens().authenticate(slug, secret)? {
+    // No team slug holds a NUL, and PostgreSQL would refuse to compare with one.
+    let found = if slug.contains('\0') {
+        None
+    } else {
+        tx.tokens().authenticate(slug, secret)?
+    };
+    match found {
         Some((team, token)) => Ok(Caller { team, token }),
         None => Err(ApiError::Unauthorized(
             "the bearer token is not valid for this team (wrong, revoked or expired)",

@@ -29,6 +29,12 @@ fn not_found(kind: ResourceKind, id: &str) -> ApiError {
     ApiError::NotFound(format!("{} {id} not found", kind.name()))
 }
 
+/// Whether `id` (from the URL) cannot name a stored resource: one with a NUL character
+/// (`%00`) is none of ours, and PostgreSQL would refuse to compare with it.
+fn impossible(id: &str) -> bool {
+    id.contains('\0')
+}
+
 pub(crate) fn insert(
     tx: &mut Tx<'_>,
     kind: ResourceKind,
@@ -47,6 +53,9 @@ pub(crate) fn get(
     team: TeamId,
     id: &str,
 ) -> Result<ResourceRecord, ApiError> {
+    if impossible(id) {
+        return Err(not_found(kind, id));
+    }
     let record = match kind {
         ResourceKind::User => tx.users().get(team, id)?,
         ResourceKind::Group => tx.groups().get(team, id)?,
@@ -94,6 +103,9 @@ fn store_replace(
     data: Map<String, Value>,
     expected_version: Option<i64>,
 ) -> Result<ResourceRecord, StoreError> {
+    if impossible(id) {
+        return Err(StoreError::NotFound);
+    }
     match kind {
         ResourceKind::User => tx.users().replace(team, id, data, expected_version),
         ResourceKind::Group => tx.groups().replace(team, id, data, expected_version),
@@ -121,6 +133,9 @@ pub(crate) fn delete(
     team: TeamId,
     id: &str,
 ) -> Result<bool, ApiError> {
+    if impossible(id) {
+        return Ok(false);
+    }
     Ok(match kind {
         ResourceKind::User => tx.users().delete(team, id)?,
         ResourceKind::Group => tx.groups().delete(team, id)?,
@@ -271,6 +286,8 @@ pub(crate) fn audit(
     status: u16,
     summary: &str,
 ) -> Result<(), ApiError> {
+    // The id of a failed request comes from the URL and may hold a NUL (see `impossible`).
+    let text = |s: &str| s.replace('\0', "\u{fffd}");
     tx.audit().append(&AuditEntry {
         team: Some(caller.team.id),
         at: OffsetDateTime::now_utc(),
@@ -278,9 +295,9 @@ pub(crate) fn audit(
         action: format!("scim.{action}"),
         resource_type: Some(kind.name().to_string()),
         // A create that failed has no id yet.
-        resource_id: (!id.is_empty()).then(|| id.to_string()),
+        resource_id: (!id.is_empty()).then(|| text(id)),
         status: i32::from(status),
-        summary: summary.to_string(),
+        summary: text(summary),
     })?;
     Ok(())
 }

@@ -76,8 +76,27 @@ pub async fn json_body(
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ScimError::InvalidSyntax("the request body is empty".into()).into());
     }
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ScimError::InvalidSyntax(format!("the body is not valid JSON: {e}")).into())
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ScimError::InvalidSyntax(format!("the body is not valid JSON: {e}")))?;
+    if has_nul(&value) {
+        return Err(ScimError::InvalidValue(
+            "text must not contain the NUL character (\\u0000)".into(),
+        )
+        .into());
+    }
+    Ok(value)
+}
+
+/// Whether any string or key in `value` contains U+0000. No SCIM value needs it and
+/// PostgreSQL cannot store it in text, so it is refused on every backend alike. (serde_json
+/// limits nesting, which bounds the recursion.)
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
 }
 
 /// The bearer token of the `Authorization` header, if there is one.

@@ -127,6 +127,7 @@ fn targets(srv: &Server) -> (String, String) {
 }
 
 scim_tests!(
+    nul_characters_are_refused,
     bad_bodies_on_create_and_replace,
     bad_patches,
     bad_list_parameters,
@@ -135,6 +136,48 @@ scim_tests!(
     #[max_body = 2048]
     body_over_the_limit,
 );
+
+/// U+0000 (which PostgreSQL cannot store in text) in ids, team names, member ids and
+/// paths gets the answer any other impossible value gets, on both backends. (In attribute
+/// values: see `bad_bodies_on_create_and_replace`.)
+fn nul_characters_are_refused(srv: &Server) {
+    let (user, group) = targets(srv);
+    let client = srv.a();
+    for path in ["/Users/a%00b", "/Groups/a%00b", "/Users/%00"] {
+        client.get(path).error(404, None);
+        client.delete(path).error(404, None);
+        client
+            .patch_ops(
+                path,
+                json!([{"op": "replace", "path": "active", "value": true}]),
+            )
+            .error(404, None);
+        let body = if path.starts_with("/Users") {
+            entra_user("nul@contoso.example")
+        } else {
+            entra_group("Nul")
+        };
+        client.put(path, &body).error(404, None);
+    }
+    srv.client_for("team-a%00", Some(&srv.a.token))
+        .get("/Users")
+        .error(401, None);
+    let mut cases = Vec::new();
+    for operation in [
+        json!({"op": "Add", "path": "members", "value": [{"value": "a\u{0}b"}]}),
+        json!({"op": "Remove", "path": "members", "value": [{"value": "a\u{0}b"}]}),
+        json!({"op": "Remove", "path": "members[value eq \"a\u{0}b\"]"}),
+        json!({"op": "Replace", "value": {"displayName\u{0}": "x"}}),
+    ] {
+        cases.push(patch(&group, operation, "invalidValue"));
+    }
+    cases.push(patch(
+        &user,
+        json!({"op": "Replace", "path": "emails[type eq \"wo\u{0}rk\"].value", "value": "x"}),
+        "invalidValue",
+    ));
+    run_cases(srv, cases);
+}
 
 fn bad_bodies_on_create_and_replace(srv: &Server) {
     let (user, _) = targets(srv);
@@ -167,6 +210,16 @@ fn bad_bodies_on_create_and_replace(srv: &Server) {
         (json!({"userName": {"value": "x"}}), "invalidValue"),
         (json!({"userName": ""}), "invalidValue"),
         (json!({"userName": null}), "invalidValue"),
+        (
+            json!({"userName": "nul\u{0}@contoso.example"}),
+            "invalidValue",
+        ),
+        (json!({"displayName": "nul \u{0}"}), "invalidValue"),
+        (json!({"name": {"givenName": "nul \u{0}"}}), "invalidValue"),
+        (
+            json!({ENTERPRISE: {"employeeNumber": "\u{0}"}}),
+            "invalidValue",
+        ),
     ];
     let mut cases = Vec::new();
     for (method, path) in [("POST", "/Users"), ("PUT", user.as_str())] {
