@@ -14,6 +14,22 @@ pub(crate) fn fold(s: &str) -> String {
     s.to_lowercase()
 }
 
+/// Longest value of an indexed column, in bytes. PostgreSQL cannot put text much longer
+/// than 2.7 kB into a btree index (the insert fails); SQLite is held to the same limit so
+/// that both backends accept the same resources. Real identity data is far shorter
+/// (Entra: displayName 256 characters, userPrincipalName 113).
+pub(crate) const MAX_INDEXED_BYTES: usize = 2048;
+
+/// Fails with [`StoreError::Invalid`] when an indexed value of `attribute` is too long.
+fn check_len(attribute: &str, value: Option<&str>) -> Result<(), StoreError> {
+    match value {
+        Some(v) if v.len() > MAX_INDEXED_BYTES => Err(StoreError::Invalid(format!(
+            "{attribute} is longer than {MAX_INDEXED_BYTES} bytes"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn string<'a>(data: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     data.get(key).and_then(Value::as_str)
 }
@@ -49,7 +65,7 @@ impl UserColumns {
             .filter(|e| string(e, "type").is_some_and(|t| fold(t) == "work"))
             .collect();
         let display_name = string(data, "displayName").map(str::to_owned);
-        Ok(UserColumns {
+        let columns = UserColumns {
             user_name_lower: fold(&user_name),
             user_name,
             external_id: string(data, "externalId").map(str::to_owned),
@@ -60,7 +76,14 @@ impl UserColumns {
             family_name_lower: name_part("familyName"),
             work_email_lower: work.first().and_then(|e| string(e, "value")).map(fold),
             work_email_ambiguous: work.len() > 1,
-        })
+        };
+        check_len("userName", Some(&columns.user_name_lower))?;
+        check_len("externalId", columns.external_id.as_deref())?;
+        check_len("displayName", columns.display_name_lower.as_deref())?;
+        check_len("name.givenName", columns.given_name_lower.as_deref())?;
+        check_len("name.familyName", columns.family_name_lower.as_deref())?;
+        check_len("the work email", columns.work_email_lower.as_deref())?;
+        Ok(columns)
     }
 }
 
@@ -78,11 +101,14 @@ impl GroupColumns {
             Some(d) if !d.is_empty() => d.to_owned(),
             _ => return Err(StoreError::Invalid("displayName is required".into())),
         };
-        Ok(GroupColumns {
+        let columns = GroupColumns {
             display_name_lower: fold(&display_name),
             display_name,
             external_id: string(data, "externalId").map(str::to_owned),
-        })
+        };
+        check_len("displayName", Some(&columns.display_name_lower))?;
+        check_len("externalId", columns.external_id.as_deref())?;
+        Ok(columns)
     }
 }
 
@@ -152,5 +178,26 @@ mod tests {
             .ok()
             .unwrap_or_default();
         assert_eq!(g.display_name_lower, "ops team");
+    }
+
+    #[test]
+    fn indexed_values_are_limited() {
+        let long = "x".repeat(MAX_INDEXED_BYTES + 1);
+        let fits = "x".repeat(MAX_INDEXED_BYTES);
+        assert!(UserColumns::extract(&obj(json!({"userName": fits}))).is_ok());
+        for user in [
+            json!({"userName": long}),
+            json!({"userName": "u", "externalId": long}),
+            json!({"userName": "u", "name": {"familyName": long}}),
+            json!({"userName": "u", "emails": [{"type": "work", "value": long}]}),
+        ] {
+            assert!(matches!(
+                UserColumns::extract(&obj(user)),
+                Err(StoreError::Invalid(_))
+            ));
+        }
+        assert!(GroupColumns::extract(&obj(json!({"displayName": long}))).is_err());
+        // Not indexed, not limited here.
+        assert!(UserColumns::extract(&obj(json!({"userName": "u", "nickName": long}))).is_ok());
     }
 }
