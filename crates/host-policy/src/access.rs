@@ -43,18 +43,13 @@ pub fn access_for(host: &Host, grants: &[Grant], directory: &Directory) -> Acces
         .filter_map(|(id, (role, groups))| {
             let user = directory.user(id)?;
             Some(AccessUser {
-                username: user.username.clone(),
-                uid: user.uid,
-                gid: user.gid,
-                gecos: user.gecos.clone(),
-                home: user.home.clone(),
-                shell: user.shell.clone(),
+                account: user.account.clone(),
                 sudo: *role == Role::Sudo,
                 groups: groups.iter().cloned().collect(),
             })
         })
         .collect();
-    users.sort_by(|a, b| a.username.cmp(&b.username));
+    users.sort_by(|a, b| a.account.username.cmp(&b.account.username));
     let mut groups: Vec<AccessGroup> = managed
         .values()
         .map(|group| {
@@ -62,7 +57,7 @@ pub fn access_for(host: &Host, grants: &[Grant], directory: &Directory) -> Acces
                 .members(&group.id)
                 .filter(|m| granted.contains_key(m))
                 .filter_map(|m| directory.user(m))
-                .map(|u| u.username.clone())
+                .map(|u| u.account.username.clone())
                 .collect();
             members.sort();
             AccessGroup {

@@ -121,7 +121,7 @@ pub fn explain(host: &Host, user_id: &str, grants: &[Grant], directory: &Directo
     Explanation {
         hostname: host.hostname.clone(),
         host_tags: format_tags(&host.tags),
-        user: user.map_or_else(|| user_id.to_owned(), |u| u.username.clone()),
+        user: user.map_or_else(|| user_id.to_owned(), |u| u.account.username.clone()),
         state,
         access,
         checks,

@@ -48,14 +48,16 @@
 //!
 //! ```
 //! use std::collections::BTreeSet;
-//! use host_policy::{access_for, Directory, Grant, Host, PosixGroup, PosixUser, Role};
+//! use host_policy::{
+//!     access_for, Directory, Grant, Host, PosixAccount, PosixGroup, PosixUser, Role,
+//! };
 //!
 //! let mut dir = Directory::new();
-//! dir.add_user(PosixUser {
-//!     id: "u-1".into(), username: "alice".into(), uid: 200_000, gid: 200_000,
-//!     gecos: "Alice".into(), home: "/home/alice".into(), shell: "/bin/bash".into(),
-//!     active: true,
-//! });
+//! let account = PosixAccount {
+//!     username: "alice".into(), uid: 200_000, gid: 200_000, gecos: "Alice".into(),
+//!     home: "/home/alice".into(), shell: "/bin/bash".into(),
+//! };
+//! dir.add_user(PosixUser { id: "u-1".into(), account, active: true });
 //! dir.add_group(PosixGroup { id: "g-1".into(), name: "ssh-users".into(), gid: 200_001 });
 //! dir.add_member("g-1", "u-1");
 //! let grant = Grant {
@@ -67,7 +69,7 @@
 //!     tags: host_policy::parse_tags(&["env=prod", "role=web"]).unwrap(),
 //! };
 //! let doc = access_for(&host, &[grant], &dir);
-//! assert_eq!(doc.users[0].username, "alice");
+//! assert_eq!(doc.users[0].account.username, "alice");
 //! assert!(!doc.users[0].sudo);
 //! ```
 
@@ -85,8 +87,8 @@ mod tests;
 pub use access::access_for;
 pub use explain::{Explanation, GrantCheck, Reason, UserState, explain};
 pub use model::{
-    AccessDocument, AccessGroup, AccessUser, Directory, Grant, Host, HostSelector, PosixGroup,
-    PosixUser, Role, Tag, format_tags, normalize_hostname, parse_tags,
+    AccessDocument, AccessGroup, AccessUser, Directory, Grant, Host, HostSelector, PosixAccount,
+    PosixGroup, PosixUser, Role, Tag, format_tags, normalize_hostname, parse_tags,
 };
 pub use username::UsernameStyle;
 

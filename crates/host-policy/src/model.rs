@@ -248,11 +248,9 @@ pub fn normalize_hostname(hostname: &str) -> Result<String, PolicyError> {
     }
 }
 
-/// A directory user with their POSIX identity.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PosixUser {
-    /// The SCIM id.
-    pub id: String,
+/// A POSIX account: what `/etc/passwd` holds about a user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PosixAccount {
     /// The POSIX user name (see [`crate::username`]).
     pub username: String,
     /// The uid.
@@ -265,6 +263,15 @@ pub struct PosixUser {
     pub home: String,
     /// The login shell.
     pub shell: String,
+}
+
+/// A directory user with their POSIX account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PosixUser {
+    /// The SCIM id.
+    pub id: String,
+    /// The POSIX account.
+    pub account: PosixAccount,
     /// False when the IdP disabled the user: such users never get access.
     pub active: bool,
 }
@@ -356,27 +363,19 @@ impl AccessDocument {
     /// The entry of the user with this POSIX name.
     pub fn user(&self, username: &str) -> Option<&AccessUser> {
         self.users
-            .binary_search_by(|u| u.username.as_str().cmp(username))
+            .binary_search_by(|u| u.account.username.as_str().cmp(username))
             .ok()
             .and_then(|i| self.users.get(i))
     }
 }
 
-/// A user in an [`AccessDocument`].
+/// A user in an [`AccessDocument`]: in JSON, the account's fields (`username`, `uid`,
+/// `gid`, `gecos`, `home`, `shell`) side by side with `sudo` and `groups`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessUser {
-    /// POSIX user name.
-    pub username: String,
-    /// uid.
-    pub uid: u32,
-    /// Primary gid (the user-private group, equal to the uid).
-    pub gid: u32,
-    /// GECOS (display name).
-    pub gecos: String,
-    /// Home directory.
-    pub home: String,
-    /// Login shell.
-    pub shell: String,
+    /// The POSIX account.
+    #[serde(flatten)]
+    pub account: PosixAccount,
     /// May become root with sudo.
     pub sudo: bool,
     /// Supplementary groups, sorted: the managed groups of [`AccessDocument::groups`] the

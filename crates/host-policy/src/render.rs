@@ -9,7 +9,7 @@ use crate::model::{AccessDocument, Tag, format_tags};
 /// on this host, nothing otherwise.
 pub fn principals(document: &AccessDocument, username: &str) -> String {
     match document.user(username) {
-        Some(user) => format!("{}\n", user.username),
+        Some(user) => format!("{}\n", user.account.username),
         None => String::new(),
     }
 }
@@ -23,7 +23,7 @@ pub fn sudoers(document: &AccessDocument) -> String {
         document.hostname
     );
     for user in document.users.iter().filter(|u| u.sudo) {
-        out.push_str(&user.username);
+        out.push_str(&user.account.username);
         out.push_str(" ALL=(ALL:ALL) NOPASSWD: ALL\n");
     }
     out

@@ -68,11 +68,11 @@ fn concurrent_first_documents(db: Scratch) {
     }
     let users = &docs[0].document.users;
     assert_eq!(users.len(), 40);
-    let uids: BTreeSet<u32> = users.iter().map(|u| u.uid).collect();
+    let uids: BTreeSet<u32> = users.iter().map(|u| u.account.uid).collect();
     assert_eq!(uids.len(), 40);
     let gid = docs[0].document.groups[0].gid;
     assert!(!uids.contains(&gid));
-    let names: BTreeSet<&str> = users.iter().map(|u| u.username.as_str()).collect();
+    let names: BTreeSet<&str> = users.iter().map(|u| u.account.username.as_str()).collect();
     assert!(
         names.contains("dev") && names.contains("dev20"),
         "{names:?}"
@@ -93,5 +93,93 @@ fn concurrent_first_documents_sqlite() {
 fn concurrent_first_documents_postgres() {
     if let Some(db) = harness::empty_postgres() {
         concurrent_first_documents(db);
+    }
+}
+
+/// A full range fails the document (a server-side error, never a duplicate id); widening
+/// it lets allocation go on, and a deleted user's id is released but never reused.
+fn range_exhaustion_and_release(db: Scratch) {
+    let store = Store::open(&harness::config(&db.url)).expect("open a store");
+    let (team, host, group) = store
+        .write(|tx| {
+            let team = tx.teams().create("acme", "Acme")?.id;
+            let mut settings = tx.posix().settings(team)?;
+            (settings.id_min, settings.id_max) = (5000, 5002);
+            tx.posix().set_settings(team, &settings)?;
+            let mut group = Map::new();
+            group.insert("displayName".into(), "devs".into());
+            let group = tx.groups().insert(team, group)?.id;
+            for name in ["a@x.example", "b@x.example"] {
+                let id = tx.users().insert(team, user(name))?.id;
+                tx.groups().add_members(team, &group, &[id])?;
+            }
+            tx.grants().add(team, &group, "*", "sudo", &[])?;
+            let host = tx.hosts().insert(team, "h", &[], None)?.0.id;
+            Ok::<_, store::StoreError>((team, host, group))
+        })
+        .expect("set up");
+    let doc = service::access_document(&store, team, host).expect("three ids fit");
+    let uids: Vec<u32> = doc.document.users.iter().map(|u| u.account.uid).collect();
+    assert_eq!(uids, [5000, 5001]);
+    assert_eq!(doc.document.groups[0].gid, 5002);
+
+    let (first, third) = store
+        .write(|tx| {
+            let first = tx
+                .users()
+                .get_by_user_name(team, "a@x.example")?
+                .expect("a")
+                .id;
+            let third = tx.users().insert(team, user("c@x.example"))?.id;
+            tx.groups()
+                .add_members(team, &group, std::slice::from_ref(&third))?;
+            tx.users().delete(team, &first)?;
+            Ok::<_, store::StoreError>((first, third))
+        })
+        .expect("change users");
+    match service::access_document(&store, team, host) {
+        Err(host_policy::http::AgentError::Internal(message)) => {
+            assert!(message.contains("exhausted"), "{message}")
+        }
+        other => panic!("expected an exhausted range, got {other:?}"),
+    }
+    store
+        .write(|tx| {
+            let mut settings = tx.posix().settings(team)?;
+            settings.id_max = 5010;
+            tx.posix().set_settings(team, &settings)
+        })
+        .expect("widen the range");
+    let doc = service::access_document(&store, team, host).expect("fits again");
+    let names: Vec<(&str, u32)> = doc
+        .document
+        .users
+        .iter()
+        .map(|u| (u.account.username.as_str(), u.account.uid))
+        .collect();
+    assert_eq!(names, [("b", 5001), ("c", 5003)]);
+    let (gone, new) = store
+        .read(|tx| {
+            Ok::<_, store::StoreError>((
+                tx.posix().get(team, store::PosixKind::User, &first)?,
+                tx.posix().get(team, store::PosixKind::User, &third)?,
+            ))
+        })
+        .expect("read ids");
+    let gone = gone.expect("kept after deletion");
+    assert_eq!((gone.name.as_str(), gone.number), ("a", 5000));
+    assert!(gone.released.is_some());
+    assert!(new.is_some_and(|n| n.released.is_none()));
+}
+
+#[test]
+fn range_exhaustion_and_release_sqlite() {
+    range_exhaustion_and_release(harness::empty_sqlite());
+}
+
+#[test]
+fn range_exhaustion_and_release_postgres() {
+    if let Some(db) = harness::empty_postgres() {
+        range_exhaustion_and_release(db);
     }
 }

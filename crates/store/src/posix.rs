@@ -247,32 +247,41 @@ impl Posix<'_, '_> {
     }
 
     /// Changes the team's settings. Numbers already handed out stay; new ones continue
-    /// from the larger of the next unused number and the new `id_min`.
+    /// after the highest number already used within the new range. The range must lie
+    /// within 1000..=4294967294 (below 1000 are the system accounts).
     pub fn set_settings(
         &mut self,
         team: TeamId,
         settings: &PosixSettings,
     ) -> Result<(), StoreError> {
         self.tx.changed(team)?;
-        if settings.id_min < 1
+        if settings.id_min < 1000
             || settings.id_min > settings.id_max
             || settings.id_max > i64::from(u32::MAX - 1)
         {
             return Err(StoreError::Invalid(format!(
-                "invalid POSIX id range {}..={}",
+                "invalid POSIX id range {}..={}: it must lie within 1000..=4294967294",
                 settings.id_min, settings.id_max
             )));
         }
         ensure_settings(self.tx.conn, team)?;
-        let next: i64 = s::table
-            .find(team.0)
-            .select(s::next_id)
+        // Lock the counter row first (PostgreSQL), so no allocation commits in between.
+        diesel::update(s::table.find(team.0))
+            .set(s::next_id.eq(s::next_id))
+            .execute(self.tx.conn)?;
+        // Continue after the highest number already handed out within the new range
+        // (numbers are never deleted, so everything above it is free).
+        let highest: Option<i64> = p::table
+            .filter(p::team_id.eq(team.0))
+            .filter(p::number.between(settings.id_min, settings.id_max))
+            .select(diesel::dsl::max(p::number))
             .first(self.tx.conn)?;
+        let next = highest.map_or(settings.id_min, |n| n + 1);
         diesel::update(s::table.find(team.0))
             .set((
                 s::id_min.eq(settings.id_min),
                 s::id_max.eq(settings.id_max),
-                s::next_id.eq(next.max(settings.id_min)),
+                s::next_id.eq(next),
                 s::username_style.eq(&settings.username_style),
                 s::home_base.eq(&settings.home_base),
                 s::shell.eq(&settings.shell),

@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 use super::AgentError;
 use crate::username::{self, UsernameStyle};
 use crate::{
-    AccessDocument, Directory, Explanation, Grant, Host, HostSelector, PosixGroup, PosixUser, Role,
-    Tag, access_for, explain, format_tags, normalize_hostname, render,
+    AccessDocument, Directory, Explanation, Grant, Host, HostSelector, PosixAccount, PosixGroup,
+    PosixUser, Role, Tag, access_for, explain, format_tags, normalize_hostname, render,
 };
 
 /// How often an allocation that lost a race with another instance is retried.
@@ -110,12 +110,14 @@ fn posix_user(
         .unwrap_or(&account.user_name);
     Ok(Some(PosixUser {
         id: account.id.clone(),
-        username: name.clone(),
-        uid,
-        gid: uid,
-        gecos: username::gecos(display),
-        home: format!("{}/{name}", settings.home_base.trim_end_matches('/')),
-        shell: settings.shell.clone(),
+        account: PosixAccount {
+            username: name.clone(),
+            uid,
+            gid: uid,
+            gecos: username::gecos(display),
+            home: format!("{}/{name}", settings.home_base.trim_end_matches('/')),
+            shell: settings.shell.clone(),
+        },
         active: account.active != Some(false),
     }))
 }
@@ -220,6 +222,8 @@ fn with_identities<T>(
         }
         match store.write(|tx| allocate_missing(tx, team)) {
             Ok(()) | Err(AgentError::Conflict(_)) => {}
+            // Not the caller's fault (e.g. the team's id range is exhausted).
+            Err(AgentError::BadRequest(message)) => return Err(AgentError::Internal(message)),
             Err(AgentError::Store(e)) if e.is_transient() => {}
             Err(e) => return Err(e),
         }

@@ -293,8 +293,8 @@ fn show(config: &Config, a: HostArgs) -> Result<()> {
     let mut table = Table::new(&["USER", "UID", "SUDO", "GROUPS"]);
     for u in &computed.document.users {
         table.row(vec![
-            u.username.clone(),
-            u.uid.to_string(),
+            u.account.username.clone(),
+            u.account.uid.to_string(),
             if u.sudo { "yes" } else { "no" }.to_owned(),
             u.groups.join(","),
         ]);
