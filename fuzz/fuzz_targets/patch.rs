@@ -1,8 +1,13 @@
 //! PATCH: arbitrary bytes as JSON, parsed as a PatchOp and applied to a fixed user and a
 //! fixed group. Never panics; a failure changes nothing; a success leaves canonical data.
+//!
+//! Input that starts with `{` is read as JSON text. Any other input drives a generator that
+//! builds a PatchOp from Entra-like operations, paths and values, which reaches far deeper
+//! into the engine than mutated JSON text does.
 
 #![no_main]
 
+use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use scim_core::patch::{self, PatchRequest};
 use scim_core::schema::{ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA};
@@ -41,8 +46,145 @@ fn fixtures() -> &'static [(ResourceKind, Map<String, Value>); 2] {
     })
 }
 
+const PATHS: &[&str] = &[
+    "active",
+    "userName",
+    "displayName",
+    "nickName",
+    "externalId",
+    "password",
+    "name",
+    "name.givenName",
+    "name.familyName",
+    "emails",
+    "emails.value",
+    "emails.primary",
+    "emails[type eq \"work\"]",
+    "emails[type eq \"work\"].value",
+    "emails[type eq \"home\"].primary",
+    "emails[type eq \"work\" and primary eq true].value",
+    "emails[value co \"alice\"]",
+    "emails[not (type eq \"work\")].display",
+    "addresses[type eq \"work\"].streetAddress",
+    "addresses",
+    "roles",
+    "x509Certificates",
+    "manager",
+    "manager.value",
+    "manager[value eq \"m1\"]",
+    "employeeNumber",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+    "urn:ietf:params:scim:schemas:core:2.0:User:title",
+    "members",
+    "members.value",
+    "members[value eq \"u1\"]",
+    "members[value eq \"u1\" or value eq \"u2\"]",
+    "members[display sw \"A\"]",
+    "id",
+    "meta",
+    "meta.created",
+    "groups",
+    "",
+];
+
+const KEYS: &[&str] = &[
+    "value",
+    "type",
+    "primary",
+    "display",
+    "$ref",
+    "givenName",
+    "familyName",
+    "streetAddress",
+    "employeeNumber",
+    "manager",
+    "displayName",
+    "userName",
+    "nickName",
+    "active",
+    "emails",
+    "name.givenName",
+    "emails[type eq \"work\"].value",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+    "members",
+    "id",
+    "schemas",
+];
+
+const STRINGS: &[&str] = &[
+    "",
+    "x",
+    "True",
+    "False",
+    "work",
+    "home",
+    "u1",
+    "u2",
+    "m1",
+    "alice@example.com",
+    "2024-05-01T12:00:00Z",
+];
+
+fn value(u: &mut Unstructured<'_>, depth: u32) -> Result<Value> {
+    let choice = if depth == 0 {
+        u.int_in_range(0..=4)?
+    } else {
+        u.int_in_range(0..=6)?
+    };
+    Ok(match choice {
+        0 => Value::Null,
+        1 => Value::Bool(u.arbitrary()?),
+        2 => json!(u.int_in_range(-2..=2)?),
+        3 => json!(u.choose(STRINGS)?),
+        4 => Value::String(u.arbitrary()?),
+        5 => {
+            let n = u.int_in_range(0..=3)?;
+            Value::Array((0..n).map(|_| value(u, depth - 1)).collect::<Result<_>>()?)
+        }
+        _ => {
+            let mut object = Map::new();
+            for _ in 0..u.int_in_range(0..=3)? {
+                object.insert(u.choose(KEYS)?.to_string(), value(u, depth - 1)?);
+            }
+            Value::Object(object)
+        }
+    })
+}
+
+/// A PatchOp message built from the input bytes.
+fn generated(data: &[u8]) -> Result<Value> {
+    let mut u = Unstructured::new(data);
+    let mut operations = Vec::new();
+    for _ in 0..u.int_in_range(1..=4)? {
+        let mut op = Map::new();
+        let name = u.choose(&["add", "Add", "replace", "Replace", "remove", "Remove"])?;
+        op.insert("op".into(), json!(name));
+        if u.ratio(7, 8)? {
+            let path = if u.ratio(15, 16)? {
+                u.choose(PATHS)?.to_string()
+            } else {
+                u.arbitrary()?
+            };
+            op.insert("path".into(), json!(path));
+        }
+        if u.ratio(7, 8)? {
+            op.insert("value".into(), value(&mut u, 3)?);
+        }
+        operations.push(Value::Object(op));
+    }
+    Ok(json!({"schemas": [patch::PATCH_OP_SCHEMA], "Operations": operations}))
+}
+
 fuzz_target!(|data: &[u8]| {
-    let Ok(body) = serde_json::from_slice::<Value>(data) else {
+    let body = if data.first() == Some(&b'{') {
+        serde_json::from_slice::<Value>(data).ok()
+    } else {
+        generated(data).ok()
+    };
+    let Some(body) = body else {
         return;
     };
     // The same bytes as a POST body must not panic either.

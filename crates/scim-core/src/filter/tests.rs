@@ -462,6 +462,18 @@ fn decimals_are_read_exactly() {
         p(&p("x lt 6.983329718289684e-163").to_string()),
         p("x lt 6.983329718289684e-163")
     );
+    // Found by the filter fuzz target on the first version: 20e29 was read as
+    // 1.9999999999999998e30, which printed and parsed back as 2e30.
+    let two_e30 = serde_json::Number::from_f64(2e30).unwrap();
+    assert_eq!(
+        p("x gt 20e29"),
+        cmp(
+            AttrPath::new("x"),
+            CompareOp::Gt,
+            CompValue::Number(two_e30)
+        )
+    );
+    assert_eq!(p(&p("x gt 20e29").to_string()), p("x gt 20e29"));
     // Numbers out of range are not numbers: read as unquoted text.
     assert_eq!(
         p("x eq 1e400"),
