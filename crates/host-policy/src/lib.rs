@@ -46,6 +46,36 @@
 //!   key; a grant's selector is `*` (every host) or a conjunction of tags.
 //! - **Documents are deterministic**: users sorted by username, groups by name.
 //!
+//! # Decisions
+//!
+//! - **When identities are allocated.** Lazily, when a document (or `sshward access
+//!   explain`, `sshward host show`) needs one: a read finds a member or granted group
+//!   without an identity, and one write transaction then allocates *every* unallocated
+//!   user of the team in creation order (and every granted group), which is what makes
+//!   "the earlier-created user keeps the plain name" hold whatever order users are
+//!   granted in. Allocation does not change the team revision. A lost race with another
+//!   instance (unique index on the number or the name) is retried.
+//! - **Names are never reused either**, like numbers: a user deleted and provisioned again
+//!   gets a new uid and `name2`. Files, logs and sudo rules on hosts name the old account.
+//! - **Group names**: the display name sanitised like a user name (`SSH Users` →
+//!   `ssh_users`), fixed at allocation; users are allocated before groups in each pass,
+//!   so a group cannot take a user's plain name from a user allocated in the same pass.
+//! - **Tags** are case-folded; a host gets exactly the tags its join token confers. A join
+//!   request may list tags, but only ones the token confers (a host must not choose its
+//!   environment); otherwise 403 and the token stays unused.
+//! - **Hostnames** are lower-cased and unique per team: joining again under a name in use
+//!   is 409 until the old host is removed.
+//! - **Principals**: an account's SSH certificate principal is its POSIX user name, so
+//!   `AuthorizedPrincipalsCommand` prints the name when the account may log in and nothing
+//!   otherwise (status 200 either way: a denial is not an error).
+//! - **sudo** is `ALL=(ALL:ALL) NOPASSWD: ALL`: users log in with certificates and have no
+//!   password on hosts.
+//! - **Entity tag** `"r<revision>-<digest of the tag set>"`; any write in the team bumps
+//!   the revision, so an unchanged revision proves an unchanged document and a 304 costs
+//!   one credential lookup, the host's tags and one revision read.
+//! - **Extra groups** of a grant are local groups the agent adds members to when they
+//!   exist on the host; they get no gid from sshward.
+//!
 //! ```
 //! use std::collections::BTreeSet;
 //! use host_policy::{
