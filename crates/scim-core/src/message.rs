@@ -197,3 +197,6 @@ fn integer(name: &str, text: &str) -> Result<i64, Error> {
         .parse::<i64>()
         .map_err(|_| Error::InvalidValue(format!("{name} must be an integer, not '{text}'")))
 }
+
+#[cfg(test)]
+mod tests;

@@ -178,7 +178,7 @@ impl<'a> Parser<'a> {
                     return Err(self.error("expected a space after 'or'"));
                 }
                 let right = self.parse_and(in_value_path)?;
-                left = Filter::or(left, right);
+                left = self.bounded(Filter::or(left, right))?;
             } else {
                 self.pos = save;
                 self.depth -= 1;
@@ -196,7 +196,7 @@ impl<'a> Parser<'a> {
                     return Err(self.error("expected a space after 'and'"));
                 }
                 let right = self.parse_unary(in_value_path)?;
-                left = Filter::and(left, right);
+                left = self.bounded(Filter::and(left, right))?;
             } else {
                 self.pos = save;
                 return Ok(left);
@@ -212,7 +212,7 @@ impl<'a> Parser<'a> {
                 return Err(self.error("expected '(' after 'not'"));
             }
             let inner = self.parse_group_rest(in_value_path)?;
-            return Ok(Filter::Not(Box::new(inner)));
+            return self.bounded(Filter::Not(Box::new(inner)));
         }
         if self.eat("(") {
             return self.parse_group_rest(in_value_path);
@@ -221,6 +221,15 @@ impl<'a> Parser<'a> {
             return Err(self.error("expected an attribute expression"));
         }
         self.attr_expr(in_value_path)
+    }
+
+    /// Refuses a tree deeper than [`MAX_FILTER_DEPTH`] where it grows too deep, so the error
+    /// names that position (a long chain of `and` is as deep as its length).
+    fn bounded(&self, tree: Filter) -> Result<Filter, Error> {
+        if tree.depth() > MAX_FILTER_DEPTH {
+            return Err(self.error(format!("more than {MAX_FILTER_DEPTH} levels of and/or/not")));
+        }
+        Ok(tree)
     }
 
     /// After an opening parenthesis: a filter and the closing one.
@@ -257,7 +266,7 @@ impl<'a> Parser<'a> {
             } else {
                 inner
             };
-            return Ok(Filter::ValuePath {
+            return self.bounded(Filter::ValuePath {
                 attr: path,
                 filter: Box::new(filter),
             });

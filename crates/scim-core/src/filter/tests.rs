@@ -930,13 +930,39 @@ fn over_deep_filters_are_refused() {
     // A tree that is too deep through chained operators.
     let chain = vec!["a pr"; MAX_FILTER_DEPTH + 1].join(" and ");
     let message = parse_error(&chain);
-    assert!(message.contains("at character"), "{message}");
+    // The position is the end of the term that made the tree too deep.
+    assert!(
+        message.contains(&format!("at character {}", chain.len())),
+        "{message}"
+    );
     assert!(
         message.contains(&format!("more than {MAX_FILTER_DEPTH}")),
         "{message}"
     );
     let chain = vec!["a pr"; MAX_FILTER_DEPTH].join(" or ");
     assert_eq!(p(&chain).depth(), MAX_FILTER_DEPTH);
+    let long = format!(
+        "{} or a pr and b pr or c pr",
+        vec!["a pr"; MAX_FILTER_DEPTH * 4].join(" or ")
+    );
+    let message = parse_error(&long);
+    let at = MAX_FILTER_DEPTH * "a pr or ".len() + "a pr".len();
+    assert!(
+        message.contains(&format!("at character {at}:")),
+        "{message}"
+    );
+    // Nesting through not and value filters counts too.
+    let nots = format!(
+        "{}emails[value pr and type pr]{}",
+        "not (".repeat(MAX_FILTER_DEPTH - 2),
+        ")".repeat(MAX_FILTER_DEPTH - 2)
+    );
+    let message = parse_error(&nots);
+    assert!(
+        message.contains(&format!("more than {MAX_FILTER_DEPTH}")),
+        "{message}"
+    );
+    assert!(message.contains("at character"), "{message}");
 }
 
 #[test]
