@@ -24,6 +24,7 @@ scim_tests!(
     work_email_is_created_by_a_filtered_path,
     microsoft_validator_shapes,
     match_by_unquoted_external_id,
+    special_characters_match_exactly,
     duplicate_user_name_is_a_conflict,
     teams_never_see_each_other,
 );
@@ -454,6 +455,37 @@ fn microsoft_validator_shapes(srv: &Server) {
         client.get(&format!("/Groups/{group}")).ok(200)["displayName"],
         json!("CASE GROUP")
     );
+}
+
+fn special_characters_match_exactly(srv: &Server) {
+    let client = srv.a();
+    let names = [
+        "o'brien+ops@contoso.example",
+        "100%_done@contoso.example",
+        "back\\slash\"quote@contoso.example",
+        "Zoë.Ünal@contoso.example",
+    ];
+    let ids: Vec<String> = names.iter().map(|n| id(&client.create_user(n))).collect();
+    for (name, user) in names.iter().zip(&ids) {
+        for variant in [name.to_string(), name.to_uppercase()] {
+            let literal = serde_json::to_string(&variant).unwrap();
+            let found = client.filter_ids("/Users", &format!("userName eq {literal}"));
+            assert_eq!(found, vec![user.clone()], "{variant}");
+        }
+    }
+    // LIKE wildcards in co/sw/ew are literal characters.
+    assert_eq!(
+        client.filter_ids("/Users", "userName co \"%_\""),
+        [ids[1].clone()]
+    );
+    assert_eq!(
+        client.filter_ids("/Users", "userName sw \"back\\\\\""),
+        [ids[2].clone()]
+    );
+    assert!(client.filter_ids("/Users", "userName co \"_x\"").is_empty());
+    let group = id(&client.create_group("Ops \"Team\" \\ 100%"));
+    let list = client.filter_ids("/Groups", "displayName eq \"ops \\\"team\\\" \\\\ 100%\"");
+    assert_eq!(list, [group]);
 }
 
 fn match_by_unquoted_external_id(srv: &Server) {

@@ -35,6 +35,8 @@ pub struct Config {
     pub log: LogConfig,
     /// The Prometheus endpoint.
     pub metrics: MetricsConfig,
+    /// Sign-in with Microsoft Entra ID.
+    pub login: crate::login::LoginSection,
 }
 
 /// `[server]`.
@@ -101,6 +103,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             log: LogConfig::default(),
             metrics: MetricsConfig::default(),
+            login: crate::login::LoginSection::default(),
         }
     }
 }
@@ -401,6 +404,7 @@ impl Config {
                 &format!("must be one of {}", LOG_LEVELS.join(", ")),
             ));
         }
+        self.login.validate()?;
         Ok(self)
     }
 
@@ -472,6 +476,7 @@ impl Config {
         let mut c = self.clone();
         c.server.public_url = Some(self.public_url());
         c.database.url = Some(mask_url_password(&self.database_url()));
+        c.login = self.login.masked();
         c
     }
 }

@@ -11,6 +11,7 @@ mod db;
 mod error;
 mod health;
 mod logging;
+mod login;
 mod metrics;
 mod output;
 mod serve;
@@ -96,6 +97,8 @@ enum Command {
     Groups(cli::groups::GroupsCommand),
     /// Show the audit log, newest first
     Audit(cli::audit::AuditArgs),
+    /// Sign in to a team from this terminal (browser or device code) and keep an access token
+    Login(cli::login::LoginArgs),
     /// Join tokens and hosts: create tokens, list, show and remove hosts
     #[command(subcommand)]
     Host(cli::host::HostCommand),
@@ -145,6 +148,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 Command::Users(c) => cli::users::run(&loaded.config, c),
                 Command::Groups(c) => cli::groups::run(&loaded.config, c),
                 Command::Audit(a) => cli::audit::run(&loaded.config, a),
+                Command::Login(a) => cli::login::run(a),
                 Command::Host(c) => cli::host::run(&loaded.config, c),
                 Command::Grant(c) => cli::grant::run(&loaded.config, c),
                 Command::Access(c) => cli::access::run(&loaded.config, c),

@@ -49,8 +49,10 @@ pub fn run(config: &Config) -> Result<()> {
     }
 
     let metrics = Metrics::new().map_err(|e| Error::Other(format!("metrics: {e}")))?;
+    let login = config.login.state(&store, &public_url)?;
     let state = AppState {
         store,
+        login,
         scim_config,
         metrics: web::Data::new(metrics),
         access_log: web::Data::new(AccessLog {
@@ -91,6 +93,8 @@ pub struct AppState {
     pub store: Store,
     /// SCIM settings (public URL, body limit).
     pub scim_config: scim_api::ScimConfig,
+    /// Sign-in (OpenID Connect) state.
+    pub login: oidc_login::LoginState,
     /// Request metrics.
     pub metrics: web::Data<Metrics>,
     /// Access-log settings.
@@ -120,6 +124,7 @@ impl AppState {
                 config: self.scim_config.clone(),
             },
         );
+        oidc_login::configure(cfg, self.login.clone());
         host_policy::http::configure(
             cfg,
             host_policy::http::AgentState {

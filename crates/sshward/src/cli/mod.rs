@@ -6,8 +6,10 @@ pub mod admin;
 pub mod audit;
 pub mod grant;
 pub mod groups;
+pub mod login;
 pub mod host;
 pub mod team;
+pub mod team_oidc;
 pub mod token;
 pub mod users;
 

@@ -81,6 +81,8 @@ pub struct SetArgs {
     #[arg(long, value_name = "DOMAIN", value_delimiter = ',')]
     pub remove_domain: Vec<String>,
     #[command(flatten)]
+    pub oidc: super::team_oidc::OidcArgs,
+    #[command(flatten)]
     pub format: Format,
 }
 
@@ -101,6 +103,8 @@ pub struct TeamView {
     groups: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     active_tokens: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    login: Option<super::team_oidc::LoginView>,
 }
 
 impl TeamView {
@@ -116,6 +120,7 @@ impl TeamView {
             users: None,
             groups: None,
             active_tokens: None,
+            login: None,
         }
     }
 
@@ -268,7 +273,9 @@ fn show(config: &Config, a: ShowArgs) -> Result<()> {
     let store = db::open(config, Open::Existing)?;
     let view = store.read(|tx| -> Result<TeamView> {
         let team = db::team(tx, &a.slug)?;
-        TeamView::new(config, team.clone()).with_counts(tx, &team)
+        let mut view = TeamView::new(config, team.clone()).with_counts(tx, &team)?;
+        view.login = Some(super::team_oidc::LoginView::load(tx, config, &team)?);
+        Ok(view)
     })?;
     print_team(&view, a.format)
 }
@@ -294,6 +301,9 @@ fn print_team(v: &TeamView, format: Format) -> Result<()> {
         fields.push(("Groups", count(v.groups)));
         fields.push(("Active tokens", count(v.active_tokens.map(|n| n as u64))));
     }
+    if let Some(login) = &v.login {
+        fields.extend(login.fields());
+    }
     fields.push(("Created", output::time(v.created)));
     fields.push(("Revision", v.revision.to_string()));
     output::print_fields(&fields)
@@ -310,10 +320,10 @@ fn set(config: &Config, a: SetArgs) -> Result<()> {
     }
     let changes_domains =
         a.domains.is_some() || !a.add_domain.is_empty() || !a.remove_domain.is_empty();
-    if a.name.is_none() && tenant.is_none() && !changes_domains {
+    if a.name.is_none() && tenant.is_none() && !changes_domains && a.oidc.is_empty() {
         return Err(Error::Usage(
             "nothing to change: give --name, --tenant-id, --clear-tenant-id, --domains, \
-             --add-domain or --remove-domain"
+             --add-domain, --remove-domain or a sign-in option (see --help)"
                 .into(),
         ));
     }
@@ -361,6 +371,7 @@ fn set(config: &Config, a: SetArgs) -> Result<()> {
         if updated.allowed_domains != team.allowed_domains {
             changed.push("allowed_domains");
         }
+        changed.extend(a.oidc.apply(tx, &updated)?);
         let summary = if changed.is_empty() {
             "no change".to_owned()
         } else {
@@ -375,7 +386,10 @@ fn set(config: &Config, a: SetArgs) -> Result<()> {
             &updated.slug,
             summary,
         )?;
-        Ok(TeamView::new(config, updated))
+        let login = super::team_oidc::LoginView::load(tx, config, &updated)?;
+        let mut view = TeamView::new(config, updated);
+        view.login = Some(login);
+        Ok(view)
     })?;
     print_team(&view, a.format)
 }
