@@ -8,6 +8,7 @@ server_tests!(
     a_join_token_works_once,
     join_tokens_expire_and_confer_only_their_tags,
     credentials_see_only_their_own_host,
+    removing_a_host_ends_its_long_poll,
     errors_are_json,
 );
 
@@ -193,4 +194,49 @@ fn errors_are_json(srv: &Server) {
     );
     let raw = client.send("POST", "/join", &[], None);
     assert_eq!(raw.agent_error(400), "bad_request");
+}
+
+fn removing_a_host_ends_its_long_poll(srv: &Server) {
+    let credential = srv.join(&srv.a, "web-1", &["env=prod"]);
+    let first = srv.agent(Some(&credential)).get("/self/access");
+    let etag = first.etag.clone().expect("an ETag");
+    // `*` matches the current document: a 304 that names the current tag.
+    let star =
+        srv.agent(Some(&credential))
+            .send("GET", "/self/access", &[("If-None-Match", "*")], None);
+    assert_eq!(
+        (star.status, star.etag.as_deref()),
+        (304, Some(etag.as_str()))
+    );
+    let poll = {
+        let origin = srv.origin.clone();
+        let credential = credential.clone();
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let client = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .new_agent();
+            let response = client
+                .get(format!("{origin}/api/v1/hosts/self/access?wait=30"))
+                .header("Authorization", format!("Bearer {credential}"))
+                .header("If-None-Match", &etag)
+                .call()
+                .expect("long poll");
+            (response.status().as_u16(), started.elapsed())
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    srv.store
+        .write(|tx| {
+            let host = tx
+                .hosts()
+                .get_by_hostname(srv.a.id, "web-1")?
+                .expect("web-1");
+            tx.hosts().remove(srv.a.id, host.id)
+        })
+        .expect("remove");
+    let (status, elapsed) = poll.join().expect("the poll thread");
+    assert_eq!(status, 401);
+    assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
 }

@@ -167,51 +167,53 @@ struct AccessQuery {
     wait: Option<u64>,
 }
 
+/// What a document request comes to.
+enum Outcome {
+    /// The host has the current document: 304 with this entity tag.
+    NotModified(String),
+    /// A new document.
+    Changed(Computed),
+}
+
 /// Authenticates, waits (long-poll) while the document is the one the host has, and
-/// computes it. `None`: not modified.
-async fn document(req: &HttpRequest, wait: Option<u64>) -> Result<Option<Computed>, AgentError> {
+/// computes it. While waiting only the team revision is read: the host's tags do not
+/// change, and removing the host bumps the revision, after which computing the document
+/// fails with 401.
+async fn document(req: &HttpRequest, wait: Option<u64>) -> Result<Outcome, AgentError> {
     let state = state(req)?;
     let wait = Duration::from_secs(wait.unwrap_or(0)).min(state.config.max_wait);
     let deadline = Instant::now() + wait;
     let (host, mut etag) = authenticate(&state, req).await?;
+    let tags = service::tags_of(&host.tags)?;
     while not_modified(req, &etag) {
         if Instant::now() + state.config.poll_interval > deadline {
-            return Ok(None);
+            return Ok(Outcome::NotModified(etag));
         }
         actix_web::rt::time::sleep(state.config.poll_interval).await;
         let store = state.store.clone();
-        let id = host.id;
         let team = host.team;
-        etag = blocking(move || {
-            store.read(|tx| {
-                let host = tx
-                    .hosts()
-                    .get(team, id)?
-                    .ok_or(AgentError::Unauthorized("this host has been removed"))?;
-                service::current_etag(tx, &host)
-            })
-        })
-        .await?;
+        let revision = blocking(move || Ok(store.read(|tx| tx.teams().revision(team))?)).await?;
+        etag = render::etag(revision, &tags);
     }
     let store = state.store.clone();
     let computed = blocking(move || service::access_document(&store, host.team, host.id)).await?;
-    Ok(Some(computed))
+    Ok(Outcome::Changed(computed))
 }
 
-fn not_modified_response(req: &HttpRequest) -> HttpResponse {
-    let mut response = HttpResponse::NotModified();
-    if let Some(etag) = req.headers().get(header::IF_NONE_MATCH) {
-        response.insert_header((header::ETAG, etag.clone()));
-    }
-    response.finish()
+/// 304 with the current entity tag.
+fn not_modified_response(etag: String) -> HttpResponse {
+    HttpResponse::NotModified()
+        .insert_header((header::ETAG, etag))
+        .finish()
 }
 
 async fn access(
     req: HttpRequest,
     query: web::Query<AccessQuery>,
 ) -> Result<HttpResponse, AgentError> {
-    let Some(computed) = document(&req, query.wait).await? else {
-        return Ok(not_modified_response(&req));
+    let computed = match document(&req, query.wait).await? {
+        Outcome::Changed(computed) => computed,
+        Outcome::NotModified(etag) => return Ok(not_modified_response(etag)),
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, computed.etag.clone()))
@@ -246,16 +248,18 @@ async fn principals(
         .clone()
         .filter(|u| !u.is_empty())
         .ok_or_else(|| AgentError::BadRequest("name the local account: ?user=NAME".into()))?;
-    let Some(computed) = document(&req, None).await? else {
-        return Ok(not_modified_response(&req));
+    let computed = match document(&req, None).await? {
+        Outcome::Changed(computed) => computed,
+        Outcome::NotModified(etag) => return Ok(not_modified_response(etag)),
     };
     let body = render::principals(&computed.document, &user);
     Ok(text(&computed, body))
 }
 
 async fn sudoers(req: HttpRequest) -> Result<HttpResponse, AgentError> {
-    let Some(computed) = document(&req, None).await? else {
-        return Ok(not_modified_response(&req));
+    let computed = match document(&req, None).await? {
+        Outcome::Changed(computed) => computed,
+        Outcome::NotModified(etag) => return Ok(not_modified_response(etag)),
     };
     let body = render::sudoers(&computed.document);
     Ok(text(&computed, body))
