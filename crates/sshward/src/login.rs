@@ -45,6 +45,9 @@ impl Default for LoginSection {
 
 const MASK: &str = "****";
 
+/// The configured session and token keys as bytes (`None` where unset).
+type KeyBytes = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 fn invalid(key: &str, value: impl std::fmt::Display, problem: &str) -> Error {
     Error::Config(format!(
         "invalid configuration: login.{key} = {value}: {problem}"
@@ -89,7 +92,7 @@ impl LoginSection {
     }
 
     /// The configured keys as bytes (`None` where unset).
-    fn keys_bytes(&self) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), Error> {
+    fn keys_bytes(&self) -> Result<KeyBytes, Error> {
         let decode = |key: &str, value: &Option<String>, min: usize| {
             value
                 .as_deref()
