@@ -8,6 +8,7 @@ mod support;
 mod audit;
 mod config;
 mod directory;
+mod hosts;
 mod postgres;
 mod serve;
 mod team;

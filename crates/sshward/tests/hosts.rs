@@ -1,0 +1,160 @@
+//! `sshward grant`, `host` and `access`: grants made with the CLI, a host joining the
+//! running server, and what it and `access explain` then see.
+
+use serde_json::json;
+
+use crate::support::*;
+
+#[test]
+fn grants_hosts_and_explain() {
+    let env = Env::new();
+    let server = env.serve();
+    let (url, token) = (server.url.clone(), server.token().to_owned());
+    let alice = create_user(&url, &token, "alice@acme.example");
+    create_group(&url, &token, "ssh-users", &[&alice]);
+
+    let grant = env
+        .run(&[
+            "grant",
+            "add",
+            "--group",
+            "ssh-users",
+            "--hosts",
+            "env=prod",
+            "--sudo",
+            "--json",
+        ])
+        .json();
+    assert_eq!(
+        (grant["role"].as_str(), grant["hosts"].as_str()),
+        (Some("sudo"), Some("env=prod"))
+    );
+    env.run(&[
+        "grant",
+        "add",
+        "--group",
+        "ssh-users",
+        "--hosts",
+        "env=prod",
+        "--sudo",
+    ])
+    .fails(5, "already has sudo");
+    env.run(&[
+        "grant",
+        "add",
+        "--group",
+        "nobody-here",
+        "--hosts",
+        "env=prod",
+    ])
+    .fails(4, "no group");
+    env.run(&[
+        "grant",
+        "add",
+        "--group",
+        "ssh-users",
+        "--hosts",
+        "env prod",
+    ])
+    .fails(2, "invalid");
+
+    let created = env
+        .run(&[
+            "host",
+            "join-token",
+            "create",
+            "--tag",
+            "env=prod",
+            "--ttl",
+            "10m",
+            "--json",
+        ])
+        .json();
+    let join_token = created["token"].as_str().unwrap();
+    let joined = post(
+        &format!("{}/api/v1/hosts/join", server.base),
+        join_token,
+        &json!({"hostname": "web-1"}),
+    );
+    assert_eq!(joined.status, 201, "{joined:?}");
+    let credential = joined.json()["credential"].as_str().unwrap().to_owned();
+    let access_url = format!("{}/api/v1/hosts/self/access", server.base);
+    let doc = get(&access_url, Some(&credential)).json();
+    assert_eq!(doc["users"][0]["username"], "alice", "{doc}");
+    assert_eq!(doc["users"][0]["sudo"], true, "{doc}");
+
+    let hosts = env
+        .run(&["host", "list", "--tag", "env=prod", "--json"])
+        .json();
+    assert_eq!(hosts[0]["hostname"], "web-1");
+    assert_eq!(hosts[0]["tags"], json!(["env=prod"]));
+    let shown = env.run(&["host", "show", "web-1", "--json"]).json();
+    assert_eq!(shown["access"]["users"][0]["username"], "alice");
+    let tokens = env.run(&["host", "join-token", "list", "--json"]).json();
+    assert_eq!(tokens[0]["used_by_host"], hosts[0]["id"]);
+
+    let explained = env
+        .run(&[
+            "access", "explain", "--host", "web-1", "--user", "alice", "--json",
+        ])
+        .json();
+    assert_eq!(explained["access"], "sudo", "{explained}");
+    let text = env
+        .run(&[
+            "access",
+            "explain",
+            "--host",
+            "web-1",
+            "--user",
+            "alice@acme.example",
+        ])
+        .ok()
+        .to_owned();
+    assert!(text.contains("may log in and sudo"), "{text}");
+
+    let id = grant["id"].to_string();
+    env.run(&["grant", "remove", &id]).ok();
+    let explained = env
+        .run(&[
+            "access", "explain", "--host", "web-1", "--user", &alice, "--json",
+        ])
+        .json();
+    assert_eq!(explained["access"], serde_json::Value::Null, "{explained}");
+    assert_eq!(
+        get(&access_url, Some(&credential)).json()["users"],
+        json!([])
+    );
+
+    env.run(&["host", "remove", "web-1"]).ok();
+    assert_eq!(get(&access_url, Some(&credential)).status, 401);
+    env.run(&["host", "show", "web-1"]).fails(4, "no host");
+
+    let settings = env
+        .run(&[
+            "access",
+            "settings",
+            "--username-style",
+            "address",
+            "--json",
+        ])
+        .json();
+    assert_eq!(settings["username_style"], "address");
+    env.run(&["access", "settings", "--id-range", "10-5"])
+        .fails(2, "range");
+
+    let audit = env.run(&["audit", "--json"]).json();
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for action in [
+        "admin.grant.add",
+        "admin.grant.remove",
+        "host.join",
+        "admin.host.remove",
+    ] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+}
