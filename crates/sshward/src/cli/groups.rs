@@ -121,12 +121,7 @@ fn list(config: &Config, a: ListArgs) -> Result<()> {
 }
 
 /// The group with this id, or else with this displayName (ignoring case).
-pub(crate) fn find(
-    tx: &mut Tx<'_>,
-    team: TeamId,
-    slug: &str,
-    key: &str,
-) -> Result<ResourceRecord> {
+pub(crate) fn find(tx: &mut Tx<'_>, team: TeamId, slug: &str, key: &str) -> Result<ResourceRecord> {
     if let Some(r) = tx.groups().get(team, key)? {
         return Ok(r);
     }
