@@ -6,6 +6,7 @@ pub mod harness;
 mod audit;
 mod concurrency;
 mod filters;
+mod login;
 mod members;
 mod migrations;
 mod teams;
