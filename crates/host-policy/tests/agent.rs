@@ -127,17 +127,7 @@ fn credentials_see_only_their_own_host(srv: &Server) {
     assert_eq!(none.agent_error(401), "unauthorized");
 
     // A removed host's credential stops working at once.
-    let removed = srv
-        .store
-        .write(|tx| {
-            let host = tx
-                .hosts()
-                .get_by_hostname(srv.a.id, "web-1")?
-                .expect("web-1");
-            tx.hosts().remove(srv.a.id, host.id)
-        })
-        .expect("remove");
-    assert!(removed);
+    srv.remove_host(&srv.a, "web-1");
     let gone = srv.agent(Some(&a_web)).get("/self/access");
     assert_eq!(gone.agent_error(401), "unauthorized");
     assert_eq!(
@@ -208,35 +198,12 @@ fn removing_a_host_ends_its_long_poll(srv: &Server) {
         (star.status, star.etag.as_deref()),
         (304, Some(etag.as_str()))
     );
-    let poll = {
-        let origin = srv.origin.clone();
-        let credential = credential.clone();
-        std::thread::spawn(move || {
-            let started = std::time::Instant::now();
-            let client = ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .build()
-                .new_agent();
-            let response = client
-                .get(format!("{origin}/api/v1/hosts/self/access?wait=30"))
-                .header("Authorization", format!("Bearer {credential}"))
-                .header("If-None-Match", &etag)
-                .call()
-                .expect("long poll");
-            (response.status().as_u16(), started.elapsed())
-        })
-    };
+    let started = std::time::Instant::now();
+    let poll = srv.long_poll(&credential, &etag);
     std::thread::sleep(std::time::Duration::from_millis(500));
-    srv.store
-        .write(|tx| {
-            let host = tx
-                .hosts()
-                .get_by_hostname(srv.a.id, "web-1")?
-                .expect("web-1");
-            tx.hosts().remove(srv.a.id, host.id)
-        })
-        .expect("remove");
-    let (status, elapsed) = poll.join().expect("the poll thread");
-    assert_eq!(status, 401);
+    srv.remove_host(&srv.a, "web-1");
+    let (status, body, answered) = poll.join().expect("the poll thread");
+    let elapsed = answered.duration_since(started);
+    assert_eq!(status, 401, "{body}");
     assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
 }

@@ -238,26 +238,7 @@ fn long_poll_wakes_on_a_scim_write(srv: &Server) {
     );
 
     // A SCIM write during a long poll answers it within a second.
-    let poll = {
-        let credential = w.prod.clone();
-        let etag = etag.clone();
-        let origin = srv.origin.clone();
-        std::thread::spawn(move || {
-            let client = ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .build()
-                .new_agent();
-            let mut response = client
-                .get(format!("{origin}/api/v1/hosts/self/access?wait=30"))
-                .header("Authorization", format!("Bearer {credential}"))
-                .header("If-None-Match", &etag)
-                .call()
-                .expect("long poll");
-            let status = response.status().as_u16();
-            let body = response.body_mut().read_to_string().unwrap_or_default();
-            (status, body, Instant::now())
-        })
-    };
+    let poll = srv.long_poll(&w.prod, &etag);
     std::thread::sleep(Duration::from_millis(700));
     scim.add_member(&w.ssh_users, &w.alice);
     let written = Instant::now();

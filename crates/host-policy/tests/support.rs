@@ -4,7 +4,7 @@
 
 use std::net::TcpListener;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpServer};
 use host_policy::http::{AgentConfig, AgentState};
@@ -189,6 +189,45 @@ impl Server {
             })
             .expect("add a grant")
             .id
+    }
+}
+
+impl Server {
+    /// Removes host `hostname` of `team` (what `sshward host remove` does).
+    pub fn remove_host(&self, team: &Team, hostname: &str) {
+        let removed = self
+            .store
+            .write(|tx| {
+                let host = tx
+                    .hosts()
+                    .get_by_hostname(team.id, hostname)?
+                    .expect("the host");
+                tx.hosts().remove(team.id, host.id)
+            })
+            .expect("remove the host");
+        assert!(removed);
+    }
+
+    /// Starts a long poll (`?wait=30`) of the host with `credential` for a document other
+    /// than `etag` on a thread; it yields the status, the body and when it was answered.
+    pub fn long_poll(&self, credential: &str, etag: &str) -> JoinHandle<(u16, String, Instant)> {
+        let url = format!("{}/api/v1/hosts/self/access?wait=30", self.origin);
+        let (credential, etag) = (credential.to_owned(), etag.to_owned());
+        std::thread::spawn(move || {
+            let client = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .new_agent();
+            let mut response = client
+                .get(url)
+                .header("Authorization", format!("Bearer {credential}"))
+                .header("If-None-Match", &etag)
+                .call()
+                .expect("long poll");
+            let status = response.status().as_u16();
+            let body = response.body_mut().read_to_string().unwrap_or_default();
+            (status, body, Instant::now())
+        })
     }
 }
 
