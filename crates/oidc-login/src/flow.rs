@@ -400,6 +400,25 @@ impl LoginState {
         }
     }
 
+    /// The resolved sign-in settings of the team `slug`.
+    fn login_by_slug(&self, slug: &str) -> Result<TeamLogin, LoginError> {
+        self.inner.store.read(|tx| -> Result<_, LoginError> {
+            let team = tx
+                .teams()
+                .get_by_slug(slug)?
+                .ok_or_else(|| LoginError::UnknownTeam(slug.to_owned()))?;
+            team_login(tx, team)
+        })
+    }
+
+    /// The resolved sign-in settings of the team `team`.
+    fn login_by_id(&self, team: TeamId) -> Result<TeamLogin, LoginError> {
+        self.inner.store.read(|tx| -> Result<_, LoginError> {
+            let team = tx.teams().get(team)?;
+            team_login(tx, team)
+        })
+    }
+
     /// Verifies `id_token` for the team and links it to an active SCIM user. `who` learns
     /// the account name as soon as it is known (for the audit log).
     fn complete(
@@ -449,13 +468,7 @@ impl LoginState {
             cli.validate()?;
         }
         let store = &self.inner.store;
-        let login = store.read(|tx| -> Result<_, LoginError> {
-            let team = tx
-                .teams()
-                .get_by_slug(slug)?
-                .ok_or_else(|| LoginError::UnknownTeam(slug.to_owned()))?;
-            team_login(tx, team)
-        })?;
+        let login = self.login_by_slug(slug)?;
         let discovery = self.inner.providers.discovery(&login.issuer)?;
         let auth = Providers::authorize(
             &discovery,
@@ -594,10 +607,7 @@ impl LoginState {
             .as_deref()
             .filter(|c| !c.is_empty())
             .ok_or_else(|| LoginError::BadRequest("the callback has no code parameter".into()))?;
-        let login = self.inner.store.read(|tx| -> Result<_, LoginError> {
-            let team = tx.teams().get(*team)?;
-            team_login(tx, team)
-        })?;
+        let login = self.login_by_id(*team)?;
         let credentials = login.credentials()?;
         let discovery = self.inner.providers.discovery(&login.issuer)?;
         let id_token = self.inner.providers.exchange_code(
@@ -701,13 +711,7 @@ impl LoginState {
     /// Starts a device sign-in for team `slug` at its provider.
     pub fn device_start(&self, slug: &str) -> Result<DeviceStarted, LoginError> {
         let store = &self.inner.store;
-        let login = store.read(|tx| -> Result<_, LoginError> {
-            let team = tx
-                .teams()
-                .get_by_slug(slug)?
-                .ok_or_else(|| LoginError::UnknownTeam(slug.to_owned()))?;
-            team_login(tx, team)
-        })?;
+        let login = self.login_by_slug(slug)?;
         let discovery = self.inner.providers.discovery(&login.issuer)?;
         let start = self
             .inner
@@ -749,16 +753,16 @@ impl LoginState {
         if now < data.next_poll {
             return Err(LoginError::Pending { slow_down: true });
         }
-        let login = store.read(|tx| -> Result<_, LoginError> {
-            let team = tx.teams().get(flow.team)?;
-            team_login(tx, team)
-        })?;
+        let login = self.login_by_id(flow.team)?;
+        let save = |data: &DeviceFlow| {
+            store.write(|tx| {
+                tx.login()
+                    .update_flow(&key, &json(data)?)
+                    .map_err(LoginError::from)
+            })
+        };
         data.next_poll = now + data.interval as i64;
-        store.write(|tx| {
-            tx.login()
-                .update_flow(&key, &json(&data)?)
-                .map_err(LoginError::from)
-        })?;
+        save(&data)?;
         let discovery = self.inner.providers.discovery(&login.issuer)?;
         let mut attempt = Attempt {
             team: Some(flow.team),
@@ -775,11 +779,7 @@ impl LoginState {
                 if slow_down {
                     data.interval += 5;
                     data.next_poll = now + data.interval as i64;
-                    store.write(|tx| {
-                        tx.login()
-                            .update_flow(&key, &json(&data)?)
-                            .map_err(LoginError::from)
-                    })?;
+                    save(&data)?;
                 }
                 return Err(LoginError::Pending { slow_down });
             }

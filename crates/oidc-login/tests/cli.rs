@@ -1,18 +1,16 @@
-//! The CLI flows end to end: loopback against the real provider, device against an
-//! in-test fake provider (oidc-provider-mock has no device grant, so a tiny actix app
-//! plays an RFC 8628 provider, signing ID tokens with the test key tests/keys/rsa1.pem).
+//! The CLI flows end to end: loopback against the real provider, device against the
+//! in-test fake provider of [`crate::fake`] (oidc-provider-mock has no device grant).
 
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::{HttpResponse, web};
 use oidc_login::IssuedToken;
 use oidc_login::client::{self, ClientError, Login, Mode, SavedToken};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::support::{Browser, CLIENT_ID, Mock, Server, TEAM, TENANT, agent, people, venv};
+use crate::fake::FakeProvider;
+use crate::support::{Browser, Mock, Server, TEAM, agent, people, query_param, venv};
 
 /// A "browser" for the CLI: follows the sign-in as `sub` in a thread, through the
 /// provider and sshward's callback to the CLI's loopback listener. Keeps the loopback URL.
@@ -90,14 +88,7 @@ fn loopback_sign_in_gives_a_working_access_token() {
     // The loopback code was for one use, and only with the CLI's verifier.
     let loopback = seen.lock().unwrap().clone().expect("the loopback redirect");
     assert!(loopback.starts_with("http://127.0.0.1:"), "{loopback}");
-    let code = loopback
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let code = query_param(&loopback, "code");
     let mut r = agent()
         .post(format!("{}/login/token", server.origin))
         .send_form([
@@ -163,98 +154,10 @@ fn device_flow_needs_a_provider_that_offers_it() {
     );
 }
 
-/// What the fake device provider saw.
-#[derive(Default)]
-struct FakeSeen {
-    token_polls: AtomicUsize,
-    secret_sent: AtomicBool,
-}
-
-#[derive(Clone)]
-struct Fake {
-    origin: String,
-    seen: Arc<FakeSeen>,
-}
-
-async fn fake_discovery(fake: web::Data<Fake>) -> HttpResponse {
-    let o = &fake.origin;
-    HttpResponse::Ok().json(json!({
-        "issuer": o, "authorization_endpoint": format!("{o}/authorize"),
-        "token_endpoint": format!("{o}/token"), "jwks_uri": format!("{o}/jwks"),
-        "device_authorization_endpoint": format!("{o}/device"),
-        "response_types_supported": ["code"], "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"]
-    }))
-}
-
-async fn fake_jwks() -> HttpResponse {
-    let jwk: Value = serde_json::from_str(include_str!("keys/rsa1.jwk.json")).unwrap();
-    HttpResponse::Ok().json(json!({ "keys": [jwk] }))
-}
-
-async fn fake_device(
-    fake: web::Data<Fake>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    if form.iter().any(|(k, _)| k == "client_secret") {
-        fake.seen.secret_sent.store(true, Ordering::SeqCst);
-    }
-    HttpResponse::Ok().json(json!({
-        "device_code": "provider-device-code", "user_code": "WDJB-MJHT",
-        "verification_uri": format!("{}/devicelogin", fake.origin),
-        "expires_in": 120, "interval": 1
-    }))
-}
-
-async fn fake_token(fake: web::Data<Fake>, form: web::Form<Vec<(String, String)>>) -> HttpResponse {
-    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    if get("client_secret").is_some() {
-        fake.seen.secret_sent.store(true, Ordering::SeqCst);
-        // As Entra answers a secret sent by a public client (AADSTS700025).
-        return HttpResponse::Unauthorized().json(json!({"error": "invalid_client"}));
-    }
-    assert_eq!(
-        get("grant_type").as_deref(),
-        Some("urn:ietf:params:oauth:grant-type:device_code")
-    );
-    assert_eq!(get("device_code").as_deref(), Some("provider-device-code"));
-    // The person needs two polls' time to type the code.
-    if fake.seen.token_polls.fetch_add(1, Ordering::SeqCst) < 2 {
-        return HttpResponse::BadRequest().json(json!({"error": "authorization_pending"}));
-    }
-    let now = jsonwebtoken::get_current_timestamp() as i64;
-    let claims = json!({
-        "iss": fake.origin, "aud": CLIENT_ID, "sub": "alice-sub", "exp": now + 300, "iat": now,
-        "nbf": now, "tid": TENANT, "oid": "oid-alice", "preferred_username": "alice@contoso.com"
-    });
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-    header.kid = Some("rsa1".into());
-    let key = jsonwebtoken::EncodingKey::from_rsa_pem(include_bytes!("keys/rsa1.pem")).unwrap();
-    let id_token = jsonwebtoken::encode(&header, &claims, &key).unwrap();
-    HttpResponse::Ok().json(json!({
-        "access_token": "opaque", "token_type": "Bearer", "expires_in": 3600, "id_token": id_token
-    }))
-}
-
 #[test]
 fn device_flow_against_a_fake_rfc8628_provider() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let origin = format!("http://{}", listener.local_addr().unwrap());
-    let fake = Fake {
-        origin: origin.clone(),
-        seen: Arc::new(FakeSeen::default()),
-    };
-    let seen = fake.seen.clone();
-    let _provider = crate::support::serve(listener, move |cfg| {
-        cfg.app_data(web::Data::new(fake.clone()))
-            .route(
-                "/.well-known/openid-configuration",
-                web::get().to(fake_discovery),
-            )
-            .route("/jwks", web::get().to(fake_jwks))
-            .route("/device", web::post().to(fake_device))
-            .route("/token", web::post().to(fake_token));
-    });
+    let fake = FakeProvider::start();
+    let origin = fake.origin.clone();
     let server = Server::start(&origin);
     server.provision("alice@contoso.com", "alice");
     let open = |_: &str| Err("no browser".to_owned());
@@ -267,9 +170,9 @@ fn device_flow_against_a_fake_rfc8628_provider() {
         "{shown}"
     );
     assert_eq!(token.user_name, "alice@contoso.com");
-    assert!(seen.token_polls.load(Ordering::SeqCst) >= 3);
+    assert!(fake.seen.token_polls.load(Ordering::SeqCst) >= 3);
     assert!(
-        !seen.secret_sent.load(Ordering::SeqCst),
+        !fake.seen.secret_sent.load(Ordering::SeqCst),
         "the device flow is a public client"
     );
     assert_eq!(me_with(&server, &token.access_token).0, 200);

@@ -7,4 +7,6 @@
 mod support;
 
 mod cli;
+mod fake;
+mod jwks;
 mod web;

@@ -148,6 +148,15 @@ impl Drop for Mock {
     }
 }
 
+/// The value of the query parameter `name` of `url` (panics when absent).
+pub fn query_param(url: &str, name: &str) -> String {
+    let url = openidconnect::url::Url::parse(url).expect("a URL");
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("no {name} in {url}"))
+}
+
 /// A blocking client that neither follows redirects nor treats 4xx/5xx as errors.
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()

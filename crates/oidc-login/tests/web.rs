@@ -4,7 +4,7 @@ use std::sync::atomic::Ordering;
 
 use serde_json::Value;
 
-use crate::support::{Browser, Mock, Proxy, Server, TEAM, agent, people, venv};
+use crate::support::{Browser, Mock, Proxy, Server, TEAM, agent, people, query_param, venv};
 
 /// Starts the provider with the default people and a server trusting it.
 fn setup() -> Option<(Mock, Server)> {
@@ -284,14 +284,7 @@ fn audit_and_answers_never_contain_codes_or_tokens() {
     let mut browser = Browser::default();
     let authorize = browser.start(&server, "");
     let callback = browser.authorize(&authorize, "alice");
-    let code = callback
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let code = query_param(&callback, "code");
     browser.get(&callback);
     Browser::default().sign_in(&server, "bob");
     let audit = server.all_audit();

@@ -1,0 +1,80 @@
+//! The provider cache against the fake provider: a token signed by a key the cache does
+//! not know (a rotation announced in the JWKS) fetches the key set once; bogus `kid`s
+//! cannot make sshward hammer the provider.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use oidc_login::check::Expectations;
+use oidc_login::{CacheSettings, Denied, LoginError, Providers};
+
+use crate::fake::{FakeProvider, RSA1, RSA2, id_token, jwk};
+use crate::support::CLIENT_ID;
+
+fn expect(issuer: &str) -> Expectations<'_> {
+    Expectations {
+        issuer,
+        client_id: CLIENT_ID,
+        nonce: Some("n1"),
+        now: jsonwebtoken::get_current_timestamp() as i64,
+        leeway: 60,
+    }
+}
+
+#[test]
+fn an_unknown_kid_fetches_the_key_set_once() {
+    let fake = FakeProvider::start();
+    let providers = Providers::new(CacheSettings {
+        jwks_min_refresh: Duration::from_secs(60),
+        ..CacheSettings::default()
+    });
+    let issuer = fake.origin.as_str();
+    let fetches = || fake.seen.jwks_fetches.load(Ordering::SeqCst);
+
+    let first = id_token(issuer, RSA1, "rsa1", Some("n1"));
+    assert!(providers.verify(&first, &expect(issuer)).is_ok());
+    assert!(providers.verify(&first, &expect(issuer)).is_ok());
+    assert_eq!(fetches(), 1, "the key set is cached");
+
+    // The provider rotates to a new key; the cache still has only rsa1.
+    fake.keys.lock().unwrap().push(jwk("rsa2"));
+    let rotated = id_token(issuer, RSA2, "rsa2", Some("n1"));
+    let claims = providers
+        .verify(&rotated, &expect(issuer))
+        .expect("verified after a refresh");
+    assert_eq!(
+        claims.preferred_username.as_deref(),
+        Some("alice@contoso.com")
+    );
+    assert_eq!(fetches(), 2, "one fetch for the unknown kid");
+
+    // A kid nobody knows: no second fetch within jwks_min_refresh.
+    let bogus = id_token(issuer, RSA2, "bogus", Some("n1"));
+    let err = providers.verify(&bogus, &expect(issuer)).err();
+    assert!(
+        matches!(&err, Some(LoginError::Denied(Denied::UnknownKey(k))) if k == "bogus"),
+        "{err:?}"
+    );
+    assert_eq!(fetches(), 2);
+}
+
+#[test]
+fn without_rate_limit_each_unknown_kid_fetches_exactly_once() {
+    let fake = FakeProvider::start();
+    let providers = Providers::new(CacheSettings {
+        jwks_min_refresh: Duration::ZERO,
+        ..CacheSettings::default()
+    });
+    let issuer = fake.origin.as_str();
+    let bogus = id_token(issuer, RSA1, "bogus", Some("n1"));
+    for round in 1..=3 {
+        let err = providers.verify(&bogus, &expect(issuer)).err();
+        assert!(
+            matches!(err, Some(LoginError::Denied(Denied::UnknownKey(_)))),
+            "{err:?}"
+        );
+        // One fetch per attempt: the first fills the cold cache (a key set just fetched is
+        // not fetched again), each later one refreshes it once.
+        assert_eq!(fake.seen.jwks_fetches.load(Ordering::SeqCst), round);
+    }
+}
