@@ -9,6 +9,7 @@ mod audit;
 mod config;
 mod directory;
 mod hosts;
+mod login;
 mod postgres;
 mod serve;
 mod team;
