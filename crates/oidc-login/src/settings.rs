@@ -92,6 +92,20 @@ impl LoginConfig {
         format!("{}/callback", self.public_url)
     }
 
+    /// `path` under the public URL's path, for cookies and local redirects: `/callback`,
+    /// or `/sshward/callback` when sshward is published at `https://host/sshward`.
+    pub fn path(&self, path: &str) -> String {
+        let base = openidconnect::url::Url::parse(&self.public_url)
+            .map(|u| u.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default();
+        let joined = format!("{base}{path}");
+        if joined.is_empty() {
+            "/".to_owned()
+        } else {
+            joined
+        }
+    }
+
     /// True when cookies must be `Secure`.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
@@ -276,6 +290,22 @@ mod tests {
         assert!(validate_issuer("http://idp.example.com").is_err());
         assert!(validate_issuer("https://idp.example.com/?x=1").is_err());
         assert!(validate_issuer("ftp://idp.example.com").is_err());
+    }
+
+    #[test]
+    fn paths_follow_the_public_url() {
+        assert_eq!(
+            LoginConfig::new("https://a.example").path("/callback"),
+            "/callback"
+        );
+        assert_eq!(LoginConfig::new("https://a.example/").path("/"), "/");
+        let prefixed = LoginConfig::new("https://a.example/sshward/");
+        assert_eq!(prefixed.path("/callback"), "/sshward/callback");
+        assert_eq!(prefixed.path("/"), "/sshward/");
+        assert_eq!(
+            prefixed.redirect_uri(),
+            "https://a.example/sshward/callback"
+        );
     }
 
     #[test]

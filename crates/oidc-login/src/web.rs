@@ -158,11 +158,11 @@ fn cookie(
     state: &LoginState,
     name: &'static str,
     value: String,
-    path: &'static str,
+    path: &str,
     max_age: i64,
 ) -> Cookie<'static> {
     let mut c = Cookie::new(name, value);
-    c.set_path(path);
+    c.set_path(path.to_owned());
     c.set_http_only(true);
     c.set_same_site(SameSite::Lax);
     c.set_secure(state.config().secure_cookies());
@@ -191,7 +191,7 @@ fn unseal(state: &LoginState, req: &HttpRequest, name: &str) -> Option<String> {
 }
 
 /// A cookie that removes `name`.
-fn removal(state: &LoginState, name: &'static str, path: &'static str) -> Cookie<'static> {
+fn removal(state: &LoginState, name: &'static str, path: &str) -> Cookie<'static> {
     let mut c = cookie(state, name, String::new(), path, 0);
     c.make_removal();
     c
@@ -244,7 +244,13 @@ async fn login(
     let ttl = i64::try_from(state.config().pending_ttl.as_secs()).unwrap_or(600);
     let binding = seal(
         &state,
-        cookie(&state, LOGIN_COOKIE, oauth_state, "/callback", ttl),
+        cookie(
+            &state,
+            LOGIN_COOKIE,
+            oauth_state,
+            &state.config().path("/callback"),
+            ttl,
+        ),
     );
     Ok(redirect(&url).cookie(binding).finish())
 }
@@ -259,7 +265,7 @@ async fn callback(
     let s = state.clone();
     let cb = query.into_inner();
     let outcome = web::block(move || s.finish(&cb, browser_state.as_deref())).await;
-    let clear = removal(&state, LOGIN_COOKIE, "/callback");
+    let clear = removal(&state, LOGIN_COOKIE, &state.config().path("/callback"));
     match outcome {
         Ok(Ok(Finished::Web { session, return_to })) => {
             let ttl = (session.exp - time::OffsetDateTime::now_utc().unix_timestamp()).max(0);
@@ -267,8 +273,9 @@ async fn callback(
                 Ok(v) => v,
                 Err(e) => return PageError(LoginError::Internal(e.to_string())).error_response(),
             };
-            let session_cookie = seal(&state, cookie(&state, SESSION_COOKIE, value, "/", ttl));
-            redirect(return_to.as_deref().unwrap_or("/me"))
+            let root = state.config().path("/");
+            let session_cookie = seal(&state, cookie(&state, SESSION_COOKIE, value, &root, ttl));
+            redirect(&return_to.unwrap_or_else(|| state.config().path("/me")))
                 .cookie(clear)
                 .cookie(session_cookie)
                 .finish()
@@ -295,7 +302,8 @@ async fn logout(state: web::Data<LoginState>) -> HttpResponse {
         "Signed out",
         "You are signed out of sshward.",
     );
-    if let Err(e) = response.add_cookie(&removal(&state, SESSION_COOKIE, "/")) {
+    if let Err(e) = response.add_cookie(&removal(&state, SESSION_COOKIE, &state.config().path("/")))
+    {
         log::warn!("could not clear the session cookie: {e}");
     }
     response
