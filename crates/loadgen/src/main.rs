@@ -35,6 +35,9 @@ enum Command {
     },
     /// Print the comparison table of two results files.
     Report {
+        /// Fail when a workload of the first file had errors or ran no request.
+        #[arg(long)]
+        strict: bool,
         /// Results of sshward.
         ours: PathBuf,
         /// Results of the peer.
@@ -66,10 +69,13 @@ fn main() -> ExitCode {
             let doc = report::document(&label, results, rss);
             std::fs::write(&out, doc.to_string()).map_err(|e| format!("{}: {e}", out.display()))
         }
-        Command::Report { ours, peer } => (|| {
+        Command::Report { strict, ours, peer } => (|| {
             let ours = read(&ours)?;
             let peer = peer.as_ref().map(read).transpose()?;
             print!("{}", report::table(&ours, peer.as_ref()));
+            if strict {
+                report::check(&ours)?;
+            }
             Ok(())
         })(),
     };

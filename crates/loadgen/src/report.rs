@@ -71,3 +71,22 @@ pub fn table(ours: &Value, peer: Option<&Value>) -> String {
     }
     out
 }
+
+/// Fails when a workload had errors or ran no request (for the smoke run in the tests).
+pub fn check(results: &Value) -> Result<(), String> {
+    let empty = Vec::new();
+    let rows = results["results"].as_array().unwrap_or(&empty);
+    if rows.is_empty() {
+        return Err("no workload ran".into());
+    }
+    for row in rows {
+        let name = row["name"].as_str().unwrap_or("?");
+        if row["errors"].as_u64() != Some(0) || row["requests"].as_u64() == Some(0) {
+            return Err(format!(
+                "workload '{name}': {} requests, {} errors",
+                row["requests"], row["errors"]
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Benchmarks: sshward against the Python reference server scim2-server, in one run.
+#
+#   scripts/bench.sh              # full run (about 15 minutes on 2 cores)
+#   scripts/bench.sh --smoke      # a few hundred requests per workload (scripts/test.sh)
+#   scripts/bench.sh --pg         # sshward on a throw-away PostgreSQL instead of SQLite
+#   scripts/bench.sh --no-peer    # sshward only
+#   scripts/bench.sh --debug      # debug builds (scripts/test.sh's smoke run reuses them)
+#   scripts/bench.sh --users N --peer-users N --requests N --seconds S
+#
+# Builds sshward and loadgen in release mode, starts each server on a free 127.0.0.1
+# port with a fresh database, seeds it through the SCIM API, runs the workloads of
+# crates/loadgen (every loop bounded in count and time) and prints one table with the
+# ratio sshward / peer. Results go to target/bench/ (JSON and the table in Markdown).
+# Loopback only. See docs/benchmarks.md for what each figure means.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+users=100000
+peer_users=10000
+requests=20000
+seconds=20
+concurrency=8
+sync=(--sync-users 10000 --sync-groups 100 --group-size 100)
+pg=""
+peer=1
+profile=release
+strict=()
+while (($#)); do
+    case "$1" in
+    --smoke)
+        users=300 peer_users=300 requests=200 seconds=5
+        sync=(--sync-users 100 --sync-groups 3 --group-size 10)
+        strict=(--strict)
+        ;;
+    --pg) pg=1 ;;
+    --no-peer) peer="" ;;
+    --debug) profile=debug ;;
+    --users) users="$2"; shift ;;
+    --peer-users) peer_users="$2"; shift ;;
+    --requests) requests="$2"; shift ;;
+    --seconds) seconds="$2"; shift ;;
+    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+if [[ "$profile" == release ]]; then
+    cargo build --release -p sshward -p loadgen
+else
+    cargo build -p sshward -p loadgen
+fi
+scripts/venv.sh >/dev/null
+out=target/bench
+mkdir -p "$out"
+
+# shellcheck source=scripts/server.sh
+source scripts/server.sh
+# shellcheck source=scripts/pg.sh
+source scripts/pg.sh
+trap 'server_stop; pg_stop' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+run_loadgen() { # LABEL BASE TOKEN USERS [extra loadgen options]
+    local label="$1" base="$2" token="$3" n="$4"
+    shift 4
+    LOADGEN_TOKEN="$token" target/$profile/loadgen scim --label "$label" --base "$base" \
+        --users "$n" --requests "$requests" --seconds "$seconds" --concurrency "$concurrency" \
+        "${sync[@]}" --server-pid "$SERVER_PID" --out "$out/$label.json" "$@"
+}
+
+db_env=""
+label=sshward
+if [[ -n "$pg" ]]; then
+    pg_start
+    psql "$SSHWARD_TEST_PG_URL" -qc "CREATE DATABASE sshward_bench"
+    db_env="SSHWARD_DATABASE__URL=${SSHWARD_TEST_PG_URL%/*}/sshward_bench"
+    label=sshward-postgres
+fi
+server_start sshward "env $db_env target/$profile/sshward serve --listen 127.0.0.1:{port} --data-dir {data_dir}" \
+    sshward_credentials
+run_loadgen "$label" "$SERVER_URL" "$SERVER_TOKEN" "$users"
+server_stop
+
+peer_file=()
+if [[ -n "$peer" ]]; then
+    server_start scim2-server ".venv/bin/scim2-server --port {port} --tenant bench --bearer-token bench-token"
+    # scim2-server rejects Entra's extra Microsoft group schema URN: groups are sent plain.
+    run_loadgen scim2-server "http://127.0.0.1:$SERVER_PORT/bench/v2" bench-token "$peer_users" --rfc-groups
+    server_stop
+    peer_file=("$out/scim2-server.json")
+fi
+
+{
+    echo "Run of $(date -u +%Y-%m-%dT%H:%MZ) at commit $(git rev-parse --short HEAD) on $(nproc) cores," \
+        "$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) memory:" \
+        "sshward ($profile build) with $users users, scim2-server with $peer_users."
+    echo
+    target/$profile/loadgen report "${strict[@]}" "$out/$label.json" "${peer_file[@]}"
+} | tee "$out/report.md"
