@@ -69,6 +69,8 @@ fn team_set_stores_sign_in_options_and_show_prints_them() {
         "/nonexistent/secret",
     ])
     .fails(2, "cannot read the client secret file");
+    env.run(&["team", "set", "acme", "--client-secret-env", "SSHWARD_X"])
+        .fails(2, "configuration");
     env.run(&["team", "set", "acme", "--client-secret-env", "A-B"])
         .fails(2, "env:VARIABLE_NAME");
     let v = env

@@ -56,6 +56,12 @@ impl OidcArgs {
                 oidc_login::read_secret(&reference).map_err(Error::Usage)?;
                 Some(Some(reference))
             }
+            (None, Some(name)) if name.trim().starts_with("SSHWARD_") => {
+                return Err(Error::Usage(format!(
+                    "--client-secret-env {name}: SSHWARD_* variables are configuration \
+                     options; choose another name (e.g. ACME_ENTRA_CLIENT_SECRET)"
+                )));
+            }
             (None, Some(name)) => Some(Some(format!("env:{}", name.trim()))),
             (None, None) => None,
         };
