@@ -18,6 +18,8 @@ cd "$(dirname "$0")/.."
 
 users=100000
 peer_users=10000
+hosts=1000
+agent_users=10000
 requests=20000
 seconds=20
 concurrency=8
@@ -29,7 +31,7 @@ strict=()
 while (($#)); do
     case "$1" in
     --smoke)
-        users=300 peer_users=300 requests=200 seconds=5
+        users=300 peer_users=300 requests=200 seconds=5 hosts=20 agent_users=100
         sync=(--sync-users 100 --sync-groups 3 --group-size 10)
         strict=(--strict)
         ;;
@@ -71,17 +73,30 @@ run_loadgen() { # LABEL BASE TOKEN USERS [extra loadgen options]
         "${sync[@]}" --server-pid "$SERVER_PID" --out "$out/$label.json" "$@"
 }
 
-db_env=""
+db_env=()
 label=sshward
 if [[ -n "$pg" ]]; then
     pg_start
     psql "$SSHWARD_TEST_PG_URL" -qc "CREATE DATABASE sshward_bench"
-    db_env="SSHWARD_DATABASE__URL=${SSHWARD_TEST_PG_URL%/*}/sshward_bench"
+    db_env=("SSHWARD_DATABASE__URL=${SSHWARD_TEST_PG_URL%/*}/sshward_bench")
     label=sshward-postgres
 fi
-server_start sshward "env $db_env target/$profile/sshward serve --listen 127.0.0.1:{port} --data-dir {data_dir}" \
+server_start sshward "env ${db_env[*]} target/$profile/sshward serve --listen 127.0.0.1:{port} --data-dir {data_dir}" \
     sshward_credentials
 run_loadgen "$label" "$SERVER_URL" "$SERVER_TOKEN" "$users"
+
+# Workload 7: a group of $agent_users users granted on env=bench, $hosts hosts joined
+# with one-time tokens from the CLI (which works on the same database).
+sshward_cli() { env "${db_env[@]}" "target/$profile/sshward" --data-dir "$SERVER_DIR/data" "$@"; }
+LOADGEN_TOKEN="$SERVER_TOKEN" "target/$profile/loadgen" agent-group --scim-base "$SERVER_URL" \
+    --name bench-agents --users "$agent_users"
+sshward_cli grant add --group bench-agents --hosts env=bench >/dev/null
+for _ in $(seq "$hosts"); do
+    sshward_cli host join-token create --tag env=bench --json | sed -n 's/.*"token": "\(.*\)".*/\1/p'
+done >"$out/join-tokens"
+"target/$profile/loadgen" agents --server "http://127.0.0.1:$SERVER_PORT" --join-tokens "$out/join-tokens" \
+    --requests "$requests" --seconds "$seconds" --concurrency "$concurrency" \
+    --server-pid "$SERVER_PID" --out "$out/$label.json"
 server_stop
 
 peer_file=()

@@ -16,6 +16,8 @@ pub struct Reply {
     pub status: u16,
     /// Body text (empty for 204/304).
     pub body: String,
+    /// The `ETag` header, if any.
+    pub etag: Option<String>,
 }
 
 impl Reply {
@@ -42,16 +44,30 @@ impl Client {
         }
     }
 
+    /// The same connection pool, sending another secret.
+    pub fn with_secret(&self, scheme: &str, secret: &str) -> Client {
+        Client {
+            agent: self.agent.clone(),
+            base: self.base.clone(),
+            auth: format!("{scheme} {secret}"),
+        }
+    }
+
     fn finish(
         result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<Reply, String> {
         let mut response = result.map_err(|e| e.to_string())?;
         let status = response.status().as_u16();
+        let etag = response
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let body = response
             .body_mut()
             .read_to_string()
             .map_err(|e| e.to_string())?;
-        Ok(Reply { status, body })
+        Ok(Reply { status, body, etag })
     }
 
     /// `GET base + path` with optional extra headers.
@@ -66,7 +82,8 @@ impl Client {
         Self::finish(request.call())
     }
 
-    /// `POST base + path` with a SCIM JSON body.
+    /// `POST base + path` with a JSON body (sent as `application/scim+json`, which the
+    /// SCIM and agent APIs both accept).
     pub fn post(&self, path: &str, body: &Value) -> Result<Reply, String> {
         Self::finish(
             self.agent

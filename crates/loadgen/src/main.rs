@@ -1,6 +1,7 @@
 //! `loadgen`: sshward's benchmark load generator. Every loop is bounded in count and time
 //! and only talks to the URL it is given (loopback in `scripts/bench.sh`).
 
+mod agent;
 mod client;
 mod report;
 mod run;
@@ -30,6 +31,45 @@ enum Command {
         #[arg(long)]
         server_pid: Option<u32>,
         /// Where to write the results (JSON).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Create a group holding the first N users of the directory (set-up of `agents`).
+    AgentGroup {
+        /// The team's SCIM base URL.
+        #[arg(long)]
+        scim_base: String,
+        /// The SCIM bearer token.
+        #[arg(long, env = "LOADGEN_TOKEN", hide_env_values = true)]
+        token: String,
+        /// The group's displayName.
+        #[arg(long)]
+        name: String,
+        /// How many users it gets.
+        #[arg(long, default_value_t = 10_000)]
+        users: usize,
+    },
+    /// Join hosts and measure their access-document polls; appends to a results file.
+    Agents {
+        /// The server's root URL (e.g. http://127.0.0.1:8080).
+        #[arg(long)]
+        server: String,
+        /// A file with one join token per line: one host joins with each.
+        #[arg(long)]
+        join_tokens: PathBuf,
+        /// Requests per measured workload.
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
+        /// Time limit per measured workload, in seconds.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Connections in flight.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// The server's process id, to read its peak RSS at the end.
+        #[arg(long)]
+        server_pid: Option<u32>,
+        /// The results file to append to (written by `scim`).
         #[arg(long)]
         out: PathBuf,
     },
@@ -69,6 +109,39 @@ fn main() -> ExitCode {
             let doc = report::document(&label, results, rss);
             std::fs::write(&out, doc.to_string()).map_err(|e| format!("{}: {e}", out.display()))
         }
+        Command::AgentGroup {
+            scim_base,
+            token,
+            name,
+            users,
+        } => agent::setup_group(&scim_base, &token, &name, users),
+        Command::Agents {
+            server,
+            join_tokens,
+            requests,
+            seconds,
+            concurrency,
+            server_pid,
+            out,
+        } => (|| {
+            let text = std::fs::read_to_string(&join_tokens)
+                .map_err(|e| format!("{}: {e}", join_tokens.display()))?;
+            let tokens: Vec<String> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect();
+            let outcomes = agent::run(&server, &tokens, requests, seconds, concurrency);
+            let mut doc = read(&out)?;
+            if let Some(results) = doc["results"].as_array_mut() {
+                results.extend(outcomes.iter().map(run::Outcome::to_json));
+            }
+            if let Some(rss) = server_pid.and_then(report::peak_rss_kb) {
+                doc["peak_rss_kb"] = rss.into();
+            }
+            std::fs::write(&out, doc.to_string()).map_err(|e| format!("{}: {e}", out.display()))
+        })(),
         Command::Report { strict, ours, peer } => (|| {
             let ours = read(&ours)?;
             let peer = peer.as_ref().map(read).transpose()?;
