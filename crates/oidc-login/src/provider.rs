@@ -285,10 +285,12 @@ impl Providers {
                 cached.discovery = Some((doc.clone(), Instant::now()));
                 Ok(doc)
             }
-            Err(e) => match &cached.discovery {
+            Err(e) => match cached.discovery.take() {
                 Some((doc, _)) => {
                     log::warn!("{e}; using the cached discovery document");
-                    Ok(doc.clone())
+                    let retry = retry_at(self.settings.discovery_max_age);
+                    cached.discovery = Some((doc.clone(), retry));
+                    Ok(doc)
                 }
                 None => Err(e),
             },
@@ -346,10 +348,11 @@ impl Providers {
                 cached.keys = Some((keys.clone(), Instant::now()));
                 Ok((keys, true))
             }
-            Err(e) => match &cached.keys {
+            Err(e) => match cached.keys.take() {
                 Some((keys, _)) => {
                     log::warn!("{e}; using the cached key set");
-                    Ok((keys.clone(), false))
+                    cached.keys = Some((keys.clone(), retry_at(self.settings.jwks_max_age)));
+                    Ok((keys, false))
                 }
                 None => Err(e),
             },
@@ -553,6 +556,15 @@ impl Providers {
             )),
         }
     }
+}
+
+/// After a failed refresh, a stale copy counts as fetched at this instant, so the next
+/// attempt comes a minute later rather than on every sign-in (each waiting for a timeout).
+fn retry_at(max_age: Duration) -> Instant {
+    let retry_in = Duration::from_secs(60).min(max_age);
+    Instant::now()
+        .checked_sub(max_age - retry_in)
+        .unwrap_or_else(Instant::now)
 }
 
 fn has_kid(token: &str) -> bool {

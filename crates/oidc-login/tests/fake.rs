@@ -46,6 +46,8 @@ pub struct Seen {
     pub token_polls: AtomicUsize,
     pub secret_sent: AtomicBool,
     pub jwks_fetches: AtomicUsize,
+    /// When set, the JWKS endpoint answers 503 (an outage).
+    pub jwks_down: AtomicBool,
 }
 
 #[derive(Clone)]
@@ -106,6 +108,9 @@ async fn discovery(fake: web::Data<State>) -> HttpResponse {
 
 async fn jwks(fake: web::Data<State>) -> HttpResponse {
     fake.seen.jwks_fetches.fetch_add(1, Ordering::SeqCst);
+    if fake.seen.jwks_down.load(Ordering::SeqCst) {
+        return HttpResponse::ServiceUnavailable().finish();
+    }
     let keys = fake.keys.lock().unwrap().clone();
     HttpResponse::Ok().json(json!({ "keys": keys }))
 }

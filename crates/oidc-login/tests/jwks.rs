@@ -78,3 +78,23 @@ fn without_rate_limit_each_unknown_kid_fetches_exactly_once() {
         assert_eq!(fake.seen.jwks_fetches.load(Ordering::SeqCst), round);
     }
 }
+
+#[test]
+fn an_outage_keeps_the_last_keys_and_retries_later() {
+    let fake = FakeProvider::start();
+    let providers = Providers::new(CacheSettings {
+        jwks_max_age: Duration::from_secs(2),
+        ..CacheSettings::default()
+    });
+    let issuer = fake.origin.as_str();
+    let token = id_token(issuer, RSA1, "rsa1", Some("n1"));
+    assert!(providers.verify(&token, &expect(issuer)).is_ok());
+    std::thread::sleep(Duration::from_millis(2100));
+    fake.seen.jwks_down.store(true, Ordering::SeqCst);
+    // The cached keys are stale and the provider is down: sign-in goes on with them...
+    assert!(providers.verify(&token, &expect(issuer)).is_ok());
+    assert_eq!(fake.seen.jwks_fetches.load(Ordering::SeqCst), 2);
+    // ...and the next sign-ins do not wait for the provider again at once.
+    assert!(providers.verify(&token, &expect(issuer)).is_ok());
+    assert_eq!(fake.seen.jwks_fetches.load(Ordering::SeqCst), 2);
+}
