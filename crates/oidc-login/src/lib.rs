@@ -32,6 +32,13 @@
 //!   `jsonwebtoken` against our own JWKS cache, because the checks need an injectable
 //!   clock with leeway (openidconnect has none), a precise error per claim, tokens without
 //!   `kid` (some providers omit it), and one key-set refresh on an unknown key.
+//!   (openidconnect's verifier would cope with the test provider's quirks, a token without
+//!   `kid` against a one-key JWKS and `aud` as a list; it was not chosen for the reasons
+//!   above.) Discovery is read into a small struct of ours rather than with
+//!   `ProviderMetadata::discover`, which also fetches the JWKS (cached separately here) and
+//!   insists on fields sshward does not use. The device grant is polled once per CLI
+//!   request with a plain RFC 8628 form POST, because openidconnect only offers a blocking
+//!   polling loop.
 //! - **JWKS cache:** per issuer, refreshed after an hour, and at once (at most once per
 //!   [`CacheSettings::jwks_min_refresh`]) when a token names an unknown `kid`, or carries
 //!   no `kid` and no cached key verifies it; a provider outage keeps the last good keys.
