@@ -15,7 +15,7 @@
 //!   `groups` claim is never read.
 //! - Every attempt that reaches a decision is in the audit log (`login.success`,
 //!   `login.token`, `login.denied`) with its reason, never with a token or code.
-//! - The CLI (feature `cli`, module [`client`]) signs in through a loopback redirect or the
+//! - The CLI (feature `cli`, module `client`) signs in through a loopback redirect or the
 //!   device authorization grant and keeps an sshward access token ([`token`]).
 //!
 //! # Decisions
