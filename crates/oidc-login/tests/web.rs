@@ -38,7 +38,8 @@ fn success_sets_a_session_and_logout_ends_it() {
         return;
     };
     let mut browser = Browser::default();
-    let authorize = browser.start(&server, "");
+    // return_to must be a local path: never an open redirect.
+    let authorize = browser.start(&server, "?return_to=//evil.example/x");
     // The authorization request carries PKCE, state and nonce.
     for param in [
         "code_challenge=",
