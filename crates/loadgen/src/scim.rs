@@ -39,6 +39,10 @@ pub struct Plan {
     /// Create groups without Entra's Microsoft schema URN (for peers that reject it).
     #[arg(long)]
     pub rfc_groups: bool,
+    /// Run only these workloads (comma-separated numbers, e.g. `1,2`); all by default.
+    /// The seed always runs. For profiling one workload at a time.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<u32>,
     /// A tag that keeps this run's names apart from earlier runs on the same server.
     #[arg(skip)]
     pub tag: String,
@@ -120,6 +124,10 @@ fn mixed_case(text: &str, rng: &mut Rng) -> String {
 }
 
 impl Plan {
+    fn wants(&self, workload: u32) -> bool {
+        self.only.is_empty() || self.only.contains(&workload)
+    }
+
     fn client(&self) -> Client {
         Client::new(&self.base, "Bearer", &self.token)
     }
@@ -191,33 +199,46 @@ impl Plan {
         }
         let n = ids.len();
 
-        results.push(run::run(
-            "1 match: GET /Users?filter=userName eq",
-            self.limits(self.requests),
-            |w| (self.client(), Rng::new(w as u64 + 1)),
-            |(c, rng), _| {
-                let name = format!("u{tag}-{}@bench.example.com", rng.below(n));
-                let reply = c.get(&match_user_path(&mixed_case(&name, rng)), &[])?;
-                expect(reply.status, &[200], "match")?;
-                match total_results(&reply) {
-                    Some(1) => Ok(()),
-                    other => Err(format!("match {name}: totalResults {other:?}")),
-                }
-            },
-        ));
+        if self.wants(1) {
+            results.push(run::run(
+                "1 match: GET /Users?filter=userName eq",
+                self.limits(self.requests),
+                |w| (self.client(), Rng::new(w as u64 + 1)),
+                |(c, rng), _| {
+                    let name = format!("u{tag}-{}@bench.example.com", rng.below(n));
+                    let reply = c.get(&match_user_path(&mixed_case(&name, rng)), &[])?;
+                    expect(reply.status, &[200], "match")?;
+                    match total_results(&reply) {
+                        Some(1) => Ok(()),
+                        other => Err(format!("match {name}: totalResults {other:?}")),
+                    }
+                },
+            ));
+        }
 
-        results.push(run::run(
-            "2 read: GET /Users/{id}",
-            self.limits(self.requests),
-            |w| (self.client(), Rng::new(w as u64 + 7)),
-            |(c, rng), _| {
-                expect(
-                    c.get(&format!("/Users/{}", ids[rng.below(n)]), &[])?.status,
-                    &[200],
-                    "get",
-                )
-            },
-        ));
+        if self.wants(2) {
+            results.push(run::run(
+                "2 read: GET /Users/{id}",
+                self.limits(self.requests),
+                |w| (self.client(), Rng::new(w as u64 + 7)),
+                |(c, rng), _| {
+                    expect(
+                        c.get(&format!("/Users/{}", ids[rng.below(n)]), &[])?.status,
+                        &[200],
+                        "get",
+                    )
+                },
+            ));
+        }
+        if !(self.wants(3) || self.wants(5)) {
+            if self.wants(4) {
+                results.push(self.disable(&ids));
+            }
+            if self.wants(6) {
+                results.extend(self.initial_sync());
+            }
+            return results;
+        }
 
         let (created, extra) = self.seed_users(
             "3 create: POST /Users",
@@ -227,20 +248,30 @@ impl Plan {
         );
         results.push(created);
 
+        if self.wants(4) {
+            results.push(self.disable(&ids));
+        }
+        if self.wants(5) {
+            results.extend(self.member_adds(&ids, &extra));
+        }
+        if self.wants(6) {
+            results.extend(self.initial_sync());
+        }
+        results
+    }
+
+    /// Workload 4: Entra's disable with the string "False", on random users.
+    fn disable(&self, ids: &[String]) -> Outcome {
         let disable = json!({"schemas": [PATCH_OP], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
-        results.push(run::run(
+        run::run(
             "4 disable: PATCH active \"False\"",
             self.limits(self.requests),
             |w| (self.client(), Rng::new(w as u64 + 13)),
             |(c, rng), _| {
-                let reply = c.patch(&format!("/Users/{}", ids[rng.below(n)]), &disable)?;
+                let reply = c.patch(&format!("/Users/{}", ids[rng.below(ids.len())]), &disable)?;
                 expect(reply.status, &[200, 204], "disable")
             },
-        ));
-
-        results.extend(self.member_adds(&ids, &extra));
-        results.extend(self.initial_sync());
-        results
+        )
     }
 
     /// Workload 5: one member added to a group holding every seeded user, against one
