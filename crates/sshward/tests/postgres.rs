@@ -157,3 +157,55 @@ fn postgres_smoke_two_instances_and_outage() {
     assert!(again.token.is_none(), "{:?}", again.stdout);
     assert_empty_list(&test_connection(&again.url, &token));
 }
+
+/// The pg_dump / pg_restore backup of docs/operations.md restores into another database.
+#[test]
+fn postgres_dump_restores() {
+    if std::process::Command::new("pg_dump")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: pg_dump is not installed");
+        return;
+    }
+    let Some(source) = PgDatabase::create() else {
+        return;
+    };
+    let Some(target) = PgDatabase::create() else {
+        return;
+    };
+    let mut env = Env::new();
+    env.global = vec!["--database-url".into(), source.url.clone()];
+    let server = env.serve();
+    let token = server.token().to_owned();
+    create_user(&server.url, &token, "dump@acme.example");
+    let dump = env.path().join("sshward.dump");
+    let out = std::process::Command::new("pg_dump")
+        .args(["--format=custom", "--dbname", &source.url, "--file"])
+        .arg(&dump)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    drop(server);
+    let out = std::process::Command::new("pg_restore")
+        .args([
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--dbname",
+            &target.url,
+        ])
+        .arg(&dump)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+
+    let mut restored = Env::new();
+    restored.global = vec!["--database-url".into(), target.url.clone()];
+    let users = restored.run(&["users", "list", "--json"]).json();
+    assert_eq!(users["users"][0]["userName"], "dump@acme.example");
+    let again = restored.serve();
+    assert!(again.token.is_none(), "{:?}", again.stdout);
+    assert_empty_list(&test_connection(&again.url, &token));
+}

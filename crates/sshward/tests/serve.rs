@@ -209,3 +209,37 @@ fn wait_for(server: &Server, needle: &str) -> String {
         server.stderr()
     );
 }
+
+/// The SQLite backup of docs/operations.md, taken while the server runs, restores.
+#[test]
+fn sqlite_online_backup_restores() {
+    if std::process::Command::new("sqlite3")
+        .arg("-version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: the sqlite3 command is not installed");
+        return;
+    }
+    let env = Env::new();
+    let server = env.serve();
+    let token = server.token().to_owned();
+    create_user(&server.url, &token, "backup@acme.example");
+    let backup = env.path().join("backup.db");
+    let out = std::process::Command::new("sqlite3")
+        .arg(env.data_dir().join("sshward.db"))
+        .arg(format!(".backup '{}'", backup.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    drop(server);
+
+    let restored = Env::new();
+    std::fs::create_dir(restored.data_dir()).unwrap();
+    std::fs::copy(&backup, restored.data_dir().join("sshward.db")).unwrap();
+    let users = restored.run(&["users", "list", "--json"]).json();
+    assert_eq!(users["users"][0]["userName"], "backup@acme.example");
+    let again = restored.serve();
+    assert!(again.token.is_none(), "{:?}", again.stdout);
+    assert_empty_list(&test_connection(&again.url, &token));
+}
