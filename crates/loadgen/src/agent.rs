@@ -11,7 +11,7 @@ const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 /// Creates group `name` through SCIM and makes the first `users` active users of the
 /// directory (in listing order) its members, in PATCHes of 1,000.
 pub fn setup_group(scim_base: &str, token: &str, name: &str, users: usize) -> Result<(), String> {
-    let c = Client::new(scim_base, "Bearer", token);
+    let mut c = Client::new(scim_base, "Bearer", token);
     let mut ids = Vec::with_capacity(users);
     while ids.len() < users {
         let path = format!(
@@ -143,7 +143,7 @@ pub fn run(
         },
     ));
     let users = {
-        let c = Client::new(server, "Bearer", &hosts[0].0);
+        let mut c = Client::new(server, "Bearer", &hosts[0].0);
         c.get("/api/v1/hosts/self/access", &[])
             .map(|r| r.json()["users"].as_array().map_or(0, Vec::len))
             .unwrap_or(0)

@@ -279,7 +279,7 @@ impl Plan {
     fn member_adds(&self, ids: &[String], extra: &[String]) -> Vec<Outcome> {
         let tag = &self.tag;
         let mut out = Vec::new();
-        let client = self.client();
+        let mut client = self.client();
         let big = match client.post(
             "/Groups",
             &entra_group(&format!("big-{tag}"), self.rfc_groups),

@@ -499,18 +499,27 @@ fn list(
         ResourceKind::Group => group_rows::page(conn, team.0, &plan.sql, query.sort, offset, limit),
     };
     if plan.exact {
-        let total = match kind {
-            ResourceKind::User => user_rows::count(conn, team.0, &plan.sql)?,
-            ResourceKind::Group => group_rows::count(conn, team.0, &plan.sql)?,
+        let count_rows = |conn: &mut DbConnection| match kind {
+            ResourceKind::User => user_rows::count(conn, team.0, &plan.sql),
+            ResourceKind::Group => group_rows::count(conn, team.0, &plan.sql),
         };
-        let limit = count.unwrap_or(u64::MAX).min(total.saturating_sub(skip));
-        let items = if limit == 0 {
-            Vec::new()
+        let limit = count.unwrap_or(u64::MAX);
+        if limit == 0 {
+            return Ok(Page {
+                total: count_rows(conn)?,
+                items: Vec::new(),
+            });
+        }
+        let items: Vec<ResourceRecord> = page_rows(conn, to_i64(skip), to_i64(limit))?
+            .into_iter()
+            .map(record)
+            .collect::<Result<_, _>>()?;
+        // A first page that is not full holds every match: no COUNT needed. This is the
+        // common case of Entra's match queries (zero or one hit).
+        let total = if skip == 0 && (items.len() as u64) < limit {
+            items.len() as u64
         } else {
-            page_rows(conn, to_i64(skip), to_i64(limit))?
-                .into_iter()
-                .map(record)
-                .collect::<Result<_, _>>()?
+            count_rows(conn)?
         };
         return Ok(Page { total, items });
     }
