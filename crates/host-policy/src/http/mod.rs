@@ -24,6 +24,7 @@
 //! PostgreSQL; an in-process notification could later wake waiters on the instance that
 //! made the change without waiting for the next poll.
 
+mod cache;
 mod error;
 mod routes;
 pub mod service;
@@ -71,6 +72,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AgentState) {
     cfg.service(
         web::scope("/api/v1/hosts")
             .app_data(web::Data::new(state))
+            .app_data(web::Data::new(cache::DocumentCache::default()))
             .app_data(web::QueryConfig::default().error_handler(|err, _| {
                 AgentError::BadRequest(format!("invalid query string: {err}")).into()
             }))

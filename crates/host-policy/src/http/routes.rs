@@ -9,6 +9,7 @@ use serde::Deserialize;
 use store::HostRecord;
 use time::OffsetDateTime;
 
+use super::cache::DocumentCache;
 use super::service::{self, Computed};
 use super::{AgentError, AgentState};
 use crate::{Tag, parse_tags, render};
@@ -195,8 +196,18 @@ async fn document(req: &HttpRequest, wait: Option<u64>) -> Result<Outcome, Agent
         let revision = blocking(move || Ok(store.read(|tx| tx.teams().revision(team))?)).await?;
         etag = render::etag(revision, &tags);
     }
+    let cache = req.app_data::<web::Data<DocumentCache>>().cloned();
+    if let Some(hit) = cache
+        .as_ref()
+        .and_then(|c| c.get(host.team, &etag, &host.hostname))
+    {
+        return Ok(Outcome::Changed(hit));
+    }
     let store = state.store.clone();
     let computed = blocking(move || service::access_document(&store, host.team, host.id)).await?;
+    if let Some(cache) = cache {
+        cache.put(host.team, &computed);
+    }
     Ok(Outcome::Changed(computed))
 }
 
