@@ -6,6 +6,7 @@
 //! bearer token; every answer, errors included, is `application/scim+json`; database
 //! work runs on actix's blocking pool, never on the async executor.
 
+mod auth_cache;
 mod context;
 mod discovery;
 mod error;
@@ -59,6 +60,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: ScimState) {
     cfg.service(
         web::scope("/scim/v2/{team}")
             .app_data(state)
+            .app_data(web::Data::new(auth_cache::AuthCache::default()))
             .configure(discovery::configure)
             .configure(resources::configure)
             .default_service(web::to(not_found)),
