@@ -38,7 +38,8 @@
 //!     given out (`root` becomes `root2`).
 //!   - users and groups share one number range and one name space per team, so a
 //!     managed group's gid or name never clashes with a user-private group (gid = uid,
-//!     name = username). Default range 200000..=299999, home `/home/<username>`, shell
+//!     name = username). Default range 200000..=1999999999 (above the
+//!     system and container sub-uid ranges; room for any directory), home `/home/<username>`, shell
 //!     `/bin/bash`.
 //!   - numbers and names of deleted users and groups are kept (marked released) and never
 //!     given to anyone else.

@@ -95,11 +95,13 @@ impl Client {
         } else {
             request.push_str("\r\n");
         }
-        // A kept-alive connection the server closed in the meantime gets one retry.
+        // A kept-alive connection that the server closed before reading the request
+        // (nothing came back at all) gets one retry on a new connection; that is safe
+        // even for a POST.
+        let reused = self.conn.is_some();
         match self.exchange(&request) {
-            Ok(reply) => Ok(reply),
-            Err(_) if self.conn.take().is_some() => self.exchange(&request),
-            Err(e) => Err(e),
+            Err(e) if reused && e == CLOSED => self.exchange(&request),
+            other => other,
         }
     }
 
@@ -120,10 +122,16 @@ impl Client {
 
     fn exchange(&mut self, request: &str) -> Result<Reply, String> {
         let conn = self.connection()?;
-        conn.get_mut()
+        let written = conn
+            .get_mut()
             .write_all(request.as_bytes())
-            .map_err(|e| e.to_string())?;
-        let reply = read_reply(conn);
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset => {
+                    CLOSED.to_string()
+                }
+                _ => e.to_string(),
+            });
+        let reply = written.and_then(|()| read_reply(conn));
         if reply.is_err() {
             self.conn = None;
         }
@@ -131,10 +139,17 @@ impl Client {
     }
 }
 
+/// The error of a connection closed before any byte of the response.
+const CLOSED: &str = "connection closed";
+
 fn read_reply(conn: &mut BufReader<TcpStream>) -> Result<Reply, String> {
     let mut line = String::new();
-    if conn.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
-        return Err("connection closed".into());
+    match conn.read_line(&mut line) {
+        Ok(0) => return Err(CLOSED.into()),
+        Ok(_) => {}
+        // A reset instead of an orderly close, before any byte: the same case.
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Err(CLOSED.into()),
+        Err(e) => return Err(e.to_string()),
     }
     let status = line
         .split_whitespace()

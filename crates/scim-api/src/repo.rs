@@ -180,38 +180,28 @@ pub(crate) fn links(
     team: TeamId,
     ids: &[&str],
 ) -> Result<HashMap<String, Vec<Link>>, ApiError> {
+    let link = |value: String, display: String| Link {
+        value,
+        display: Some(display),
+    };
     Ok(match kind {
-        ResourceKind::Group => tx
-            .groups()
-            .members_of_groups(team, ids)?
-            .into_iter()
-            .map(|(group, members)| {
-                let links = members
-                    .into_iter()
-                    .map(|m| Link {
-                        value: m.value,
-                        display: Some(m.display),
-                    })
-                    .collect();
-                (group, links)
-            })
-            .collect(),
-        ResourceKind::User => tx
-            .groups()
-            .groups_of_users(team, ids)?
-            .into_iter()
-            .map(|(user, groups)| {
-                let links = groups
-                    .into_iter()
-                    .map(|g| Link {
-                        value: g.id,
-                        display: Some(g.display_name),
-                    })
-                    .collect();
-                (user, links)
-            })
-            .collect(),
+        ResourceKind::Group => convert(tx.groups().members_of_groups(team, ids)?, |m| {
+            link(m.value, m.display)
+        }),
+        ResourceKind::User => convert(tx.groups().groups_of_users(team, ids)?, |g| {
+            link(g.id, g.display_name)
+        }),
     })
+}
+
+fn convert<T>(
+    by_id: HashMap<String, Vec<T>>,
+    to_link: impl Fn(T) -> Link,
+) -> HashMap<String, Vec<Link>> {
+    by_id
+        .into_iter()
+        .map(|(id, items)| (id, items.into_iter().map(&to_link).collect()))
+        .collect()
 }
 
 pub(crate) fn add_members(

@@ -25,6 +25,7 @@ pub struct Metrics {
     duration: HistogramVec,
     in_flight: IntGauge,
     scim_operations: IntCounterVec,
+    pool: IntGaugeVec,
 }
 
 /// What one finished request looked like.
@@ -71,6 +72,13 @@ impl Metrics {
             "SCIM operations, by resource type, operation and status code.",
             &["resource", "operation", "status"],
         )?;
+        let pool = IntGaugeVec::new(
+            Opts::new(
+                "sshward_db_pool_connections",
+                "Database connections of this process: in_use, idle, and max (the pool size).",
+            ),
+            &["state"],
+        )?;
         let build = IntGaugeVec::new(
             Opts::new("sshward_build_info", "Always 1; the version is a label."),
             &["version"],
@@ -85,6 +93,7 @@ impl Metrics {
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
         registry.register(Box::new(scim_operations.clone()))?;
+        registry.register(Box::new(pool.clone()))?;
         registry.register(Box::new(build))?;
         registry.register(Box::new(start))?;
         Ok(Metrics {
@@ -93,6 +102,7 @@ impl Metrics {
             duration,
             in_flight,
             scim_operations,
+            pool,
         })
     }
 
@@ -118,6 +128,14 @@ impl Metrics {
             self.scim_operations
                 .with_label_values(&[resource, operation, status.as_str()])
                 .inc();
+        }
+    }
+
+    /// Records the database pool's state (read when the metrics are scraped).
+    pub fn set_pool(&self, pool: store::PoolState) {
+        let busy = pool.connections.saturating_sub(pool.idle);
+        for (state, n) in [("in_use", busy), ("idle", pool.idle), ("max", pool.max)] {
+            self.pool.with_label_values(&[state]).set(i64::from(n));
         }
     }
 
@@ -230,7 +248,8 @@ pub fn scim_operation(
 }
 
 /// `GET /metrics`.
-pub async fn endpoint(metrics: web::Data<Metrics>) -> HttpResponse {
+pub async fn endpoint(metrics: web::Data<Metrics>, store: web::Data<store::Store>) -> HttpResponse {
+    metrics.set_pool(store.pool_state());
     match metrics.render() {
         Ok(text) => HttpResponse::Ok()
             .content_type("text/plain; version=0.0.4; charset=utf-8")
@@ -312,6 +331,20 @@ mod tests {
             "sshward_http_requests_total{method=\"GET\",route=\"/scim/v2/{team}/{resource}\",status=\"200\"} 1"
         ), "{text}");
         assert!(text.contains("sshward_scim_operations_total{operation=\"list\",resource=\"User\",status=\"200\"} 1"), "{text}");
+        m.set_pool(store::PoolState {
+            connections: 3,
+            idle: 1,
+            max: 10,
+        });
+        let text = m.render().unwrap();
+        assert!(
+            text.contains("sshward_db_pool_connections{state=\"in_use\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("sshward_db_pool_connections{state=\"max\"} 10"),
+            "{text}"
+        );
         assert!(text.contains("sshward_http_request_duration_seconds_bucket{method=\"GET\",route=\"/scim/v2/{team}/{resource}\",le=\"0.005\"} 1"), "{text}");
         assert!(text.contains("# TYPE sshward_http_request_duration_seconds histogram"));
         assert!(text.contains("sshward_http_requests_in_flight 0"));

@@ -70,6 +70,17 @@ pub use tx::Tx;
 use config::Target;
 use connection::{DbConnection, Manager, TxKind};
 
+/// How many pooled connections exist, how many are idle, and the most there may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolState {
+    /// Open connections (idle or in use).
+    pub connections: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The pool's size limit.
+    pub max: u32,
+}
+
 /// A handle on the database: a connection pool. Cheap to clone; `Send + Sync`.
 ///
 /// All calls block; async callers run them on a blocking thread pool
@@ -152,6 +163,16 @@ impl Store {
     /// The backend in use.
     pub fn backend(&self) -> Backend {
         self.inner.backend
+    }
+
+    /// The pool's connections now (for metrics).
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.inner.pool.state();
+        PoolState {
+            connections: state.connections,
+            idle: state.idle_connections,
+            max: self.inner.pool.max_size(),
+        }
     }
 
     /// Checks that a connection can be had and answers a trivial query.

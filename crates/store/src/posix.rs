@@ -27,7 +27,7 @@ use crate::tx::Tx;
 /// First uid/gid of a team's range unless configured.
 pub const DEFAULT_ID_MIN: i64 = 200_000;
 /// Last uid/gid of a team's range unless configured.
-pub const DEFAULT_ID_MAX: i64 = 299_999;
+pub const DEFAULT_ID_MAX: i64 = 1_999_999_999;
 
 /// Whether a POSIX identity belongs to a user or a group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -72,7 +72,7 @@ pub struct PosixSettings {
 }
 
 impl Default for PosixSettings {
-    /// 200000..=299999, `local-part`, `/home`, `/bin/bash`.
+    /// 200000..=1999999999, `local-part`, `/home`, `/bin/bash`.
     fn default() -> Self {
         PosixSettings {
             id_min: DEFAULT_ID_MIN,

@@ -3,6 +3,7 @@
 //! explanations. Every function here blocks (diesel); async callers use `web::block`.
 
 use std::collections::{BTreeSet, HashSet};
+use std::sync::{Mutex, PoisonError};
 
 use store::{
     Account, AuditEntry, GrantRecord, HostRecord, PosixKind, PosixSettings, Store, StoreError,
@@ -19,6 +20,9 @@ use crate::{
 
 /// How often an allocation that lost a race with another instance is retried.
 const ALLOCATION_ATTEMPTS: usize = 5;
+
+/// Held while this process allocates POSIX identities (see `with_identities`).
+static ALLOCATING: Mutex<()> = Mutex::new(());
 
 /// A host's document with the entity tag it was computed at.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -217,6 +221,14 @@ fn with_identities<T>(
     mut load: impl FnMut(&mut Tx<'_>) -> Result<Loaded<T>, AgentError>,
 ) -> Result<T, AgentError> {
     for _ in 0..ALLOCATION_ATTEMPTS {
+        if let Loaded::Ready(value) = store.read(&mut load)? {
+            return Ok(value);
+        }
+        // One allocation at a time in this process: when a fleet polls right after a
+        // large provisioning, the other requests wait for the first allocation and then
+        // find everything allocated, instead of racing it (instances still race, and
+        // retry).
+        let _allocating = ALLOCATING.lock().unwrap_or_else(PoisonError::into_inner);
         if let Loaded::Ready(value) = store.read(&mut load)? {
             return Ok(value);
         }
