@@ -8,7 +8,7 @@
 
 use super::service::Computed;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use store::TeamId;
 
 /// Most documents kept; past this the cache starts afresh (documents of old revisions
@@ -19,9 +19,18 @@ const CAPACITY: usize = 256;
 #[derive(Debug, Default)]
 pub struct DocumentCache {
     entries: Mutex<HashMap<(TeamId, String), Arc<Computed>>>,
+    computing: Mutex<()>,
 }
 
 impl DocumentCache {
+    /// Held while a document is computed, so that concurrent requests for the same
+    /// document wait for it instead of computing it too.
+    pub fn computing(&self) -> MutexGuard<'_, ()> {
+        self.computing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The document computed for `team` at `etag`, with `hostname` filled in.
     pub fn get(&self, team: TeamId, etag: &str, hostname: &str) -> Option<Computed> {
         let entries = self.entries.lock().ok()?;

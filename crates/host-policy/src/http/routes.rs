@@ -197,17 +197,25 @@ async fn document(req: &HttpRequest, wait: Option<u64>) -> Result<Outcome, Agent
         etag = render::etag(revision, &tags);
     }
     let cache = req.app_data::<web::Data<DocumentCache>>().cloned();
-    if let Some(hit) = cache
-        .as_ref()
-        .and_then(|c| c.get(host.team, &etag, &host.hostname))
-    {
-        return Ok(Outcome::Changed(hit));
-    }
     let store = state.store.clone();
-    let computed = blocking(move || service::access_document(&store, host.team, host.id)).await?;
-    if let Some(cache) = cache {
+    let computed = blocking(move || {
+        let Some(cache) = cache else {
+            return service::access_document(&store, host.team, host.id);
+        };
+        if let Some(hit) = cache.get(host.team, &etag, &host.hostname) {
+            return Ok(hit);
+        }
+        // One computation at a time: when a fleet asks at once after a change, the first
+        // request computes and the others find its document in the cache.
+        let _computing = cache.computing();
+        if let Some(hit) = cache.get(host.team, &etag, &host.hostname) {
+            return Ok(hit);
+        }
+        let computed = service::access_document(&store, host.team, host.id)?;
         cache.put(host.team, &computed);
-    }
+        Ok(computed)
+    })
+    .await?;
     Ok(Outcome::Changed(computed))
 }
 
