@@ -45,7 +45,7 @@ impl r2d2::ManageConnection for Manager {
                 let mut conn = SqliteConnection::establish(path)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
                 // busy_timeout first, so that switching to WAL waits for other connections.
-                // A 16 MiB page cache per connection keeps the hot index pages of a large
+                // An 8 MiB page cache per connection keeps the hot index pages of a large
                 // directory in memory (the default 2 MiB made every lookup in a 100,000-user
                 // directory a read system call); the WAL is cut back to 64 MiB after each
                 // checkpoint instead of keeping its largest size.
@@ -54,7 +54,7 @@ impl r2d2::ManageConnection for Manager {
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;
                      PRAGMA foreign_keys = ON;
-                     PRAGMA cache_size = -16384;
+                     PRAGMA cache_size = -8192;
                      PRAGMA journal_size_limit = 67108864;",
                     self.busy_timeout_ms
                 ))
