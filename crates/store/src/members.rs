@@ -265,11 +265,7 @@ impl Groups<'_, '_> {
         team: TeamId,
         groups: &[&str],
     ) -> Result<HashMap<String, Vec<MemberRecord>>, StoreError> {
-        let mut out: HashMap<String, Vec<MemberRecord>> = HashMap::new();
-        for (group, member) in members_of(self.tx.conn, team, groups)? {
-            out.entry(group).or_default().push(member);
-        }
-        Ok(out)
+        Ok(by_key(members_of(self.tx.conn, team, groups)?))
     }
 
     /// Number of members of the group.
@@ -312,12 +308,17 @@ impl Groups<'_, '_> {
         team: TeamId,
         users: &[&str],
     ) -> Result<HashMap<String, Vec<GroupRef>>, StoreError> {
-        let mut out: HashMap<String, Vec<GroupRef>> = HashMap::new();
-        for (user, group) in groups_of(self.tx.conn, team, users)? {
-            out.entry(user).or_default().push(group);
-        }
-        Ok(out)
+        Ok(by_key(groups_of(self.tx.conn, team, users)?))
     }
+}
+
+/// Collects `(key, item)` pairs into lists per key, keeping their order.
+fn by_key<T>(pairs: Vec<(String, T)>) -> HashMap<String, Vec<T>> {
+    let mut out: HashMap<String, Vec<T>> = HashMap::new();
+    for (key, item) in pairs {
+        out.entry(key).or_default().push(item);
+    }
+    out
 }
 
 /// A member deleted between the existence check and the insert (another transaction).
