@@ -14,14 +14,13 @@ pub fn principals(document: &AccessDocument, username: &str) -> String {
     }
 }
 
-/// A sudoers file (for `/etc/sudoers.d/`) giving each sudo user of the document root
-/// rights without a password (the users have no password on the host: they log in with
-/// certificates). User names are valid POSIX names, so they need no quoting.
-pub fn sudoers(document: &AccessDocument) -> String {
-    let mut out = format!(
-        "# Managed by sshward for {}: do not edit, changes are overwritten.\n",
-        document.hostname
-    );
+/// A sudoers file (for `/etc/sudoers.d/`) of host `hostname` giving each sudo user of the
+/// document root rights without a password (the users have no password on the host: they
+/// log in with certificates). User names are valid POSIX names, so they need no quoting.
+/// The hostname is passed apart because hosts with the same tags share one document.
+pub fn sudoers(document: &AccessDocument, hostname: &str) -> String {
+    let mut out =
+        format!("# Managed by sshward for {hostname}: do not edit, changes are overwritten.\n");
     for user in document.users.iter().filter(|u| u.sudo) {
         out.push_str(&user.account.username);
         out.push_str(" ALL=(ALL:ALL) NOPASSWD: ALL\n");

@@ -399,7 +399,11 @@ fn renderings() {
     assert_eq!(render::principals(&doc, "bob"), "bob\n");
     assert_eq!(render::principals(&doc, "carol"), "");
     assert_eq!(render::principals(&doc, "root"), "");
-    let sudoers = render::sudoers(&doc);
+    let sudoers = render::sudoers(&doc, "web-1");
+    assert!(
+        sudoers.starts_with("# Managed by sshward for web-1:"),
+        "{sudoers}"
+    );
     assert!(
         sudoers.contains("\nalice ALL=(ALL:ALL) NOPASSWD: ALL\n"),
         "{sudoers}"

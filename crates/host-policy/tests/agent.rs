@@ -107,6 +107,24 @@ fn credentials_see_only_their_own_host(srv: &Server) {
     assert_eq!(b_doc.usernames(), ["bob"]);
     let db_doc = srv.agent(Some(&a_db)).get("/self/access");
     assert_eq!(db_doc.json()["hostname"], "db-1");
+    // A host with the same tags gets the same document (one computation, shared) under
+    // its own name, in JSON and in its sudoers header.
+    let a_web2 = srv.join(&srv.a, "web-2", &["env=prod"]);
+    let web2_doc = srv.agent(Some(&a_web2)).get("/self/access");
+    let web1_doc = srv.agent(Some(&a_web)).get("/self/access");
+    assert_eq!(web2_doc.etag, web1_doc.etag);
+    assert_eq!(web2_doc.json()["hostname"], "web-2");
+    assert_eq!(web1_doc.json()["hostname"], "web-1");
+    assert_eq!(web2_doc.json()["users"], web1_doc.json()["users"]);
+    assert_eq!(web2_doc.content_type.as_deref(), Some("application/json"));
+    let web2_sudoers = srv.agent(Some(&a_web2)).get("/self/sudoers");
+    assert!(
+        web2_sudoers
+            .body
+            .starts_with("# Managed by sshward for web-2:"),
+        "{}",
+        web2_sudoers.body
+    );
     // Tags are part of the entity tag: same team revision, different documents.
     assert_ne!(db_doc.etag, a_doc.etag);
     // Another host's ETag is not this host's.

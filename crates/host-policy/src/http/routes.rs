@@ -1,16 +1,17 @@
 //! The handlers of the agent API.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::http::header::{self, ContentType};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use serde::Deserialize;
 use store::HostRecord;
 use time::OffsetDateTime;
 
-use super::cache::DocumentCache;
-use super::service::{self, Computed};
+use super::cache::{DocumentCache, Shared};
+use super::service;
 use super::{AgentError, AgentState};
 use crate::{Tag, parse_tags, render};
 
@@ -172,8 +173,8 @@ struct AccessQuery {
 enum Outcome {
     /// The host has the current document: 304 with this entity tag.
     NotModified(String),
-    /// A new document.
-    Changed(Computed),
+    /// A new document (shared with the hosts that have the same tags) for this host.
+    Changed(Arc<Shared>, HostRecord),
 }
 
 /// Authenticates, waits (long-poll) while the document is the one the host has, and
@@ -198,25 +199,30 @@ async fn document(req: &HttpRequest, wait: Option<u64>) -> Result<Outcome, Agent
     }
     let cache = req.app_data::<web::Data<DocumentCache>>().cloned();
     let store = state.store.clone();
-    let computed = blocking(move || {
-        let Some(cache) = cache else {
-            return service::access_document(&store, host.team, host.id);
+    let (team, host_id) = (host.team, host.id);
+    let shared = blocking(move || {
+        let compute = || {
+            let computed = service::access_document(&store, team, host_id)?;
+            Ok::<_, AgentError>(Arc::new(Shared::new(computed)?))
         };
-        if let Some(hit) = cache.get(host.team, &etag, &host.hostname) {
+        let Some(cache) = cache else {
+            return compute();
+        };
+        if let Some(hit) = cache.get(team, &etag) {
             return Ok(hit);
         }
         // One computation at a time: when a fleet asks at once after a change, the first
         // request computes and the others find its document in the cache.
         let _computing = cache.computing();
-        if let Some(hit) = cache.get(host.team, &etag, &host.hostname) {
+        if let Some(hit) = cache.get(team, &etag) {
             return Ok(hit);
         }
-        let computed = service::access_document(&store, host.team, host.id)?;
-        cache.put(host.team, &computed);
-        Ok(computed)
+        let shared = compute()?;
+        cache.put(team, shared.clone());
+        Ok(shared)
     })
     .await?;
-    Ok(Outcome::Changed(computed))
+    Ok(Outcome::Changed(shared, host))
 }
 
 /// 304 with the current entity tag.
@@ -230,27 +236,26 @@ async fn access(
     req: HttpRequest,
     query: web::Query<AccessQuery>,
 ) -> Result<HttpResponse, AgentError> {
-    let computed = match document(&req, query.wait).await? {
-        Outcome::Changed(computed) => computed,
+    let (shared, host) = match document(&req, query.wait).await? {
+        Outcome::Changed(shared, host) => (shared, host),
         Outcome::NotModified(etag) => return Ok(not_modified_response(etag)),
     };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, computed.etag.clone()))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(serde_json::json!({
-            "revision": computed.revision,
-            "hostname": computed.document.hostname,
-            "users": computed.document.users,
-            "groups": computed.document.groups,
-        })))
+    Ok(ok(&shared)
+        .content_type(ContentType::json())
+        .body(shared.json_body(&host.hostname)))
 }
 
-fn text(computed: &Computed, body: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::ETAG, computed.etag.clone()))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .content_type(ContentType::plaintext())
-        .body(body)
+/// 200 with the document's entity tag, not to be cached by proxies.
+fn ok(shared: &Shared) -> HttpResponseBuilder {
+    let mut builder = HttpResponse::Ok();
+    builder
+        .insert_header((header::ETAG, shared.computed.etag.clone()))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    builder
+}
+
+fn text(shared: &Shared, body: String) -> HttpResponse {
+    ok(shared).content_type(ContentType::plaintext()).body(body)
 }
 
 #[derive(Deserialize)]
@@ -267,19 +272,19 @@ async fn principals(
         .clone()
         .filter(|u| !u.is_empty())
         .ok_or_else(|| AgentError::BadRequest("name the local account: ?user=NAME".into()))?;
-    let computed = match document(&req, None).await? {
-        Outcome::Changed(computed) => computed,
+    let shared = match document(&req, None).await? {
+        Outcome::Changed(shared, _) => shared,
         Outcome::NotModified(etag) => return Ok(not_modified_response(etag)),
     };
-    let body = render::principals(&computed.document, &user);
-    Ok(text(&computed, body))
+    let body = render::principals(&shared.computed.document, &user);
+    Ok(text(&shared, body))
 }
 
 async fn sudoers(req: HttpRequest) -> Result<HttpResponse, AgentError> {
-    let computed = match document(&req, None).await? {
-        Outcome::Changed(computed) => computed,
+    let (shared, host) = match document(&req, None).await? {
+        Outcome::Changed(shared, host) => (shared, host),
         Outcome::NotModified(etag) => return Ok(not_modified_response(etag)),
     };
-    let body = render::sudoers(&computed.document);
-    Ok(text(&computed, body))
+    let body = render::sudoers(&shared.computed.document, &host.hostname);
+    Ok(text(&shared, body))
 }
