@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks: sshward against the Python reference server scim2-server, in one run.
 #
-#   scripts/bench.sh              # full run (about 15 minutes on 2 cores)
+#   scripts/bench.sh              # full run (about 20 minutes on 2 cores)
 #   scripts/bench.sh --smoke      # a few hundred requests per workload (scripts/test.sh)
 #   scripts/bench.sh --pg         # sshward on a throw-away PostgreSQL instead of SQLite
 #   scripts/bench.sh --no-peer    # sshward only
@@ -17,7 +17,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 users=100000
-peer_users=10000
+peer_users=100000
+# The reference server rewrites a group's member list on every add: its big group of
+# workload 5 holds 10,000 members (sshward's holds every seeded user).
+peer_big_group=10000
 hosts=1000
 agent_users=10000
 requests=20000
@@ -31,7 +34,7 @@ strict=()
 while (($#)); do
     case "$1" in
     --smoke)
-        users=300 peer_users=300 requests=200 seconds=5 hosts=20 agent_users=100
+        users=300 peer_users=300 peer_big_group=300 requests=200 seconds=5 hosts=20 agent_users=100
         sync=(--sync-users 100 --sync-groups 3 --group-size 10)
         strict=(--strict)
         ;;
@@ -103,7 +106,8 @@ peer_file=()
 if [[ -n "$peer" ]]; then
     server_start scim2-server ".venv/bin/scim2-server --port {port} --tenant bench --bearer-token bench-token"
     # scim2-server rejects Entra's extra Microsoft group schema URN: groups are sent plain.
-    run_loadgen scim2-server "http://127.0.0.1:$SERVER_PORT/bench/v2" bench-token "$peer_users" --rfc-groups
+    run_loadgen scim2-server "http://127.0.0.1:$SERVER_PORT/bench/v2" bench-token "$peer_users" --rfc-groups \
+        --big-group "$peer_big_group"
     server_stop
     peer_file=("$out/scim2-server.json")
 fi

@@ -68,7 +68,7 @@ pub fn run(config: &Config) -> Result<()> {
     })
     // All blocking work is database work: more blocking threads than pooled connections
     // would only wait for a connection, and each idle thread keeps allocator memory.
-    .worker_max_blocking_threads(config.database.pool_size as usize)
+    .worker_max_blocking_threads(config.pool_size() as usize)
     .shutdown_timeout(config.server.shutdown_timeout_secs)
     .client_request_timeout(Duration::from_secs(30));
     if config.server.workers > 0 {
