@@ -1,5 +1,6 @@
 //! The store calls of the SCIM handlers, one function per operation whatever the resource
-//! type, so handlers read the same for users and groups.
+//! type, so handlers read the same for users and groups; store errors become API errors
+//! here.
 
 use crate::context::Caller;
 use crate::error::ApiError;
@@ -41,10 +42,7 @@ pub(crate) fn insert(
     team: TeamId,
     data: Map<String, Value>,
 ) -> Result<ResourceRecord, ApiError> {
-    Ok(match kind {
-        ResourceKind::User => tx.users().insert(team, data)?,
-        ResourceKind::Group => tx.groups().insert(team, data)?,
-    })
+    Ok(tx.resources(kind).insert(team, data)?)
 }
 
 pub(crate) fn get(
@@ -56,11 +54,9 @@ pub(crate) fn get(
     if impossible(id) {
         return Err(not_found(kind, id));
     }
-    let record = match kind {
-        ResourceKind::User => tx.users().get(team, id)?,
-        ResourceKind::Group => tx.groups().get(team, id)?,
-    };
-    record.ok_or_else(|| not_found(kind, id))
+    tx.resources(kind)
+        .get(team, id)?
+        .ok_or_else(|| not_found(kind, id))
 }
 
 pub(crate) fn replace(
@@ -106,10 +102,7 @@ fn store_replace(
     if impossible(id) {
         return Err(StoreError::NotFound);
     }
-    match kind {
-        ResourceKind::User => tx.users().replace(team, id, data, expected_version),
-        ResourceKind::Group => tx.groups().replace(team, id, data, expected_version),
-    }
+    tx.resources(kind).replace(team, id, data, expected_version)
 }
 
 /// Records a change that did not go through `replace` (members only) and returns the
@@ -120,10 +113,7 @@ pub(crate) fn touch(
     team: TeamId,
     id: &str,
 ) -> Result<ResourceRecord, ApiError> {
-    match kind {
-        ResourceKind::User => tx.users().touch(team, id, None)?,
-        ResourceKind::Group => tx.groups().touch(team, id, None)?,
-    };
+    tx.resources(kind).touch(team, id, None)?;
     get(tx, kind, team, id)
 }
 
@@ -136,10 +126,7 @@ pub(crate) fn delete(
     if impossible(id) {
         return Ok(false);
     }
-    Ok(match kind {
-        ResourceKind::User => tx.users().delete(team, id)?,
-        ResourceKind::Group => tx.groups().delete(team, id)?,
-    })
+    Ok(tx.resources(kind).delete(team, id)?)
 }
 
 pub(crate) fn list(
@@ -163,10 +150,7 @@ pub(crate) fn list(
         count: Some(query.count as u64),
         sort,
     };
-    let page = match kind {
-        ResourceKind::User => tx.users().list(team, &store_query)?,
-        ResourceKind::Group => tx.groups().list(team, &store_query)?,
-    };
+    let page = tx.resources(kind).list(team, &store_query)?;
     Ok((
         usize::try_from(page.total).unwrap_or(usize::MAX),
         page.items,

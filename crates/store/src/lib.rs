@@ -61,7 +61,7 @@ pub use members::{GroupRef, MemberRecord};
 pub use posix::{
     Account, DEFAULT_ID_MAX, DEFAULT_ID_MIN, GroupAccount, Posix, PosixId, PosixKind, PosixSettings,
 };
-pub use resources::{Groups, ListQuery, Page, ResourceRecord, Sort, SortKey, Users};
+pub use resources::{Groups, ListQuery, Page, ResourceRecord, Resources, Sort, SortKey, Users};
 pub use scim_core::ResourceKind;
 pub use teams::{Team, TeamId, TeamUpdate, Teams, validate_slug};
 pub use tokens::{TOKEN_PREFIX, TokenInfo, Tokens};

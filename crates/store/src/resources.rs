@@ -277,9 +277,63 @@ fn order_groups(q: GroupsQuery, sort: Option<Sort>) -> Result<GroupsQuery, Store
 
 /// The queries that differ between the users and the groups table only by name.
 macro_rules! table_queries {
-    ($module:ident, $t:ident, $predicate:path, $order:path) => {
+    ($module:ident, $t:ident, $columns:ident, $values:ident, $predicate:path, $order:path) => {
         pub(crate) mod $module {
             use super::*;
+
+            /// Inserts a new resource at version 1.
+            pub(crate) fn insert(
+                conn: &mut DbConnection,
+                team: i64,
+                id: &str,
+                data: &Map<String, Value>,
+                json: &str,
+                at: i64,
+            ) -> Result<(), StoreError> {
+                let columns = $columns::extract(data)?;
+                diesel::insert_into($t::table)
+                    .values((
+                        $t::team_id.eq(team),
+                        $t::id.eq(id),
+                        $t::version.eq(1),
+                        $t::created_at.eq(at),
+                        $values::new(&columns, json, at),
+                    ))
+                    .execute(conn)
+                    .map_err(team_missing)?;
+                Ok(())
+            }
+
+            /// Writes new data and increments the version (guarded by `expected`);
+            /// returns the new version and the creation time.
+            pub(crate) fn replace(
+                conn: &mut DbConnection,
+                team: i64,
+                id: &str,
+                data: &Map<String, Value>,
+                json: &str,
+                at: i64,
+                expected: Option<i64>,
+            ) -> Result<(i64, i64), StoreError> {
+                let columns = $columns::extract(data)?;
+                let values = $values::new(&columns, json, at);
+                let target = $t::table.filter($t::team_id.eq(team)).filter($t::id.eq(id));
+                let bump = $t::version.eq($t::version + 1);
+                let n = match expected {
+                    Some(v) => diesel::update(target.filter($t::version.eq(v)))
+                        .set((values, bump))
+                        .execute(conn)?,
+                    None => diesel::update(target).set((values, bump)).execute(conn)?,
+                };
+                if n == 0 {
+                    return Err(update_failed(conn, team, id, expected));
+                }
+                Ok($t::table
+                    .filter($t::team_id.eq(team))
+                    .filter($t::id.eq(id))
+                    .select(($t::version, $t::created_at))
+                    .first(conn)?)
+            }
 
             pub(crate) fn get(
                 conn: &mut DbConnection,
@@ -404,8 +458,22 @@ macro_rules! table_queries {
     };
 }
 
-table_queries!(user_rows, u, filter_sql::users_predicate, order_users);
-table_queries!(group_rows, g, filter_sql::groups_predicate, order_groups);
+table_queries!(
+    user_rows,
+    u,
+    UserColumns,
+    UserValues,
+    filter_sql::users_predicate,
+    order_users
+);
+table_queries!(
+    group_rows,
+    g,
+    GroupColumns,
+    GroupValues,
+    filter_sql::groups_predicate,
+    order_groups
+);
 
 /// Per-kind dispatch of the table queries.
 fn get_row(
@@ -569,38 +637,41 @@ fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// User operations inside a transaction; from [`Tx::users`].
-pub struct Users<'t, 'c> {
+/// The operations users and groups have in common, inside a transaction; from
+/// [`Tx::resources`], and through [`Users`] and [`Groups`].
+pub struct Resources<'t, 'c> {
     pub(crate) tx: &'t mut Tx<'c>,
+    kind: ResourceKind,
 }
 
-impl Users<'_, '_> {
-    /// Stores a new user and returns it with its generated `id` and version 1.
+impl<'t, 'c> Resources<'t, 'c> {
+    pub(crate) fn new(tx: &'t mut Tx<'c>, kind: ResourceKind) -> Self {
+        Resources { tx, kind }
+    }
+
+    /// Stores a new resource and returns it with its generated `id` and version 1.
     ///
-    /// `data` holds canonical attributes; `id`, `meta`, `schemas` and `groups` are dropped.
-    /// A `userName` (string) is required, and must be unique in the team ignoring case
-    /// ([`StoreError::Conflict`] on `userName`).
+    /// `data` holds canonical attributes; `id`, `meta`, `schemas` and a user's `groups` or
+    /// a group's `members` are dropped (members are rows: see [`Groups::add_members`]).
+    /// A user needs a `userName`, a group a `displayName`, unique in the team ignoring
+    /// case ([`StoreError::Conflict`]).
     pub fn insert(
         &mut self,
         team: TeamId,
         mut data: Map<String, Value>,
     ) -> Result<ResourceRecord, StoreError> {
         self.tx.changed(team)?;
-        strip_server_keys(ResourceKind::User, &mut data);
-        let columns = UserColumns::extract(&data)?;
+        strip_server_keys(self.kind, &mut data);
         let json = encode(&data)?;
         let at = now();
         let id = uuid::Uuid::new_v4().to_string();
-        diesel::insert_into(u::table)
-            .values((
-                u::team_id.eq(team.0),
-                u::id.eq(&id),
-                u::version.eq(1),
-                u::created_at.eq(to_micros(at)),
-                UserValues::new(&columns, &json, to_micros(at)),
-            ))
-            .execute(self.tx.conn)
-            .map_err(team_missing)?;
+        let conn = &mut *self.tx.conn;
+        match self.kind {
+            ResourceKind::User => user_rows::insert(conn, team.0, &id, &data, &json, to_micros(at)),
+            ResourceKind::Group => {
+                group_rows::insert(conn, team.0, &id, &data, &json, to_micros(at))
+            }
+        }?;
         Ok(ResourceRecord {
             id,
             version: 1,
@@ -610,13 +681,148 @@ impl Users<'_, '_> {
         })
     }
 
-    /// The user with this id in `team`, if any.
+    /// The resource with this id in `team`, if any. Never reads the member table.
     pub fn get(&mut self, team: TeamId, id: &str) -> Result<Option<ResourceRecord>, StoreError> {
-        user_rows::get(self.tx.conn, team.0, id)?
+        get_row(self.tx.conn, self.kind, team.0, id)?
             .map(record)
             .transpose()
     }
 
+    /// Replaces the resource's data (PUT), leaving a group's members alone. With
+    /// `expected_version`, fails with [`StoreError::VersionMismatch`] unless that is the
+    /// stored version (`If-Match`).
+    pub fn replace(
+        &mut self,
+        team: TeamId,
+        id: &str,
+        mut data: Map<String, Value>,
+        expected_version: Option<i64>,
+    ) -> Result<ResourceRecord, StoreError> {
+        self.tx.changed(team)?;
+        strip_server_keys(self.kind, &mut data);
+        let json = encode(&data)?;
+        let at = now();
+        let conn = &mut *self.tx.conn;
+        let (version, created_at) = match self.kind {
+            ResourceKind::User => user_rows::replace(
+                conn,
+                team.0,
+                id,
+                &data,
+                &json,
+                to_micros(at),
+                expected_version,
+            ),
+            ResourceKind::Group => group_rows::replace(
+                conn,
+                team.0,
+                id,
+                &data,
+                &json,
+                to_micros(at),
+                expected_version,
+            ),
+        }?;
+        Ok(ResourceRecord {
+            id: id.to_owned(),
+            version,
+            created: from_micros(created_at)?,
+            last_modified: at,
+            data,
+        })
+    }
+
+    /// Deletes the resource and its membership rows (the groups a deleted user leaves get
+    /// a new version). Returns false if there was no such resource.
+    pub fn delete(&mut self, team: TeamId, id: &str) -> Result<bool, StoreError> {
+        self.tx.changed(team)?;
+        let conn = &mut *self.tx.conn;
+        match self.kind {
+            ResourceKind::User => delete_user(conn, team.0, id),
+            ResourceKind::Group => {
+                diesel::delete(
+                    m::table
+                        .filter(m::team_id.eq(team.0))
+                        .filter(m::group_id.eq(id)),
+                )
+                .execute(conn)?;
+                group_rows::delete(conn, team.0, id)
+            }
+        }
+    }
+
+    /// Lists the team's resources matching `query.filter`, sorted and paged. Reads the
+    /// member table only for filters on `groups` or `members`.
+    pub fn list(&mut self, team: TeamId, query: &ListQuery<'_>) -> Result<Page, StoreError> {
+        list(self.tx, self.kind, team, query)
+    }
+
+    /// Increments the resource's version (see [`Tx::touch`]).
+    pub fn touch(
+        &mut self,
+        team: TeamId,
+        id: &str,
+        expected_version: Option<i64>,
+    ) -> Result<i64, StoreError> {
+        touch(self.tx, team, self.kind, id, expected_version)
+    }
+}
+
+fn delete_user(conn: &mut DbConnection, team: i64, id: &str) -> Result<bool, StoreError> {
+    let memberships = m::table
+        .filter(m::team_id.eq(team))
+        .filter(m::member_id.eq(id));
+    let groups: Vec<String> = memberships.select(m::group_id).load(conn)?;
+    diesel::delete(memberships).execute(conn)?;
+    if !user_rows::delete(conn, team, id)? {
+        return Ok(false);
+    }
+    let at = to_micros(now());
+    for chunk in groups.chunks(crate::members::CHUNK) {
+        diesel::update(
+            g::table
+                .filter(g::team_id.eq(team))
+                .filter(g::id.eq_any(chunk)),
+        )
+        .set((g::version.eq(g::version + 1), g::modified_at.eq(at)))
+        .execute(conn)?;
+    }
+    Ok(true)
+}
+
+/// Declares a handle for one resource kind: the [`Resources`] operations (through
+/// `Deref`) plus the kind's own methods.
+macro_rules! kind_handle {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        pub struct $name<'t, 'c>(pub(crate) Resources<'t, 'c>);
+
+        impl<'t, 'c> std::ops::Deref for $name<'t, 'c> {
+            type Target = Resources<'t, 'c>;
+            fn deref(&self) -> &Self::Target {
+                &self.0
+            }
+        }
+
+        impl std::ops::DerefMut for $name<'_, '_> {
+            fn deref_mut(&mut self) -> &mut Self::Target {
+                &mut self.0
+            }
+        }
+    };
+}
+
+kind_handle!(
+    /// User operations inside a transaction; from [`Tx::users`].
+    Users
+);
+kind_handle!(
+    /// Group operations inside a transaction; from [`Tx::groups`]. Membership operations
+    /// are documented in the `members` part of this type.
+    Groups
+);
+
+impl Users<'_, '_> {
     /// The user whose `userName` equals `user_name` ignoring case, if any.
     pub fn get_by_user_name(
         &mut self,
@@ -630,223 +836,5 @@ impl Users<'_, '_> {
             .first(self.tx.conn)
             .optional()?;
         row.map(record).transpose()
-    }
-
-    /// Replaces the user's data (PUT). With `expected_version`, fails with
-    /// [`StoreError::VersionMismatch`] unless that is the stored version (`If-Match`).
-    pub fn replace(
-        &mut self,
-        team: TeamId,
-        id: &str,
-        mut data: Map<String, Value>,
-        expected_version: Option<i64>,
-    ) -> Result<ResourceRecord, StoreError> {
-        self.tx.changed(team)?;
-        strip_server_keys(ResourceKind::User, &mut data);
-        let columns = UserColumns::extract(&data)?;
-        let json = encode(&data)?;
-        let at = now();
-        let values = UserValues::new(&columns, &json, to_micros(at));
-        let target = u::table.filter(u::team_id.eq(team.0)).filter(u::id.eq(id));
-        let bump = u::version.eq(u::version + 1);
-        let n = match expected_version {
-            Some(v) => diesel::update(target.filter(u::version.eq(v)))
-                .set((values, bump))
-                .execute(self.tx.conn)?,
-            None => diesel::update(target)
-                .set((values, bump))
-                .execute(self.tx.conn)?,
-        };
-        if n == 0 {
-            return Err(user_rows::update_failed(
-                self.tx.conn,
-                team.0,
-                id,
-                expected_version,
-            ));
-        }
-        let (version, created_at): (i64, i64) = u::table
-            .filter(u::team_id.eq(team.0))
-            .filter(u::id.eq(id))
-            .select((u::version, u::created_at))
-            .first(self.tx.conn)?;
-        Ok(ResourceRecord {
-            id: id.to_owned(),
-            version,
-            created: from_micros(created_at)?,
-            last_modified: at,
-            data,
-        })
-    }
-
-    /// Deletes the user and its group memberships (the groups it left get a new version).
-    /// Returns false if there was no such user.
-    pub fn delete(&mut self, team: TeamId, id: &str) -> Result<bool, StoreError> {
-        self.tx.changed(team)?;
-        let groups: Vec<String> = m::table
-            .filter(m::team_id.eq(team.0))
-            .filter(m::member_id.eq(id))
-            .select(m::group_id)
-            .load(self.tx.conn)?;
-        diesel::delete(
-            m::table
-                .filter(m::team_id.eq(team.0))
-                .filter(m::member_id.eq(id)),
-        )
-        .execute(self.tx.conn)?;
-        if !user_rows::delete(self.tx.conn, team.0, id)? {
-            return Ok(false);
-        }
-        let at = to_micros(now());
-        for chunk in groups.chunks(crate::members::CHUNK) {
-            diesel::update(
-                g::table
-                    .filter(g::team_id.eq(team.0))
-                    .filter(g::id.eq_any(chunk)),
-            )
-            .set((g::version.eq(g::version + 1), g::modified_at.eq(at)))
-            .execute(self.tx.conn)?;
-        }
-        Ok(true)
-    }
-
-    /// Lists the team's users matching `query.filter`, sorted and paged.
-    pub fn list(&mut self, team: TeamId, query: &ListQuery<'_>) -> Result<Page, StoreError> {
-        list(self.tx, ResourceKind::User, team, query)
-    }
-
-    /// Increments the user's version (see [`Tx::touch`]).
-    pub fn touch(
-        &mut self,
-        team: TeamId,
-        id: &str,
-        expected_version: Option<i64>,
-    ) -> Result<i64, StoreError> {
-        touch(self.tx, team, ResourceKind::User, id, expected_version)
-    }
-}
-
-/// Group operations inside a transaction; from [`Tx::groups`]. Membership operations are
-/// documented in the `members` part of this type.
-pub struct Groups<'t, 'c> {
-    pub(crate) tx: &'t mut Tx<'c>,
-}
-
-impl Groups<'_, '_> {
-    /// Stores a new group (without members) and returns it with its generated `id`.
-    ///
-    /// `data` holds canonical attributes; `id`, `meta`, `schemas` and `members` are
-    /// dropped (members are rows: see [`Groups::add_members`]). A `displayName` is
-    /// required, unique in the team ignoring case ([`StoreError::Conflict`]).
-    pub fn insert(
-        &mut self,
-        team: TeamId,
-        mut data: Map<String, Value>,
-    ) -> Result<ResourceRecord, StoreError> {
-        self.tx.changed(team)?;
-        strip_server_keys(ResourceKind::Group, &mut data);
-        let columns = GroupColumns::extract(&data)?;
-        let json = encode(&data)?;
-        let at = now();
-        let id = uuid::Uuid::new_v4().to_string();
-        diesel::insert_into(g::table)
-            .values((
-                g::team_id.eq(team.0),
-                g::id.eq(&id),
-                g::version.eq(1),
-                g::created_at.eq(to_micros(at)),
-                GroupValues::new(&columns, &json, to_micros(at)),
-            ))
-            .execute(self.tx.conn)
-            .map_err(team_missing)?;
-        Ok(ResourceRecord {
-            id,
-            version: 1,
-            created: at,
-            last_modified: at,
-            data,
-        })
-    }
-
-    /// The group with this id in `team`, if any. Never reads the member table.
-    pub fn get(&mut self, team: TeamId, id: &str) -> Result<Option<ResourceRecord>, StoreError> {
-        get_row(self.tx.conn, ResourceKind::Group, team.0, id)?
-            .map(record)
-            .transpose()
-    }
-
-    /// Replaces the group's data (PUT) without touching its members; see
-    /// [`Users::replace`] for `expected_version`.
-    pub fn replace(
-        &mut self,
-        team: TeamId,
-        id: &str,
-        mut data: Map<String, Value>,
-        expected_version: Option<i64>,
-    ) -> Result<ResourceRecord, StoreError> {
-        self.tx.changed(team)?;
-        strip_server_keys(ResourceKind::Group, &mut data);
-        let columns = GroupColumns::extract(&data)?;
-        let json = encode(&data)?;
-        let at = now();
-        let values = GroupValues::new(&columns, &json, to_micros(at));
-        let target = g::table.filter(g::team_id.eq(team.0)).filter(g::id.eq(id));
-        let bump = g::version.eq(g::version + 1);
-        let n = match expected_version {
-            Some(v) => diesel::update(target.filter(g::version.eq(v)))
-                .set((values, bump))
-                .execute(self.tx.conn)?,
-            None => diesel::update(target)
-                .set((values, bump))
-                .execute(self.tx.conn)?,
-        };
-        if n == 0 {
-            return Err(group_rows::update_failed(
-                self.tx.conn,
-                team.0,
-                id,
-                expected_version,
-            ));
-        }
-        let (version, created_at): (i64, i64) = g::table
-            .filter(g::team_id.eq(team.0))
-            .filter(g::id.eq(id))
-            .select((g::version, g::created_at))
-            .first(self.tx.conn)?;
-        Ok(ResourceRecord {
-            id: id.to_owned(),
-            version,
-            created: from_micros(created_at)?,
-            last_modified: at,
-            data,
-        })
-    }
-
-    /// Deletes the group and its membership rows; false if there was no such group.
-    pub fn delete(&mut self, team: TeamId, id: &str) -> Result<bool, StoreError> {
-        self.tx.changed(team)?;
-        diesel::delete(
-            m::table
-                .filter(m::team_id.eq(team.0))
-                .filter(m::group_id.eq(id)),
-        )
-        .execute(self.tx.conn)?;
-        group_rows::delete(self.tx.conn, team.0, id)
-    }
-
-    /// Lists the team's groups matching `query.filter`, sorted and paged. Reads the member
-    /// table only for filters on `members`.
-    pub fn list(&mut self, team: TeamId, query: &ListQuery<'_>) -> Result<Page, StoreError> {
-        list(self.tx, ResourceKind::Group, team, query)
-    }
-
-    /// Increments the group's version (see [`Tx::touch`]).
-    pub fn touch(
-        &mut self,
-        team: TeamId,
-        id: &str,
-        expected_version: Option<i64>,
-    ) -> Result<i64, StoreError> {
-        touch(self.tx, team, ResourceKind::Group, id, expected_version)
     }
 }

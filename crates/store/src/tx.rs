@@ -13,7 +13,7 @@ use crate::grants::Grants;
 use crate::hosts::Hosts;
 use crate::login::Logins;
 use crate::posix::Posix;
-use crate::resources::{self, Groups, Users};
+use crate::resources::{self, Groups, Resources, Users};
 use crate::schema::teams;
 use crate::teams::{TeamId, Teams};
 use crate::tokens::Tokens;
@@ -59,14 +59,19 @@ impl<'c> Tx<'c> {
         Tokens { tx: self }
     }
 
+    /// SCIM users or groups, the operations both have.
+    pub fn resources(&mut self, kind: ResourceKind) -> Resources<'_, 'c> {
+        Resources::new(self, kind)
+    }
+
     /// SCIM users.
     pub fn users(&mut self) -> Users<'_, 'c> {
-        Users { tx: self }
+        Users(self.resources(ResourceKind::User))
     }
 
     /// SCIM groups and their members.
     pub fn groups(&mut self) -> Groups<'_, 'c> {
-        Groups { tx: self }
+        Groups(self.resources(ResourceKind::Group))
     }
 
     /// Hosts, their tags and credentials, and host join tokens (crate host-policy).
