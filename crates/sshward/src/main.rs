@@ -13,6 +13,7 @@ mod health;
 mod logging;
 mod login;
 mod metrics;
+mod normalize_path;
 mod output;
 mod serve;
 

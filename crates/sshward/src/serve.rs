@@ -15,6 +15,7 @@ use crate::db::{self, Open};
 use crate::error::{Error, Result};
 use crate::health;
 use crate::metrics::{self, Metrics};
+use crate::normalize_path;
 
 /// Runs the server until SIGTERM or SIGINT.
 pub fn run(config: &Config) -> Result<()> {
@@ -64,6 +65,7 @@ pub fn run(config: &Config) -> Result<()> {
         let state = state.clone();
         App::new()
             .wrap(from_fn(access_log::observe))
+            .wrap(from_fn(normalize_path::merge_slashes))
             .configure(move |cfg| state.configure(cfg))
     })
     // All blocking work is database work: more blocking threads than pooled connections

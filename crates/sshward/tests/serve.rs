@@ -39,6 +39,10 @@ fn first_run_test_connection_and_second_run() {
         Some(&token),
     );
     assert_empty_list(&flagged);
+    // The Tenant URL pasted with a trailing slash: Entra asks for `.../default//Users`.
+    assert_empty_list(&test_connection(&format!("{}/", server.url), &token));
+    let trailing = get(&format!("{}/Users/", server.url), Some(&token));
+    assert_empty_list(&trailing);
     let denied = test_connection(&server.url, "sshw_wrong");
     assert_eq!(denied.status, 401);
 
