@@ -17,15 +17,17 @@
 //! # Long polling
 //!
 //! With `?wait=N` (capped at [`AgentConfig::max_wait`]) and an `If-None-Match` naming the
-//! current document, the request re-reads the team's revision every
-//! [`AgentConfig::poll_interval`] (200 ms by default) on the blocking pool, sleeping on the
-//! async runtime in between, and answers as soon as it changes, or 304 when the wait is
-//! over. Polling the database works the same with one instance or several against one
-//! PostgreSQL; an in-process notification could later wake waiters on the instance that
-//! made the change without waiting for the next poll.
+//! current document, the request checks the team's revision every
+//! [`AgentConfig::poll_interval`] (200 ms by default), sleeping on the async runtime in
+//! between, and answers as soon as it changes, or 304 when the wait is over. The waiting
+//! hosts of a team share one database read per interval (per worker thread), however
+//! many they are. Polling the database works the same with one instance or several
+//! against one PostgreSQL; an in-process notification could later wake waiters on the
+//! instance that made the change without waiting for the next poll.
 
 mod cache;
 mod error;
+mod revisions;
 mod routes;
 pub mod service;
 
@@ -73,6 +75,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AgentState) {
         web::scope("/api/v1/hosts")
             .app_data(web::Data::new(state))
             .app_data(web::Data::new(cache::DocumentCache::default()))
+            .app_data(web::Data::new(revisions::Revisions::default()))
             .app_data(web::QueryConfig::default().error_handler(|err, _| {
                 AgentError::BadRequest(format!("invalid query string: {err}")).into()
             }))

@@ -11,6 +11,7 @@ use store::HostRecord;
 use time::OffsetDateTime;
 
 use super::cache::{DocumentCache, Shared};
+use super::revisions::Revisions;
 use super::service;
 use super::{AgentError, AgentState};
 use crate::{Tag, parse_tags, render};
@@ -178,23 +179,34 @@ enum Outcome {
 }
 
 /// Authenticates, waits (long-poll) while the document is the one the host has, and
-/// computes it. While waiting only the team revision is read: the host's tags do not
-/// change, and removing the host bumps the revision, after which computing the document
-/// fails with 401.
+/// computes it. While waiting only the team revision is read, once per poll interval for
+/// all the waiting hosts of the team (see [`Revisions`]): the host's tags do not change,
+/// and removing the host bumps the revision, after which computing the document fails
+/// with 401.
 async fn document(req: &HttpRequest, wait: Option<u64>) -> Result<Outcome, AgentError> {
     let state = state(req)?;
     let wait = Duration::from_secs(wait.unwrap_or(0)).min(state.config.max_wait);
     let deadline = Instant::now() + wait;
     let (host, mut etag) = authenticate(&state, req).await?;
     let tags = service::tags_of(&host.tags)?;
+    let revisions = req
+        .app_data::<web::Data<Revisions>>()
+        .cloned()
+        .ok_or_else(|| AgentError::Internal("agent API revisions are not configured".into()))?;
+    let interval = state.config.poll_interval;
     while not_modified(req, &etag) {
-        if Instant::now() + state.config.poll_interval > deadline {
+        if Instant::now() + interval > deadline {
             return Ok(Outcome::NotModified(etag));
         }
-        actix_web::rt::time::sleep(state.config.poll_interval).await;
-        let store = state.store.clone();
+        actix_web::rt::time::sleep(interval).await;
         let team = host.team;
-        let revision = blocking(move || Ok(store.read(|tx| tx.teams().revision(team))?)).await?;
+        let revision = match revisions.fresh(team, interval) {
+            Some(revision) => revision,
+            None => {
+                let (store, revisions) = (state.store.clone(), revisions.clone());
+                blocking(move || revisions.current(&store, team, interval)).await?
+            }
+        };
         etag = render::etag(revision, &tags);
     }
     let cache = req.app_data::<web::Data<DocumentCache>>().cloned();
