@@ -71,6 +71,33 @@ fn grants_hosts_and_explain() {
         ])
         .json();
     let join_token = created["token"].as_str().unwrap();
+
+    // A revoked token stops working at once; revoking names what is wrong.
+    let spare = env
+        .run(&[
+            "host",
+            "join-token",
+            "create",
+            "--tag",
+            "env=prod",
+            "--json",
+        ])
+        .json();
+    let spare_id = spare["id"].as_i64().unwrap().to_string();
+    let revoked = env
+        .run(&["host", "join-token", "revoke", &spare_id, "--json"])
+        .json();
+    assert_eq!(revoked["id"], spare["id"]);
+    let refused = post(
+        &format!("{}/api/v1/hosts/join", server.base),
+        spare["token"].as_str().unwrap(),
+        &json!({"hostname": "web-9"}),
+    );
+    assert_eq!(refused.status, 401, "{refused:?}");
+    env.run(&["host", "join-token", "revoke", "999999"])
+        .fails(4, "no join token 999999");
+    env.run(&["host", "join-token", "revoke", "many"])
+        .fails(2, "invalid");
     let joined = post(
         &format!("{}/api/v1/hosts/join", server.base),
         join_token,
@@ -78,6 +105,9 @@ fn grants_hosts_and_explain() {
     );
     assert_eq!(joined.status, 201, "{joined:?}");
     let credential = joined.json()["credential"].as_str().unwrap().to_owned();
+    let used_id = created["id"].as_i64().unwrap().to_string();
+    env.run(&["host", "join-token", "revoke", &used_id])
+        .fails(5, "already used by host");
     let access_url = format!("{}/api/v1/hosts/self/access", server.base);
     let doc = get(&access_url, Some(&credential)).json();
     assert_eq!(doc["users"][0]["username"], "alice", "{doc}");
@@ -91,7 +121,12 @@ fn grants_hosts_and_explain() {
     let shown = env.run(&["host", "show", "web-1", "--json"]).json();
     assert_eq!(shown["access"]["users"][0]["username"], "alice");
     let tokens = env.run(&["host", "join-token", "list", "--json"]).json();
-    assert_eq!(tokens[0]["used_by_host"], hosts[0]["id"]);
+    let used = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == created["id"]);
+    assert_eq!(used.unwrap()["used_by_host"], hosts[0]["id"], "{tokens}");
 
     let explained = env
         .run(&[

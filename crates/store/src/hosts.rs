@@ -156,6 +156,35 @@ impl Hosts<'_, '_> {
         rows.into_iter().map(token_info).collect()
     }
 
+    /// Revokes the unused join token `id` of `team` by making it expire now, and returns
+    /// it as it now is. [`StoreError::NotFound`] if the team has no such token; a token
+    /// that was already used is returned unchanged (`used` set: remove its host instead).
+    pub fn revoke_join_token(
+        &mut self,
+        team: TeamId,
+        id: i64,
+    ) -> Result<JoinTokenInfo, StoreError> {
+        self.tx.changed(team)?;
+        let at = to_micros(now());
+        diesel::update(
+            j::table
+                .filter(j::team_id.eq(team.0))
+                .filter(j::id.eq(id))
+                .filter(j::used_at.is_null())
+                .filter(j::expires_at.gt(at)),
+        )
+        .set(j::expires_at.eq(at))
+        .execute(self.tx.conn)?;
+        let row: TokenRow = j::table
+            .filter(j::team_id.eq(team.0))
+            .filter(j::id.eq(id))
+            .select(token_columns!())
+            .first(self.tx.conn)
+            .optional()?
+            .ok_or(StoreError::NotFound)?;
+        token_info(row)
+    }
+
     /// Redeems a join token: if `presented` is an unused, unexpired token, marks it used
     /// (exactly once, even under concurrent attempts) and returns it; `None` otherwise.
     /// Call [`Hosts::insert`] in the same transaction to record the host.

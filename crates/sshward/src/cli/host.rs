@@ -1,4 +1,4 @@
-//! `sshward host join-token create|list` and `sshward host list|show|remove`: the hosts
+//! `sshward host join-token create|list|revoke` and `sshward host list|show|remove`: the hosts
 //! of a team and the one-time tokens they join with.
 
 use clap::{Args, Subcommand};
@@ -36,6 +36,19 @@ pub enum JoinTokenCommand {
     Create(CreateArgs),
     /// List join tokens, newest first
     List(TokenListArgs),
+    /// Revoke an unused join token (by id): it stops working at once
+    Revoke(RevokeArgs),
+}
+
+/// `host join-token revoke`.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    #[command(flatten)]
+    pub team: TeamArg,
+    /// The token's id (from `host join-token list`)
+    pub id: i64,
+    #[command(flatten)]
+    pub format: Format,
 }
 
 /// `host join-token create`.
@@ -150,6 +163,7 @@ pub fn run(config: &Config, command: HostCommand) -> Result<()> {
     match command {
         HostCommand::JoinToken(JoinTokenCommand::Create(a)) => create_token(config, a),
         HostCommand::JoinToken(JoinTokenCommand::List(a)) => list_tokens(config, a),
+        HostCommand::JoinToken(JoinTokenCommand::Revoke(a)) => revoke_token(config, a),
         HostCommand::List(a) => list(config, a),
         HostCommand::Show(a) => show(config, a),
         HostCommand::Remove(a) => remove(config, a),
@@ -192,6 +206,50 @@ fn create_token(config: &Config, a: CreateArgs) -> Result<()> {
         "The token is shown only now and works once. On the host, POST it to".into(),
         "/api/v1/hosts/join with the hostname; the answer holds the host's credential.".into(),
     ])
+}
+
+fn revoke_token(config: &Config, a: RevokeArgs) -> Result<()> {
+    let store = db::open(config, Open::Existing)?;
+    let info = store.write(|tx| -> Result<_> {
+        let team = db::team(tx, &a.team.team)?;
+        let info = tx
+            .hosts()
+            .revoke_join_token(team.id, a.id)
+            .map_err(|e| match e {
+                store::StoreError::NotFound => Error::NotFound(format!(
+                    "no join token {} in team {} (see: sshward host join-token list)",
+                    a.id, team.slug
+                )),
+                other => other.into(),
+            })?;
+        if info.used.is_some() {
+            let by = info
+                .used_by_host
+                .map(|h| format!(" by host {h}; remove the host instead (sshward host remove {h})"))
+                .unwrap_or_default();
+            return Err(Error::Conflict(format!(
+                "join token {} was already used{by}",
+                a.id
+            )));
+        }
+        db::audit(
+            tx,
+            &team,
+            "admin.host.join-token.revoke",
+            200,
+            "JoinToken",
+            &info.id.to_string(),
+            format!("revoked join token {}", info.id),
+        )?;
+        Ok(info)
+    })?;
+    if a.format.json {
+        return output::print_json(&TokenRow::new(&info));
+    }
+    output::print_lines(&[format!(
+        "Revoked join token {}; it no longer works.",
+        info.id
+    )])
 }
 
 fn list_tokens(config: &Config, a: TokenListArgs) -> Result<()> {
