@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use store::Store;
 
-use crate::harness::{self, Scratch};
+use testkit::db::{Scratch, config, empty_postgres, empty_sqlite};
 
 fn user(name: &str) -> Map<String, Value> {
     match json!({"userName": name, "active": true, "displayName": name}) {
@@ -19,7 +19,7 @@ fn user(name: &str) -> Map<String, Value> {
 /// Two instances (pools) compute the first documents of a fresh team at the same time:
 /// every one succeeds, all agree, and no uid or name is handed out twice.
 fn concurrent_first_documents(db: Scratch) {
-    let open = || Store::open(&harness::config(&db.url)).expect("open a store");
+    let open = || Store::open(&config(&db.url)).expect("open a store");
     let store = &open();
     let team = store
         .write(|tx| tx.teams().create("acme", "Acme"))
@@ -86,12 +86,12 @@ fn concurrent_first_documents(db: Scratch) {
 
 #[test]
 fn concurrent_first_documents_sqlite() {
-    concurrent_first_documents(harness::empty_sqlite());
+    concurrent_first_documents(empty_sqlite());
 }
 
 #[test]
 fn concurrent_first_documents_postgres() {
-    if let Some(db) = harness::empty_postgres() {
+    if let Some(db) = empty_postgres() {
         concurrent_first_documents(db);
     }
 }
@@ -99,7 +99,7 @@ fn concurrent_first_documents_postgres() {
 /// A full range fails the document (a server-side error, never a duplicate id); widening
 /// it lets allocation go on, and a deleted user's id is released but never reused.
 fn range_exhaustion_and_release(db: Scratch) {
-    let store = Store::open(&harness::config(&db.url)).expect("open a store");
+    let store = Store::open(&config(&db.url)).expect("open a store");
     let (team, host, group) = store
         .write(|tx| {
             let team = tx.teams().create("acme", "Acme")?.id;
@@ -174,12 +174,12 @@ fn range_exhaustion_and_release(db: Scratch) {
 
 #[test]
 fn range_exhaustion_and_release_sqlite() {
-    range_exhaustion_and_release(harness::empty_sqlite());
+    range_exhaustion_and_release(empty_sqlite());
 }
 
 #[test]
 fn range_exhaustion_and_release_postgres() {
-    if let Some(db) = harness::empty_postgres() {
+    if let Some(db) = empty_postgres() {
         range_exhaustion_and_release(db);
     }
 }

@@ -1,11 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Integration tests of host-policy's agent API and store glue: a real actix-web server
 //! with the SCIM API and the agent API over one store, on SQLite and (with
-//! `SSHWARD_TEST_PG_URL`) on PostgreSQL. Databases come from the store crate's harness.
-
-#[allow(dead_code, unused_macros)]
-#[path = "../../store/tests/store/harness.rs"]
-mod harness;
+//! `SSHWARD_TEST_PG_URL`) on PostgreSQL. Databases and the server thread come from
+//! [`testkit`].
 
 #[macro_use]
 mod support;

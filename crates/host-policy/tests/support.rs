@@ -1,25 +1,18 @@
 //! The harness: one real actix-web server on 127.0.0.1 with BOTH the SCIM API and the
-//! agent API over one store (databases come from the store crate's test harness), two
+//! agent API over one store (databases and the server thread come from [`testkit`]), two
 //! teams with a SCIM token each, a small blocking HTTP client, and Entra's request shapes.
 
-use std::net::TcpListener;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use actix_web::{App, HttpServer};
 use host_policy::http::{AgentConfig, AgentState};
 use scim_api::{ScimConfig, ScimState};
 use serde_json::{Value, json};
 use store::{Store, TeamId};
+use testkit::db::Scratch;
+use testkit::server::{Loopback, Running};
 
-use crate::harness::{self, Scratch};
-
-/// Which database a test runs on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub use testkit::db::Backend;
 
 /// Runs each named test function (`fn name(srv: &Server)`) once per backend, as
 /// `name::sqlite` and `name::postgres`.
@@ -42,14 +35,10 @@ macro_rules! server_tests {
 }
 
 /// Starts a server on `backend` and runs `test`; PostgreSQL runs are skipped without
-/// `SSHWARD_TEST_PG_URL` (and fail when `CI=true`), as in the store's harness.
+/// `SSHWARD_TEST_PG_URL` (and fail when `CI=true`), as in the store's tests.
 pub fn run(backend: Backend, test: fn(&Server)) {
-    let scratch = match backend {
-        Backend::Sqlite => harness::empty_sqlite(),
-        Backend::Postgres => match harness::empty_postgres() {
-            Some(s) => s,
-            None => return,
-        },
+    let Some(scratch) = testkit::db::empty(backend) else {
+        return;
     };
     let server = Server::start(scratch);
     test(&server);
@@ -68,19 +57,18 @@ pub struct Server {
     pub store: Store,
     pub a: Team,
     pub b: Team,
-    handle: actix_web::dev::ServerHandle,
-    thread: Option<JoinHandle<std::io::Result<()>>>,
-    // Dropped last: the database outlives the server and the store.
+    // Fields drop in order: the server stops, then the database is removed.
+    _running: Running,
     _db: Scratch,
 }
 
 impl Server {
     fn start(db: Scratch) -> Server {
-        let store = Store::open(&harness::config(&db.url)).expect("open the store");
+        let store = Store::open(&testkit::db::config(&db.url)).expect("open the store");
         let a = Server::team(&store, "team-a");
         let b = Server::team(&store, "team-b");
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let origin = format!("http://{}", listener.local_addr().expect("address"));
+        let loopback = Loopback::bind();
+        let origin = loopback.origin().to_owned();
         let scim = ScimState {
             store: store.clone(),
             config: ScimConfig {
@@ -92,32 +80,16 @@ impl Server {
             store: store.clone(),
             config: AgentConfig::default(),
         };
-        let (tx, rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(move || {
-                    let scim = scim.clone();
-                    let agent = agent.clone();
-                    App::new()
-                        .configure(move |cfg| scim_api::configure(cfg, scim))
-                        .configure(move |cfg| host_policy::http::configure(cfg, agent))
-                })
-                .workers(2)
-                .disable_signals()
-                .listen(listener)?
-                .run();
-                let _ = tx.send(server.handle());
-                server.await
-            })
+        let running = loopback.serve(move |cfg| {
+            scim_api::configure(cfg, scim.clone());
+            host_policy::http::configure(cfg, agent.clone());
         });
-        let handle = rx.recv().expect("the server thread started");
         Server {
             origin,
             store,
             a,
             b,
-            handle,
-            thread: Some(thread),
+            _running: running,
             _db: db,
         }
     }
@@ -228,15 +200,6 @@ impl Server {
             let body = response.body_mut().read_to_string().unwrap_or_default();
             (status, body, Instant::now())
         })
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        actix_web::rt::System::new().block_on(self.handle.stop(false));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

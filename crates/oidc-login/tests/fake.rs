@@ -3,14 +3,14 @@
 //! grant nor key rotation with `kid`s; this fake fills both gaps. ID tokens are signed with
 //! the test keys of tests/keys.
 
-use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
+use testkit::server::{Loopback, Running};
 
-use crate::support::{CLIENT_ID, Running, TENANT, serve};
+use crate::support::{CLIENT_ID, TENANT};
 
 pub const RSA1: &[u8] = include_bytes!("keys/rsa1.pem");
 pub const RSA2: &[u8] = include_bytes!("keys/rsa2.pem");
@@ -68,15 +68,15 @@ pub struct FakeProvider {
 
 impl FakeProvider {
     pub fn start() -> FakeProvider {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let loopback = Loopback::bind();
+        let origin = loopback.origin().to_owned();
         let state = State {
             origin: origin.clone(),
             seen: Arc::new(Seen::default()),
             keys: Arc::new(Mutex::new(vec![jwk("rsa1")])),
         };
         let (seen, keys) = (state.seen.clone(), state.keys.clone());
-        let running = serve(listener, move |cfg| {
+        let running = loopback.serve(move |cfg| {
             cfg.app_data(web::Data::new(state.clone()))
                 .route(
                     "/.well-known/openid-configuration",

@@ -1,7 +1,8 @@
 //! The harness: the real `oidc-provider-mock` process on a free loopback port, an optional
 //! forwarding proxy in front of it (to tamper with token responses and count key-set
-//! fetches), a real actix server with the SCIM API and the sign-in routes over one SQLite
-//! store, and a cookie-keeping "browser" that follows the flow over HTTP.
+//! fetches), a real actix server (run by [`testkit::server`]) with the SCIM API and the
+//! sign-in routes over one SQLite store, and a cookie-keeping "browser" that follows the
+//! flow over HTTP.
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -9,14 +10,14 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use oidc_login::{CacheSettings, Keys, LoginConfig, LoginState};
 use scim_api::{ScimConfig, ScimState};
 use serde_json::{Value, json};
 use store::{AuditQuery, LinkBy, OidcSettingsUpdate, Store, StoreConfig, TeamId, TeamUpdate};
+use testkit::server::{Loopback, Running};
 
 pub const TENANT: &str = "11111111-2222-3333-4444-555555555555";
 pub const OTHER_TENANT: &str = "99999999-8888-7777-6666-555555555555";
@@ -29,22 +30,13 @@ const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 /// The test venv, or `None` (after saying so) when the suite is skipped. With `CI=true`
 /// a missing venv fails instead.
 pub fn venv() -> Option<PathBuf> {
-    match std::env::var("SSHWARD_TEST_VENV") {
-        Ok(v) if !v.trim().is_empty() => Some(PathBuf::from(v)),
-        _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!(
-                    "SSHWARD_TEST_VENV is not set but CI=true: the OIDC tests must run \
-                     (scripts/test.sh creates the venv with scripts/venv.sh and sets it)"
-                );
-            }
-            eprintln!(
-                "SKIPPED: SSHWARD_TEST_VENV is not set; run scripts/test.sh (or scripts/venv.sh \
-                 and export SSHWARD_TEST_VENV=$PWD/.venv) to run the OIDC tests"
-            );
-            None
-        }
-    }
+    testkit::required_env(
+        "SSHWARD_TEST_VENV",
+        "OIDC",
+        "scripts/test.sh creates the venv with scripts/venv.sh and sets it; or run \
+         scripts/venv.sh and export SSHWARD_TEST_VENV=$PWD/.venv",
+    )
+    .map(PathBuf::from)
 }
 
 fn free_port() -> u16 {
@@ -167,53 +159,6 @@ pub fn agent() -> ureq::Agent {
         .new_agent()
 }
 
-/// A running actix server in a thread of its own; stopped when dropped.
-pub struct Running {
-    handle: actix_web::dev::ServerHandle,
-    thread: Option<JoinHandle<std::io::Result<()>>>,
-}
-
-impl Running {
-    fn start<F>(listener: TcpListener, configure: F) -> Running
-    where
-        F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
-    {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(move || App::new().configure(configure.clone()))
-                    .workers(2)
-                    .disable_signals()
-                    .listen(listener)?
-                    .run();
-                let _ = tx.send(server.handle());
-                server.await
-            })
-        });
-        Running {
-            handle: rx.recv().expect("the server thread started"),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        actix_web::rt::System::new().block_on(self.handle.stop(false));
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// Serves `configure` on `listener` until the returned handle is dropped.
-pub fn serve<F>(listener: TcpListener, configure: F) -> Running
-where
-    F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
-{
-    Running::start(listener, configure)
-}
-
 /// A forwarding proxy in front of the provider. It keeps the `Host` header, so the
 /// provider names the proxy as issuer and endpoints. It counts key-set fetches and, when
 /// asked, alters the ID token of token responses without re-signing it.
@@ -328,15 +273,15 @@ fn tamper_token_response(body: &[u8]) -> Vec<u8> {
 
 impl Proxy {
     pub fn start(upstream: &str) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let origin = format!("http://{}", listener.local_addr().expect("address"));
+        let loopback = Loopback::bind();
+        let origin = loopback.origin().to_owned();
         let state = ProxyState {
             upstream: upstream.to_owned(),
             tamper: Arc::new(AtomicBool::new(false)),
             jwks_fetches: Arc::new(AtomicUsize::new(0)),
         };
         let (tamper, jwks_fetches) = (state.tamper.clone(), state.jwks_fetches.clone());
-        let running = Running::start(listener, move |cfg| {
+        let running = loopback.serve(move |cfg| {
             cfg.app_data(web::Data::new(state.clone()))
                 .default_service(web::to(forward));
         });
@@ -395,8 +340,8 @@ impl Server {
                 Ok::<_, store::StoreError>((team.id, token))
             })
             .expect("create the team");
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let origin = format!("http://{}", listener.local_addr().expect("address"));
+        let loopback = Loopback::bind();
+        let origin = loopback.origin().to_owned();
         let mut config = LoginConfig::new(origin.clone());
         config.cache = CacheSettings {
             jwks_min_refresh: Duration::ZERO,
@@ -411,7 +356,7 @@ impl Server {
                 max_body_bytes: scim_api::DEFAULT_MAX_BODY_BYTES,
             },
         };
-        let running = Running::start(listener, move |cfg| {
+        let running = loopback.serve(move |cfg| {
             scim_api::configure(cfg, scim.clone());
             oidc_login::configure(cfg, login.clone());
         });

@@ -1,19 +1,17 @@
-//! The harness: a real actix-web server on 127.0.0.1 over a fresh database (a SQLite
-//! file in a temporary directory, or a PostgreSQL database of its own when
-//! `SSHWARD_TEST_PG_URL` is set), two teams with a token each, a small blocking HTTP
+//! The harness: a real actix-web server on 127.0.0.1 over a fresh, empty database (a
+//! temporary SQLite file, or a PostgreSQL database of its own when `SSHWARD_TEST_PG_URL`
+//! is set; both from [`testkit`]), two teams with a token each, a small blocking HTTP
 //! client, and the request bodies Microsoft Entra ID sends.
 
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
-use actix_web::{App, HttpServer};
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
 use scim_api::{ScimConfig, ScimState};
 use serde_json::{Value, json};
 use store::{AuditQuery, AuditRecord, ListQuery, Store, StoreConfig, TeamId};
+use testkit::db::Scratch;
+use testkit::server::{Loopback, Running};
+
+pub use testkit::db::Backend;
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -25,13 +23,6 @@ pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 pub const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 pub const SEARCH_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
-
-/// Which database a test runs on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
 
 /// Settings of the server under test.
 #[derive(Clone, Copy, Debug)]
@@ -78,101 +69,11 @@ macro_rules! scim_tests {
 /// Starts a server on `backend` and runs `test` against it; a PostgreSQL test without
 /// `SSHWARD_TEST_PG_URL` is skipped (or fails, when `CI=true`).
 pub fn run(backend: Backend, options: Options, test: fn(&Server)) {
-    let Some(db) = Database::create(backend) else {
+    let Some(db) = testkit::db::empty(backend) else {
         return;
     };
     let server = Server::start(db, options);
     test(&server);
-}
-
-// ---------------------------------------------------------------------------------------
-// Databases
-
-enum Database {
-    Sqlite {
-        dir: tempfile::TempDir,
-    },
-    Postgres {
-        admin_url: String,
-        name: String,
-        url: String,
-    },
-}
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-impl Database {
-    fn create(backend: Backend) -> Option<Database> {
-        match backend {
-            Backend::Sqlite => Some(Database::Sqlite {
-                dir: tempfile::tempdir().expect("temporary directory"),
-            }),
-            Backend::Postgres => {
-                let admin_url = pg_admin_url()?;
-                let name = format!(
-                    "scim_api_{}_{}_{}",
-                    std::process::id(),
-                    COUNTER.fetch_add(1, Ordering::Relaxed),
-                    uuid::Uuid::new_v4().simple()
-                );
-                let mut admin =
-                    PgConnection::establish(&admin_url).expect("connect to SSHWARD_TEST_PG_URL");
-                admin
-                    .batch_execute(&format!("CREATE DATABASE {name}"))
-                    .expect("create the test database");
-                // libpq lets a `dbname` parameter override the URL's database.
-                let separator = if admin_url.contains('?') { '&' } else { '?' };
-                let url = format!("{admin_url}{separator}dbname={name}");
-                Some(Database::Postgres {
-                    admin_url,
-                    name,
-                    url,
-                })
-            }
-        }
-    }
-
-    fn url(&self) -> String {
-        match self {
-            Database::Sqlite { dir } => {
-                format!("sqlite://{}", dir.path().join("scim.db").display())
-            }
-            Database::Postgres { url, .. } => url.clone(),
-        }
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        if let Database::Postgres {
-            admin_url, name, ..
-        } = self
-            && let Ok(mut admin) = PgConnection::establish(admin_url)
-        {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-        }
-    }
-}
-
-/// The PostgreSQL superuser URL, or `None` (after saying so) when the PostgreSQL variant
-/// is skipped. With `CI=true` a missing URL fails the test instead.
-fn pg_admin_url() -> Option<String> {
-    match std::env::var("SSHWARD_TEST_PG_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!(
-                    "SSHWARD_TEST_PG_URL is not set but CI=true: the PostgreSQL variants must \
-                     run (scripts/test.sh starts a throw-away PostgreSQL and sets it)"
-                );
-            }
-            eprintln!(
-                "SKIPPED (PostgreSQL): SSHWARD_TEST_PG_URL is not set; run scripts/test.sh to \
-                 test on PostgreSQL too"
-            );
-            None
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -193,26 +94,22 @@ pub struct Server {
     pub store: Store,
     pub a: Team,
     pub b: Team,
-    handle: actix_web::dev::ServerHandle,
-    thread: Option<JoinHandle<std::io::Result<()>>>,
-    // Dropped last: the database outlives the server and the store.
-    _db: Database,
+    // Fields drop in order: the server stops, then the database is removed.
+    _running: Running,
+    _db: Scratch,
 }
 
 impl Server {
-    fn start(db: Database, options: Options) -> Server {
-        let mut config = StoreConfig::new(db.url());
+    fn start(db: Scratch, options: Options) -> Server {
+        let mut config = StoreConfig::new(&db.url);
         config.pool_size = 4;
         config.connect_timeout = Duration::from_secs(30);
         let store = Store::open(&config).expect("open the store");
         let a = Server::team(&store, "team-a");
         let b = Server::team(&store, "team-b");
 
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let origin = format!(
-            "http://{}",
-            listener.local_addr().expect("listener address")
-        );
+        let loopback = Loopback::bind();
+        let origin = loopback.origin().to_owned();
         let state = ScimState {
             store: store.clone(),
             config: ScimConfig {
@@ -220,29 +117,13 @@ impl Server {
                 max_body_bytes: options.max_body_bytes,
             },
         };
-        let (tx, rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(move || {
-                    let state = state.clone();
-                    App::new().configure(move |cfg| scim_api::configure(cfg, state))
-                })
-                .workers(2)
-                .disable_signals()
-                .listen(listener)?
-                .run();
-                let _ = tx.send(server.handle());
-                server.await
-            })
-        });
-        let handle = rx.recv().expect("the server thread started");
+        let running = loopback.serve(move |cfg| scim_api::configure(cfg, state.clone()));
         Server {
             origin,
             store,
             a,
             b,
-            handle,
-            thread: Some(thread),
+            _running: running,
             _db: db,
         }
     }
@@ -331,15 +212,6 @@ impl Server {
         self.store
             .read(|tx| tx.audit().query(team, &AuditQuery::default(), 1000))
             .expect("read the audit log")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        actix_web::rt::System::new().block_on(self.handle.stop(false));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use ::store::{ListQuery, Store, StoreError, TeamId};
 use serde_json::json;
 
-use super::harness::{TestDb, config};
 use super::users::obj;
+use testkit::db::{TestDb, config};
 
 /// Tries to create `name` from `threads` threads at once; returns (successes, conflicts).
 fn race_user_name(stores: &[&Store], team: TeamId, name: &str, threads: usize) -> (usize, usize) {

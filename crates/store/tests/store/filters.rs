@@ -12,7 +12,7 @@ use scim_core::filter::{matches, parse, resolve};
 use scim_core::resource::{Link, Meta, render};
 use serde_json::{Map, Value};
 
-use super::harness::TestDb;
+use testkit::db::TestDb;
 
 struct Fixture {
     team: TeamId,

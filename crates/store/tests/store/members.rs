@@ -5,14 +5,14 @@ use serde_json::json;
 
 use super::users::obj;
 
-fn user(db: &super::harness::TestDb, team: TeamId, name: &str) -> String {
+fn user(db: &testkit::db::TestDb, team: TeamId, name: &str) -> String {
     db.store()
         .write(|tx| tx.users().insert(team, obj(json!({"userName": name}))))
         .unwrap()
         .id
 }
 
-fn group(db: &super::harness::TestDb, team: TeamId, name: &str) -> String {
+fn group(db: &testkit::db::TestDb, team: TeamId, name: &str) -> String {
     db.store()
         .write(|tx| tx.groups().insert(team, obj(json!({"displayName": name}))))
         .unwrap()

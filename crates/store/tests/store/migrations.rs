@@ -4,7 +4,7 @@ use std::sync::Barrier;
 
 use ::store::Store;
 
-use super::harness::{Scratch, config, empty_postgres, empty_sqlite};
+use testkit::db::{Scratch, config, empty_postgres, empty_sqlite};
 
 fn check_fresh_database(scratch: &Scratch) {
     let store = Store::open(&config(&scratch.url)).expect("first start applies migrations");

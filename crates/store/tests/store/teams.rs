@@ -123,9 +123,9 @@ backend_tests! {
     fn ping_and_backend(db) {
         let store = db.store();
         store.ping().unwrap();
-        let expected = match db.kind {
-            crate::store::harness::Kind::Sqlite => "sqlite",
-            crate::store::harness::Kind::Postgres => "postgres",
+        let expected = match db.backend {
+            testkit::db::Backend::Sqlite => "sqlite",
+            testkit::db::Backend::Postgres => "postgres",
         };
         assert_eq!(store.backend().name(), expected);
     }

@@ -1,32 +1,40 @@
-//! Test databases: a temporary SQLite file, or a PostgreSQL database copied from a
-//! migrated template (`CREATE DATABASE ... TEMPLATE`), dropped after the test.
+//! Test databases: a temporary SQLite file, or a PostgreSQL database of its own on the
+//! server named by `SSHWARD_TEST_PG_URL`, removed when dropped.
 //!
-//! The template is made once per migration set, under an advisory lock, so that test
-//! processes started in parallel by cargo-nextest never race on it.
+//! PostgreSQL tests are skipped (with a message) when `SSHWARD_TEST_PG_URL` is not set,
+//! and fail instead when `CI=true` (see [`crate::required_env`]); `scripts/test.sh`
+//! starts a throw-away PostgreSQL and sets it.
+//!
+//! A migrated PostgreSQL database ([`postgres`]) is a copy of a migrated template
+//! (`CREATE DATABASE ... TEMPLATE`). The template is made once per migration set, under
+//! an advisory lock, so that test processes started in parallel by cargo-nextest never
+//! race on it.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use ::store::{Store, StoreConfig, TeamId};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
+use store::{Store, StoreConfig, TeamId};
+
+pub use store::Backend;
+
+/// The environment variable holding the PostgreSQL superuser URL of the test server.
+pub const PG_URL_VAR: &str = "SSHWARD_TEST_PG_URL";
 
 /// Key of the advisory lock that serialises template creation and copies.
 const TEMPLATE_LOCK: i64 = 0x7373_6877_7465_7374;
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
+/// The PostgreSQL migrations of the store crate: their contents name the template.
+const PG_MIGRATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../store/migrations/postgres");
 
-/// Which backend a test runs on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Sqlite,
-    Postgres,
-}
+static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A database for one test, with an open store; removed on drop.
 pub struct TestDb {
-    pub kind: Kind,
+    /// The backend the database is on.
+    pub backend: Backend,
     /// The URL a `Store` opens.
     pub url: String,
     // Fields drop in order: the pool closes before the database is removed.
@@ -36,6 +44,9 @@ pub struct TestDb {
 
 /// An empty database (no tables); removed on drop.
 pub struct Scratch {
+    /// The backend the database is on.
+    pub backend: Backend,
+    /// The URL a `Store` opens.
     pub url: String,
     cleanup: Cleanup,
 }
@@ -64,10 +75,20 @@ pub fn config(url: &str) -> StoreConfig {
     config
 }
 
-/// An empty SQLite database file (created on first connection).
+/// An empty database on `backend`, or `None` when PostgreSQL tests are skipped.
+pub fn empty(backend: Backend) -> Option<Scratch> {
+    match backend {
+        Backend::Sqlite => Some(empty_sqlite()),
+        Backend::Postgres => empty_postgres(),
+    }
+}
+
+/// An empty SQLite database file in the temporary directory (created on first
+/// connection).
 pub fn empty_sqlite() -> Scratch {
     let path = std::env::temp_dir().join(format!("sshward-store-test-{}.db", unique_suffix()));
     Scratch {
+        backend: Backend::Sqlite,
         url: format!("sqlite://{}", path.display()),
         cleanup: Cleanup::Files(path),
     }
@@ -78,7 +99,7 @@ pub fn sqlite() -> TestDb {
     let scratch = empty_sqlite();
     let store = Store::open(&config(&scratch.url)).expect("open SQLite store");
     TestDb {
-        kind: Kind::Sqlite,
+        backend: Backend::Sqlite,
         url: scratch.url.clone(),
         store,
         _scratch: scratch,
@@ -88,22 +109,11 @@ pub fn sqlite() -> TestDb {
 /// The PostgreSQL superuser URL, or `None` (after saying so) when tests should skip.
 /// With `CI=true` a missing URL is a failure, never a silent skip.
 pub fn pg_admin_url() -> Option<String> {
-    match std::env::var("SSHWARD_TEST_PG_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!(
-                    "SSHWARD_TEST_PG_URL is not set but CI=true: the PostgreSQL tests must run \
-                     (scripts/test.sh starts a throw-away PostgreSQL and sets it)"
-                );
-            }
-            eprintln!(
-                "SKIPPED (PostgreSQL): SSHWARD_TEST_PG_URL is not set; run scripts/test.sh \
-                 to test on PostgreSQL too"
-            );
-            None
-        }
-    }
+    crate::required_env(
+        PG_URL_VAR,
+        "PostgreSQL",
+        "scripts/test.sh starts a throw-away PostgreSQL and sets it",
+    )
 }
 
 /// `url` with its database name replaced by `name`.
@@ -140,14 +150,14 @@ fn migrations_fingerprint() -> u64 {
             }
         }
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    let root = Path::new(PG_MIGRATIONS);
     let mut files = Vec::new();
-    walk(&root, &mut files);
+    walk(root, &mut files);
     files.sort();
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for file in files {
         let name = file
-            .strip_prefix(&root)
+            .strip_prefix(root)
             .unwrap_or(&file)
             .display()
             .to_string();
@@ -183,6 +193,7 @@ fn create_pg_database(template: Option<&str>) -> Option<Scratch> {
     };
     admin.batch_execute(&sql).expect("create test database");
     Some(Scratch {
+        backend: Backend::Postgres,
         url: with_database(&admin_url, &name),
         cleanup: Cleanup::Database { admin_url, name },
     })
@@ -254,7 +265,7 @@ pub fn postgres() -> Option<TestDb> {
     let scratch = create_pg_database(Some(&template))?;
     let store = Store::open(&config(&scratch.url)).expect("open PostgreSQL store");
     Some(TestDb {
-        kind: Kind::Postgres,
+        backend: Backend::Postgres,
         url: scratch.url.clone(),
         store,
         _scratch: scratch,
@@ -275,13 +286,13 @@ impl TestDb {
 
     /// Runs raw SQL on a separate connection (for tests that tamper with the schema).
     pub fn raw_execute(&self, sql: &str) {
-        match self.kind {
-            Kind::Sqlite => {
+        match self.backend {
+            Backend::Sqlite => {
                 let path = self.url.trim_start_matches("sqlite://");
                 let mut conn = SqliteConnection::establish(path).expect("raw SQLite connection");
                 conn.batch_execute(sql).expect("raw SQL");
             }
-            Kind::Postgres => {
+            Backend::Postgres => {
                 let mut conn = PgConnection::establish(&self.url).expect("raw PG connection");
                 conn.batch_execute(sql).expect("raw SQL");
             }
@@ -317,44 +328,20 @@ impl Drop for Scratch {
     }
 }
 
-/// Defines each test once per backend: `mod name { fn sqlite(); fn postgres(); }`, the
-/// body getting `db: &TestDb`.
-macro_rules! backend_tests {
-    ($(fn $name:ident($db:ident) $body:block)*) => {
-        $(
-            mod $name {
-                #[allow(unused_imports)]
-                use super::*;
+#[cfg(test)]
+mod tests {
+    use super::with_database;
 
-                fn body($db: &$crate::store::harness::TestDb) $body
-
-                #[test]
-                fn sqlite() {
-                    let db = $crate::store::harness::sqlite();
-                    body(&db);
-                }
-
-                #[test]
-                fn postgres() {
-                    let Some(db) = $crate::store::harness::postgres() else {
-                        return;
-                    };
-                    body(&db);
-                }
-            }
-        )*
-    };
-}
-
-#[test]
-fn database_urls() {
-    assert_eq!(
-        with_database("postgres://u@127.0.0.1:5432/postgres", "x"),
-        "postgres://u@127.0.0.1:5432/x"
-    );
-    assert_eq!(
-        with_database("postgres://u@h/postgres?sslmode=disable", "x"),
-        "postgres://u@h/x?sslmode=disable"
-    );
-    assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+    #[test]
+    fn database_urls() {
+        assert_eq!(
+            with_database("postgres://u@127.0.0.1:5432/postgres", "x"),
+            "postgres://u@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u@h/postgres?sslmode=disable", "x"),
+            "postgres://u@h/x?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+    }
 }
