@@ -250,6 +250,27 @@ fn long_poll_wakes_on_a_scim_write(srv: &Server) {
         latency < Duration::from_secs(1),
         "answered {latency:?} after the write"
     );
+
+    // During a burst of writes (Entra provisioning), a long poll neither answers at the
+    // first write (each answer costs the host a full document) nor waits for the burst
+    // to end: it answers about a second after it saw the first change.
+    let current = doc(srv, &w.prod).etag.expect("an ETag");
+    let poll = srv.long_poll(&w.prod, &current);
+    std::thread::sleep(Duration::from_millis(300));
+    let burst = Instant::now();
+    let mut n = 0;
+    while !poll.is_finished() && burst.elapsed() < Duration::from_secs(6) {
+        scim.create_user(&format!("burst{n}@acme.example"), &format!("Burst {n}"));
+        n += 1;
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    let (status, body, answered) = poll.join().expect("the poll thread");
+    assert_eq!(status, 200, "{body}");
+    let waited = answered.saturating_duration_since(burst);
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(3),
+        "answered {waited:?} into a burst of {n} writes"
+    );
 }
 
 fn earlier_user_keeps_the_plain_name(srv: &Server) {

@@ -10,13 +10,15 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::web::Bytes;
 use store::TeamId;
+use tokio::sync::OnceCell;
 
 use super::AgentError;
 use super::service::Computed;
@@ -90,35 +92,38 @@ impl MessageBody for JsonBody {
     }
 }
 
+/// A document being computed or computed, for one team and entity tag.
+type Slot = Arc<OnceCell<Arc<Shared>>>;
+
 /// Computed documents by team and entity tag.
 #[derive(Debug, Default)]
 pub struct DocumentCache {
-    entries: Mutex<HashMap<(TeamId, String), Arc<Shared>>>,
-    computing: Mutex<()>,
+    entries: Mutex<HashMap<(TeamId, String), Slot>>,
 }
 
 impl DocumentCache {
-    /// Held while a document is computed, so that concurrent requests for the same
-    /// document wait for it instead of computing it too.
-    pub fn computing(&self) -> MutexGuard<'_, ()> {
-        self.computing
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The document computed for `team` at `etag`.
-    pub fn get(&self, team: TeamId, etag: &str) -> Option<Arc<Shared>> {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        entries.get(&(team, etag.to_string())).cloned()
-    }
-
-    /// Keeps `shared` (a document of `team`) for the other hosts with the same tags.
-    pub fn put(&self, team: TeamId, shared: Arc<Shared>) {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= CAPACITY {
-            entries.clear();
-        }
-        entries.insert((team, shared.computed.etag.clone()), shared);
+    /// The document of `team` at `etag`: the cached one, or the one `compute` makes. While
+    /// it is computed, the other requests for it wait without holding a thread (a fleet
+    /// asking at once after a change costs one computation, and the blocking pool stays
+    /// free for SCIM); if `compute` fails, the next request tries again.
+    pub async fn get_or_compute<F, Fut>(
+        &self,
+        team: TeamId,
+        etag: &str,
+        compute: F,
+    ) -> Result<Arc<Shared>, AgentError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Arc<Shared>, AgentError>>,
+    {
+        let slot = {
+            let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+            if entries.len() >= CAPACITY {
+                entries.clear();
+            }
+            entries.entry((team, etag.to_owned())).or_default().clone()
+        };
+        slot.get_or_try_init(compute).await.cloned()
     }
 }
 
@@ -141,17 +146,48 @@ mod tests {
         Arc::new(Shared::new(computed).unwrap())
     }
 
-    #[test]
-    fn hosts_with_the_same_tags_share_a_document() {
+    #[actix_rt::test]
+    async fn one_computation_per_document_however_many_ask() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let cache = Arc::new(DocumentCache::default());
+        let computations = Arc::new(AtomicUsize::new(0));
+        let ask = |team: i64, etag: &'static str| {
+            let (cache, computations) = (cache.clone(), computations.clone());
+            actix_web::rt::spawn(async move {
+                let compute = || async move {
+                    computations.fetch_add(1, Ordering::SeqCst);
+                    // The other requests arrive while this one computes.
+                    actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+                    Ok(shared(etag, "web-1"))
+                };
+                cache.get_or_compute(TeamId(team), etag, compute).await
+            })
+        };
+        let asks: Vec<_> = (0..8).map(|_| ask(1, "\"r7-abc\"")).collect();
+        for asked in asks {
+            assert_eq!(asked.await.unwrap().unwrap().computed.revision, 7);
+        }
+        assert_eq!(computations.load(Ordering::SeqCst), 1);
+
+        // Another revision or team is another document.
+        ask(1, "\"r8-abc\"").await.unwrap().unwrap();
+        ask(2, "\"r7-abc\"").await.unwrap().unwrap();
+        assert_eq!(computations.load(Ordering::SeqCst), 3);
+    }
+
+    #[actix_rt::test]
+    async fn a_failed_computation_is_tried_again() {
         let cache = DocumentCache::default();
-        cache.put(TeamId(1), shared("\"r7-abc\"", "web-1"));
-        let hit = cache.get(TeamId(1), "\"r7-abc\"").unwrap();
-        assert_eq!(hit.computed.revision, 7);
-        assert!(
-            cache.get(TeamId(1), "\"r8-abc\"").is_none(),
-            "other revision"
-        );
-        assert!(cache.get(TeamId(2), "\"r7-abc\"").is_none(), "other team");
+        let failed = cache
+            .get_or_compute(TeamId(1), "\"r1\"", || async {
+                Err(AgentError::Internal("database away".into()))
+            })
+            .await;
+        assert!(failed.is_err());
+        let again = cache
+            .get_or_compute(TeamId(1), "\"r1\"", || async { Ok(shared("\"r1\"", "h")) })
+            .await;
+        assert!(again.is_ok());
     }
 
     #[actix_rt::test]
@@ -168,14 +204,23 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_full_cache_starts_afresh() {
+    #[actix_rt::test]
+    async fn a_full_cache_starts_afresh() {
         let cache = DocumentCache::default();
         for i in 0..CAPACITY {
-            cache.put(TeamId(1), shared(&format!("\"r{i}\""), "h"));
+            let etag = format!("\"r{i}\"");
+            cache
+                .get_or_compute(TeamId(1), &etag, || async { Ok(shared("\"r\"", "h")) })
+                .await
+                .unwrap();
         }
-        cache.put(TeamId(1), shared("\"new\"", "h"));
-        assert!(cache.get(TeamId(1), "\"r0\"").is_none());
-        assert!(cache.get(TeamId(1), "\"new\"").is_some());
+        assert_eq!(cache.entries.lock().unwrap().len(), CAPACITY);
+        cache
+            .get_or_compute(TeamId(1), "\"new\"", || async {
+                Ok(shared("\"new\"", "h"))
+            })
+            .await
+            .unwrap();
+        assert_eq!(cache.entries.lock().unwrap().len(), 1);
     }
 }

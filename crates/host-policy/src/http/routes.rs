@@ -186,17 +186,73 @@ enum Outcome {
 async fn document(req: &HttpRequest, wait: Option<u64>) -> Result<Outcome, AgentError> {
     let state = state(req)?;
     let wait = Duration::from_secs(wait.unwrap_or(0)).min(state.config.max_wait);
-    let deadline = Instant::now() + wait;
-    let (host, mut etag) = authenticate(&state, req).await?;
-    let tags = service::tags_of(&host.tags)?;
+    let (host, etag) = authenticate(&state, req).await?;
+    let etag = match long_poll(req, &state, &host, etag, Instant::now() + wait).await? {
+        Waited::Unchanged(etag) => return Ok(Outcome::NotModified(etag)),
+        Waited::Changed(etag) => etag,
+    };
+    let cache = req
+        .app_data::<web::Data<DocumentCache>>()
+        .cloned()
+        .ok_or_else(|| AgentError::Internal("agent API cache is not configured".into()))?;
+    let store = state.store.clone();
+    let (team, host_id) = (host.team, host.id);
+    let shared = cache
+        .get_or_compute(team, &etag, || {
+            blocking(move || {
+                let computed = service::access_document(&store, team, host_id)?;
+                Ok(Arc::new(Shared::new(computed)?))
+            })
+        })
+        .await?;
+    Ok(Outcome::Changed(shared, host))
+}
+
+/// How a long-poll ended.
+enum Waited {
+    /// Nothing changed before the deadline; the entity tag the host has.
+    Unchanged(String),
+    /// The document to send has this entity tag.
+    Changed(String),
+}
+
+/// The longest a long-poll waits for its team to settle once it has seen a change.
+///
+/// Entra provisions in bursts (an initial sync is thousands of writes, each a new team
+/// revision). A long-poll that saw a change answers when a poll interval passes without a
+/// further one, or after this long: each waiting host fetches at most about one document
+/// a second during a burst, and hosts that wait together ask for the same revision, whose
+/// document is computed once.
+const SETTLE: Duration = Duration::from_secs(1);
+
+/// Waits while the host's `If-None-Match` names the current document (`etag`), until
+/// `deadline`. A host that does not have the current document is answered at once.
+async fn long_poll(
+    req: &HttpRequest,
+    state: &AgentState,
+    host: &HostRecord,
+    mut etag: String,
+    deadline: Instant,
+) -> Result<Waited, AgentError> {
+    if !not_modified(req, &etag) {
+        return Ok(Waited::Changed(etag));
+    }
     let revisions = req
         .app_data::<web::Data<Revisions>>()
         .cloned()
         .ok_or_else(|| AgentError::Internal("agent API revisions are not configured".into()))?;
+    let tags = service::tags_of(&host.tags)?;
     let interval = state.config.poll_interval;
-    while not_modified(req, &etag) {
-        if Instant::now() + interval > deadline {
-            return Ok(Outcome::NotModified(etag));
+    // When a change was first seen.
+    let mut changed_since: Option<Instant> = None;
+    loop {
+        let now = Instant::now();
+        let settled_enough = changed_since.is_some_and(|since| now.duration_since(since) >= SETTLE);
+        if settled_enough || now + interval > deadline {
+            return Ok(match changed_since {
+                Some(_) => Waited::Changed(etag),
+                None => Waited::Unchanged(etag),
+            });
         }
         actix_web::rt::time::sleep(interval).await;
         let team = host.team;
@@ -207,34 +263,16 @@ async fn document(req: &HttpRequest, wait: Option<u64>) -> Result<Outcome, Agent
                 blocking(move || revisions.current(&store, team, interval)).await?
             }
         };
-        etag = render::etag(revision, &tags);
+        let current = render::etag(revision, &tags);
+        if changed_since.is_some() && current == etag {
+            // A whole interval without a further change: the team has settled.
+            return Ok(Waited::Changed(etag));
+        }
+        if changed_since.is_none() && !not_modified(req, &current) {
+            changed_since = Some(Instant::now());
+        }
+        etag = current;
     }
-    let cache = req.app_data::<web::Data<DocumentCache>>().cloned();
-    let store = state.store.clone();
-    let (team, host_id) = (host.team, host.id);
-    let shared = blocking(move || {
-        let compute = || {
-            let computed = service::access_document(&store, team, host_id)?;
-            Ok::<_, AgentError>(Arc::new(Shared::new(computed)?))
-        };
-        let Some(cache) = cache else {
-            return compute();
-        };
-        if let Some(hit) = cache.get(team, &etag) {
-            return Ok(hit);
-        }
-        // One computation at a time: when a fleet asks at once after a change, the first
-        // request computes and the others find its document in the cache.
-        let _computing = cache.computing();
-        if let Some(hit) = cache.get(team, &etag) {
-            return Ok(hit);
-        }
-        let shared = compute()?;
-        cache.put(team, shared.clone());
-        Ok(shared)
-    })
-    .await?;
-    Ok(Outcome::Changed(shared, host))
 }
 
 /// 304 with the current entity tag.
