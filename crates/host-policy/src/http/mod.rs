@@ -19,7 +19,8 @@
 //! With `?wait=N` (capped at [`AgentConfig::max_wait`]) and an `If-None-Match` naming the
 //! current document, the request checks the team's revision every
 //! [`AgentConfig::poll_interval`] (200 ms by default), sleeping on the async runtime in
-//! between, and answers as soon as it changes, or 304 when the wait is over. The waiting
+//! between, and answers once a change has settled (a poll interval without a further one,
+//! or one second after the first during a burst), or 304 when the wait is over. The waiting
 //! hosts of a team share one database read per interval (per worker thread), however
 //! many they are. Polling the database works the same with one instance or several
 //! against one PostgreSQL; an in-process notification could later wake waiters on the
