@@ -69,17 +69,14 @@ impl Server {
         let b = Server::team(&store, "team-b");
         let loopback = Loopback::bind();
         let origin = loopback.origin().to_owned();
-        let scim = ScimState {
-            store: store.clone(),
-            config: ScimConfig {
+        let scim = ScimState::new(
+            store.clone(),
+            ScimConfig {
                 public_url: origin.clone(),
                 max_body_bytes: scim_api::DEFAULT_MAX_BODY_BYTES,
             },
-        };
-        let agent = AgentState {
-            store: store.clone(),
-            config: AgentConfig::default(),
-        };
+        );
+        let agent = AgentState::new(store.clone(), AgentConfig::default());
         let running = loopback.serve(move |cfg| {
             scim_api::configure(cfg, scim.clone());
             host_policy::http::configure(cfg, agent.clone());

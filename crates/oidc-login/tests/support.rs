@@ -349,13 +349,13 @@ impl Server {
         };
         let keys = Keys::load(&store, None, None).expect("keys");
         let login = LoginState::new(store.clone(), config, keys);
-        let scim = ScimState {
-            store: store.clone(),
-            config: ScimConfig {
+        let scim = ScimState::new(
+            store.clone(),
+            ScimConfig {
                 public_url: origin.clone(),
                 max_body_bytes: scim_api::DEFAULT_MAX_BODY_BYTES,
             },
-        };
+        );
         let running = loopback.serve(move |cfg| {
             scim_api::configure(cfg, scim.clone());
             oidc_login::configure(cfg, login.clone());

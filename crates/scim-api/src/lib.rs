@@ -19,6 +19,8 @@ mod summary;
 pub use error::ApiError;
 pub use response::SCIM_JSON;
 
+use std::sync::Arc;
+
 use actix_web::web;
 use store::Store;
 
@@ -45,22 +47,35 @@ impl ScimConfig {
     }
 }
 
-/// What the handlers share.
+/// What the handlers share: one per process, cloned into every worker thread.
 #[derive(Clone)]
 pub struct ScimState {
     /// The database.
     pub store: Store,
     /// Settings.
     pub config: ScimConfig,
+    /// Recently verified bearer tokens, shared by all workers.
+    auth: Arc<auth_cache::AuthCache>,
+}
+
+impl ScimState {
+    /// The state of a SCIM API over `store`.
+    pub fn new(store: Store, config: ScimConfig) -> ScimState {
+        ScimState {
+            store,
+            config,
+            auth: Arc::default(),
+        }
+    }
 }
 
 /// Mounts the SCIM API at `/scim/v2/{team}` on `cfg`.
 pub fn configure(cfg: &mut web::ServiceConfig, state: ScimState) {
-    let state = web::Data::new(state);
+    let auth = web::Data::from(state.auth.clone());
     cfg.service(
         web::scope("/scim/v2/{team}")
-            .app_data(state)
-            .app_data(web::Data::new(auth_cache::AuthCache::default()))
+            .app_data(web::Data::new(state))
+            .app_data(auth)
             .configure(discovery::configure)
             .configure(resources::configure)
             .default_service(web::to(not_found)),

@@ -110,13 +110,13 @@ impl Server {
 
         let loopback = Loopback::bind();
         let origin = loopback.origin().to_owned();
-        let state = ScimState {
-            store: store.clone(),
-            config: ScimConfig {
+        let state = ScimState::new(
+            store.clone(),
+            ScimConfig {
                 public_url: origin.clone(),
                 max_body_bytes: options.max_body_bytes,
             },
-        };
+        );
         let running = loopback.serve(move |cfg| scim_api::configure(cfg, state.clone()));
         Server {
             origin,

@@ -52,9 +52,13 @@ pub fn run(config: &Config) -> Result<()> {
     let metrics = Metrics::new().map_err(|e| Error::Other(format!("metrics: {e}")))?;
     let login = config.login.state(&store, &public_url)?;
     let state = AppState {
+        scim: scim_api::ScimState::new(store.clone(), scim_config),
+        agent: host_policy::http::AgentState::new(
+            store.clone(),
+            host_policy::http::AgentConfig::default(),
+        ),
         store,
         login,
-        scim_config,
         metrics: web::Data::new(metrics),
         access_log: web::Data::new(AccessLog {
             enabled: config.log.access_log,
@@ -96,8 +100,10 @@ pub fn run(config: &Config) -> Result<()> {
 pub struct AppState {
     /// The database.
     pub store: Store,
-    /// SCIM settings (public URL, body limit).
-    pub scim_config: scim_api::ScimConfig,
+    /// The SCIM API (settings and the token cache all workers share).
+    pub scim: scim_api::ScimState,
+    /// The agent API (settings and the document cache all workers share).
+    pub agent: host_policy::http::AgentState,
     /// Sign-in (OpenID Connect) state.
     pub login: oidc_login::LoginState,
     /// Request metrics.
@@ -122,21 +128,9 @@ impl AppState {
                     .default_service(web::to(health::method_not_allowed)),
             );
         }
-        scim_api::configure(
-            cfg,
-            scim_api::ScimState {
-                store: self.store.clone(),
-                config: self.scim_config.clone(),
-            },
-        );
+        scim_api::configure(cfg, self.scim.clone());
         oidc_login::configure(cfg, self.login.clone());
-        host_policy::http::configure(
-            cfg,
-            host_policy::http::AgentState {
-                store: self.store.clone(),
-                config: host_policy::http::AgentConfig::default(),
-            },
-        );
+        host_policy::http::configure(cfg, self.agent.clone());
         cfg.default_service(web::to(health::not_found));
     }
 }

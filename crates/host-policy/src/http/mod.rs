@@ -21,7 +21,7 @@
 //! [`AgentConfig::poll_interval`] (200 ms by default), sleeping on the async runtime in
 //! between, and answers once a change has settled (a poll interval without a further one,
 //! or one second after the first during a burst), or 304 when the wait is over. The waiting
-//! hosts of a team share one database read per interval (per worker thread), however
+//! hosts of a team share one database read per interval in each process, however
 //! many they are. Polling the database works the same with one instance or several
 //! against one PostgreSQL; an in-process notification could later wake waiters on the
 //! instance that made the change without waiting for the next poll.
@@ -32,6 +32,7 @@ mod revisions;
 mod routes;
 pub mod service;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
@@ -61,22 +62,38 @@ impl Default for AgentConfig {
     }
 }
 
-/// What the agent API's handlers share.
+/// What the agent API's handlers share: one per process, cloned into every worker thread.
 #[derive(Clone, Debug)]
 pub struct AgentState {
     /// The database.
     pub store: Store,
     /// Settings.
     pub config: AgentConfig,
+    /// Computed access documents, shared by all workers.
+    documents: Arc<cache::DocumentCache>,
+    /// The team revisions long-polls wait on, shared by all workers.
+    revisions: Arc<revisions::Revisions>,
+}
+
+impl AgentState {
+    /// The state of an agent API over `store`.
+    pub fn new(store: Store, config: AgentConfig) -> AgentState {
+        AgentState {
+            store,
+            config,
+            documents: Arc::default(),
+            revisions: Arc::default(),
+        }
+    }
 }
 
 /// Mounts the agent API at `/api/v1/hosts` on `cfg`.
 pub fn configure(cfg: &mut web::ServiceConfig, state: AgentState) {
     cfg.service(
         web::scope("/api/v1/hosts")
+            .app_data(web::Data::from(state.documents.clone()))
+            .app_data(web::Data::from(state.revisions.clone()))
             .app_data(web::Data::new(state))
-            .app_data(web::Data::new(cache::DocumentCache::default()))
-            .app_data(web::Data::new(revisions::Revisions::default()))
             .app_data(web::QueryConfig::default().error_handler(|err, _| {
                 AgentError::BadRequest(format!("invalid query string: {err}")).into()
             }))
