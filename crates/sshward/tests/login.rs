@@ -109,17 +109,12 @@ fn login_keys_are_checked_and_masked() {
 
 /// The test venv, or `None` when the end-to-end test is skipped.
 fn venv() -> Option<PathBuf> {
-    match std::env::var("SSHWARD_TEST_VENV") {
-        Ok(v) if !v.trim().is_empty() => Some(PathBuf::from(v)),
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "SSHWARD_TEST_VENV is not set but CI=true (scripts/test.sh sets it)"
-            );
-            eprintln!("SKIPPED: SSHWARD_TEST_VENV is not set (run scripts/test.sh)");
-            None
-        }
-    }
+    testkit::required_env(
+        "SSHWARD_TEST_VENV",
+        "sign-in end to end",
+        "scripts/test.sh sets it",
+    )
+    .map(PathBuf::from)
 }
 
 /// oidc-provider-mock on a free port, killed when dropped.

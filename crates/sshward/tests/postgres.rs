@@ -3,74 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use testkit::db::empty_postgres;
 
 use crate::support::*;
 
-/// A database of its own on the test server, dropped afterwards.
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    fn create() -> Option<PgDatabase> {
-        let admin_url = pg_admin_url()?;
-        let name = format!("sshward_bin_{}", uuid::Uuid::new_v4().simple());
-        let mut admin =
-            PgConnection::establish(&admin_url).expect("connect to SSHWARD_TEST_PG_URL");
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("create database");
-        let url = with_database(&admin_url, &name);
-        Some(PgDatabase {
-            admin_url,
-            name,
-            url,
-        })
-    }
-
-    fn admin(&self, sql: &str) {
-        let mut admin = PgConnection::establish(&self.admin_url).expect("connect as admin");
-        admin
-            .batch_execute(sql)
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
-}
-
-/// `url` with its database name replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host = match base[scheme_end..].find('/') {
-        Some(i) => &base[..scheme_end + i],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{host}/{name}?{q}"),
-        None => format!("{host}/{name}"),
-    }
-}
-
 #[test]
 fn postgres_smoke_two_instances_and_outage() {
-    let Some(db) = PgDatabase::create() else {
+    let Some(db) = empty_postgres() else {
         return;
     };
     let mut env = Env::new();
@@ -112,10 +51,10 @@ fn postgres_smoke_two_instances_and_outage() {
     assert_eq!(migrate["applied"], serde_json::json!([]));
 
     // The database goes away: 503s, the process stays up; it comes back: 200s.
-    db.admin(&format!(
+    db.pg_admin(&format!(
         "ALTER DATABASE {0} ALLOW_CONNECTIONS false; \
          SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{0}';",
-        db.name
+        db.pg_name().unwrap_or_default()
     ));
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -132,9 +71,9 @@ fn postgres_smoke_two_instances_and_outage() {
     }
     assert_eq!(get(&format!("{}/readyz", a.base), None).status, 503);
     assert_eq!(get(&format!("{}/healthz", a.base), None).status, 200);
-    db.admin(&format!(
+    db.pg_admin(&format!(
         "ALTER DATABASE {} ALLOW_CONNECTIONS true",
-        db.name
+        db.pg_name().unwrap_or_default()
     ));
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -169,10 +108,10 @@ fn postgres_dump_restores() {
         eprintln!("SKIPPED: pg_dump is not installed");
         return;
     }
-    let Some(source) = PgDatabase::create() else {
+    let Some(source) = empty_postgres() else {
         return;
     };
-    let Some(target) = PgDatabase::create() else {
+    let Some(target) = empty_postgres() else {
         return;
     };
     let mut env = Env::new();

@@ -380,18 +380,3 @@ pub fn create_group(tenant_url: &str, token: &str, name: &str, members: &[&str])
     }
     id
 }
-
-/// The PostgreSQL superuser URL, or `None` after saying the test is skipped. With
-/// `CI=true` a missing URL fails instead.
-pub fn pg_admin_url() -> Option<String> {
-    match std::env::var("SSHWARD_TEST_PG_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("SSHWARD_TEST_PG_URL is not set but CI=true: the PostgreSQL tests must run");
-            }
-            eprintln!("SKIPPED (PostgreSQL): SSHWARD_TEST_PG_URL is not set");
-            None
-        }
-    }
-}

@@ -308,6 +308,29 @@ impl TestDb {
     }
 }
 
+impl Scratch {
+    /// The PostgreSQL database's name (`None` on SQLite).
+    pub fn pg_name(&self) -> Option<&str> {
+        match &self.cleanup {
+            Cleanup::Database { name, .. } => Some(name),
+            Cleanup::Files(_) => None,
+        }
+    }
+
+    /// Runs `sql` as the PostgreSQL superuser, connected to the server's default database
+    /// (to make this database unavailable and available again, for example). Panics on
+    /// SQLite or when the SQL fails.
+    pub fn pg_admin(&self, sql: &str) {
+        let Cleanup::Database { admin_url, .. } = &self.cleanup else {
+            panic!("pg_admin on a SQLite database");
+        };
+        let mut admin = PgConnection::establish(admin_url).expect("connect as admin");
+        admin
+            .batch_execute(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
 impl Drop for Scratch {
     fn drop(&mut self) {
         match &self.cleanup {
