@@ -475,6 +475,23 @@ table_queries!(
     order_groups
 );
 
+/// Runs `$call` with `$rows` naming the table-query module of `$kind`: `user_rows` for
+/// users, `group_rows` for groups.
+macro_rules! on_table {
+    ($kind:expr, |$rows:ident| $call:expr) => {
+        match $kind {
+            ResourceKind::User => {
+                use user_rows as $rows;
+                $call
+            }
+            ResourceKind::Group => {
+                use group_rows as $rows;
+                $call
+            }
+        }
+    };
+}
+
 /// Per-kind dispatch of the table queries.
 fn get_row(
     conn: &mut DbConnection,
@@ -482,10 +499,7 @@ fn get_row(
     team: i64,
     id: &str,
 ) -> Result<Option<Row>, StoreError> {
-    match kind {
-        ResourceKind::User => user_rows::get(conn, team, id),
-        ResourceKind::Group => group_rows::get(conn, team, id),
-    }
+    on_table!(kind, |rows| rows::get(conn, team, id))
 }
 
 pub(crate) fn touch(
@@ -497,10 +511,7 @@ pub(crate) fn touch(
 ) -> Result<i64, StoreError> {
     tx.changed(team)?;
     let at = to_micros(now());
-    match kind {
-        ResourceKind::User => user_rows::touch(tx.conn, team.0, id, expected, at),
-        ResourceKind::Group => group_rows::touch(tx.conn, team.0, id, expected, at),
-    }
+    on_table!(kind, |rows| rows::touch(tx.conn, team.0, id, expected, at))
 }
 
 /// The full resource as the in-memory evaluator expects it.
@@ -562,15 +573,14 @@ fn list(
         },
     };
     let conn = &mut *tx.conn;
-    let page_rows = |conn: &mut DbConnection, offset: i64, limit: i64| match kind {
-        ResourceKind::User => user_rows::page(conn, team.0, &plan.sql, query.sort, offset, limit),
-        ResourceKind::Group => group_rows::page(conn, team.0, &plan.sql, query.sort, offset, limit),
+    let page_rows = |conn: &mut DbConnection, offset: i64, limit: i64| {
+        on_table!(kind, |rows| rows::page(
+            conn, team.0, &plan.sql, query.sort, offset, limit
+        ))
     };
     if plan.exact {
-        let count_rows = |conn: &mut DbConnection| match kind {
-            ResourceKind::User => user_rows::count(conn, team.0, &plan.sql),
-            ResourceKind::Group => group_rows::count(conn, team.0, &plan.sql),
-        };
+        let count_rows =
+            |conn: &mut DbConnection| on_table!(kind, |rows| rows::count(conn, team.0, &plan.sql));
         let limit = count.unwrap_or(u64::MAX);
         if limit == 0 {
             return Ok(Page {
@@ -666,12 +676,10 @@ impl<'t, 'c> Resources<'t, 'c> {
         let at = now();
         let id = uuid::Uuid::new_v4().to_string();
         let conn = &mut *self.tx.conn;
-        match self.kind {
-            ResourceKind::User => user_rows::insert(conn, team.0, &id, &data, &json, to_micros(at)),
-            ResourceKind::Group => {
-                group_rows::insert(conn, team.0, &id, &data, &json, to_micros(at))
-            }
-        }?;
+        let at_micros = to_micros(at);
+        on_table!(self.kind, |rows| rows::insert(
+            conn, team.0, &id, &data, &json, at_micros
+        ))?;
         Ok(ResourceRecord {
             id,
             version: 1,
@@ -703,26 +711,16 @@ impl<'t, 'c> Resources<'t, 'c> {
         let json = encode(&data)?;
         let at = now();
         let conn = &mut *self.tx.conn;
-        let (version, created_at) = match self.kind {
-            ResourceKind::User => user_rows::replace(
-                conn,
-                team.0,
-                id,
-                &data,
-                &json,
-                to_micros(at),
-                expected_version,
-            ),
-            ResourceKind::Group => group_rows::replace(
-                conn,
-                team.0,
-                id,
-                &data,
-                &json,
-                to_micros(at),
-                expected_version,
-            ),
-        }?;
+        let at_micros = to_micros(at);
+        let (version, created_at) = on_table!(self.kind, |rows| rows::replace(
+            conn,
+            team.0,
+            id,
+            &data,
+            &json,
+            at_micros,
+            expected_version
+        ))?;
         Ok(ResourceRecord {
             id: id.to_owned(),
             version,
