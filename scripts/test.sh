@@ -4,7 +4,7 @@
 #   1. cargo fmt --check, then clippy with warnings as errors
 #   2. the Python test tools in .venv (scripts/venv.sh; skipped when unchanged)
 #   3. a throw-away PostgreSQL 15 on 127.0.0.1 (scripts/pg.sh), stopped on exit
-#   4. cargo nextest (all workspace tests) and the doc tests
+#   4. cargo nextest (all workspace tests), the doc tests and rustdoc without warnings
 #   5. the scim2-tester conformance check against the real server binary
 #   6. a smoke run of the benchmark (scripts/bench.sh --smoke)
 #
@@ -39,6 +39,9 @@ cargo nextest run --workspace
 
 step "doc tests"
 cargo test --workspace --doc
+
+step "rustdoc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 step "SCIM conformance (scim2-tester)"
 scripts/conformance.sh

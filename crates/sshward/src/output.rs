@@ -120,7 +120,7 @@ pub fn time(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
-/// [`time`] of an optional time, `-` when absent.
+/// [`time()`] of an optional time, `-` when absent.
 pub fn opt_time(t: Option<OffsetDateTime>) -> String {
     t.map_or_else(|| "-".to_owned(), time)
 }
