@@ -1,6 +1,8 @@
 //! Access driven through the SCIM API in Entra's request shapes, observed through the
 //! agent API of a prod and a staging host.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -237,7 +239,8 @@ fn long_poll_wakes_on_a_scim_write(srv: &Server) {
         started.elapsed()
     );
 
-    // A SCIM write during a long poll answers it within a second.
+    // A SCIM write during a long poll answers it soon (after one quiet poll interval:
+    // about half a second; the bound leaves room for a loaded test machine).
     let poll = srv.long_poll(&w.prod, &etag);
     std::thread::sleep(Duration::from_millis(700));
     scim.add_member(&w.ssh_users, &w.alice);
@@ -247,7 +250,7 @@ fn long_poll_wakes_on_a_scim_write(srv: &Server) {
     assert!(body.contains("alice_smith"), "{body}");
     let latency = answered.saturating_duration_since(written);
     assert!(
-        latency < Duration::from_secs(1),
+        latency < Duration::from_millis(1500),
         "answered {latency:?} after the write"
     );
 
@@ -258,18 +261,31 @@ fn long_poll_wakes_on_a_scim_write(srv: &Server) {
     let poll = srv.long_poll(&w.prod, &current);
     std::thread::sleep(Duration::from_millis(300));
     let burst = Instant::now();
-    let mut n = 0;
-    while !poll.is_finished() && burst.elapsed() < Duration::from_secs(6) {
-        scim.create_user(&format!("burst{n}@acme.example"), &format!("Burst {n}"));
-        n += 1;
-        std::thread::sleep(Duration::from_millis(40));
-    }
+    // Four writers, so that the team never stays quiet for a poll interval even when one
+    // write is slow.
+    let answered_flag = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..4)
+        .map(|t| {
+            let scim = srv.scim(&srv.a);
+            let stop = answered_flag.clone();
+            std::thread::spawn(move || {
+                let mut n = 0;
+                while !stop.load(Ordering::SeqCst) && burst.elapsed() < Duration::from_secs(6) {
+                    scim.create_user(&format!("burst{t}-{n}@acme.example"), "Burst");
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
     let (status, body, answered) = poll.join().expect("the poll thread");
+    answered_flag.store(true, Ordering::SeqCst);
+    let writes: usize = writers.into_iter().map(|w| w.join().expect("writer")).sum();
     assert_eq!(status, 200, "{body}");
     let waited = answered.saturating_duration_since(burst);
     assert!(
-        waited >= Duration::from_millis(900) && waited < Duration::from_secs(3),
-        "answered {waited:?} into a burst of {n} writes"
+        waited >= Duration::from_millis(600) && waited < Duration::from_secs(3),
+        "answered {waited:?} into a burst of {writes} writes"
     );
 }
 
