@@ -30,7 +30,6 @@ impl Caller {
 /// What a handler needs to do database work on behalf of an authenticated team.
 pub struct Ctx {
     state: web::Data<ScimState>,
-    auth: Option<web::Data<AuthCache>>,
     team_slug: String,
     secret: Option<String>,
 }
@@ -45,7 +44,6 @@ impl Ctx {
         let team_slug = req.match_info().get("team").unwrap_or_default().to_string();
         Ok(Ctx {
             state,
-            auth: req.app_data::<web::Data<AuthCache>>().cloned(),
             team_slug,
             secret: request::bearer(req),
         })
@@ -116,35 +114,27 @@ impl Ctx {
         };
         let store = self.state.store.clone();
         let slug = self.team_slug.clone();
-        let cache = self.auth.clone();
+        let cache = self.state.auth.clone();
         let job = move || {
             let key = AuthCache::key(&slug, &secret);
             // Writes always check the token in the database, so a revoked token changes
             // nothing from the moment it is revoked; reads may use a verification up to
             // `auth_cache::TTL` old.
-            let cached = if write {
-                None
-            } else {
-                cache.as_ref().and_then(|c| c.get(&key))
-            };
+            let cached = if write { None } else { cache.get(&key) };
             let mut touch = None;
             let body = |tx: &mut Tx<'_>| {
                 let caller = match cached {
                     Some(caller) => caller,
                     None => {
                         let caller = authenticate(tx, &slug, &secret)?;
-                        if let Some(c) = &cache {
-                            c.put(key.clone(), caller.clone());
-                        }
+                        cache.put(key.clone(), caller.clone());
                         caller
                     }
                 };
                 let now = OffsetDateTime::now_utc();
                 if caller.token.needs_touch(now) {
                     touch = Some(caller.token.id);
-                    if let Some(c) = &cache {
-                        c.touched(&key, now);
-                    }
+                    cache.touched(&key, now);
                 }
                 if write && let Some(id) = touch.take() {
                     tx.tokens().touch_token(id, now)?;

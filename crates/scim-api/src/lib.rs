@@ -55,7 +55,7 @@ pub struct ScimState {
     /// Settings.
     pub config: ScimConfig,
     /// Recently verified bearer tokens, shared by all workers.
-    auth: Arc<auth_cache::AuthCache>,
+    pub(crate) auth: Arc<auth_cache::AuthCache>,
 }
 
 impl ScimState {
@@ -71,11 +71,9 @@ impl ScimState {
 
 /// Mounts the SCIM API at `/scim/v2/{team}` on `cfg`.
 pub fn configure(cfg: &mut web::ServiceConfig, state: ScimState) {
-    let auth = web::Data::from(state.auth.clone());
     cfg.service(
         web::scope("/scim/v2/{team}")
             .app_data(web::Data::new(state))
-            .app_data(auth)
             .configure(discovery::configure)
             .configure(resources::configure)
             .default_service(web::to(not_found)),

@@ -91,8 +91,6 @@ impl AgentState {
 pub fn configure(cfg: &mut web::ServiceConfig, state: AgentState) {
     cfg.service(
         web::scope("/api/v1/hosts")
-            .app_data(web::Data::from(state.documents.clone()))
-            .app_data(web::Data::from(state.revisions.clone()))
             .app_data(web::Data::new(state))
             .app_data(web::QueryConfig::default().error_handler(|err, _| {
                 AgentError::BadRequest(format!("invalid query string: {err}")).into()

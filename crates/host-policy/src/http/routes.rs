@@ -10,8 +10,7 @@ use serde::Deserialize;
 use store::HostRecord;
 use time::OffsetDateTime;
 
-use super::cache::{DocumentCache, Shared};
-use super::revisions::Revisions;
+use super::cache::Shared;
 use super::service;
 use super::{AgentError, AgentState};
 use crate::{Tag, parse_tags, render};
@@ -180,7 +179,7 @@ enum Outcome {
 
 /// Authenticates, waits (long-poll) while the document is the one the host has, and
 /// computes it. While waiting only the team revision is read, once per poll interval for
-/// all the waiting hosts of the team (see [`Revisions`]): the host's tags do not change,
+/// all the waiting hosts of the team (see [`super::revisions::Revisions`]): the host's tags do not change,
 /// and removing the host bumps the revision, after which computing the document fails
 /// with 401.
 async fn document(req: &HttpRequest, wait: Option<u64>) -> Result<Outcome, AgentError> {
@@ -191,13 +190,10 @@ async fn document(req: &HttpRequest, wait: Option<u64>) -> Result<Outcome, Agent
         Waited::Unchanged(etag) => return Ok(Outcome::NotModified(etag)),
         Waited::Changed(etag) => etag,
     };
-    let cache = req
-        .app_data::<web::Data<DocumentCache>>()
-        .cloned()
-        .ok_or_else(|| AgentError::Internal("agent API cache is not configured".into()))?;
     let store = state.store.clone();
     let (team, host_id) = (host.team, host.id);
-    let shared = cache
+    let shared = state
+        .documents
         .get_or_compute(team, &etag, || {
             blocking(move || {
                 let computed = service::access_document(&store, team, host_id)?;
@@ -237,10 +233,7 @@ async fn long_poll(
     if !not_modified(req, &etag) {
         return Ok(Waited::Changed(etag));
     }
-    let revisions = req
-        .app_data::<web::Data<Revisions>>()
-        .cloned()
-        .ok_or_else(|| AgentError::Internal("agent API revisions are not configured".into()))?;
+    let revisions = state.revisions.clone();
     let tags = service::tags_of(&host.tags)?;
     let interval = state.config.poll_interval;
     // When a change was first seen.
