@@ -460,11 +460,10 @@ impl Config {
         if let Some(n) = self.database.pool_size {
             return n;
         }
-        if self
-            .database_url()
-            .to_ascii_lowercase()
-            .starts_with("postgres")
-        {
+        if matches!(
+            store::Backend::of_url(&self.database_url()),
+            Ok(store::Backend::Postgres)
+        ) {
             return 10;
         }
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());

@@ -60,6 +60,11 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The backend a database URL names, as [`crate::Store::open`] reads it.
+    pub fn of_url(url: &str) -> Result<Backend, StoreError> {
+        Target::parse(url).map(|t| t.backend())
+    }
+
     /// `"sqlite"` or `"postgres"`.
     pub fn name(self) -> &'static str {
         match self {
