@@ -189,18 +189,7 @@ fn create(config: &Config, a: CreateArgs) -> Result<()> {
         let token = if a.no_token {
             None
         } else {
-            let (info, secret) = tx.tokens().create(team.id, &label, None)?;
-            let summary = format!("created token {} ({})", info.id, info.label);
-            db::audit(
-                tx,
-                &team,
-                "admin.token.create",
-                201,
-                "Token",
-                &info.id.to_string(),
-                summary,
-            )?;
-            Some((info, secret))
+            Some(super::token::create_audited(tx, &team, &label, None)?)
         };
         Ok((team, token))
     })?;

@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use store::TokenInfo;
+use store::{Team, TokenInfo, Tx};
 use time::OffsetDateTime;
 
 use super::{DEFAULT_TEAM, parse_duration};
@@ -143,6 +143,27 @@ pub fn run(config: &Config, command: TokenCommand) -> Result<()> {
     }
 }
 
+/// Creates a SCIM token of `team` and records it in the audit log; returns it with its
+/// secret (shown once).
+pub fn create_audited(
+    tx: &mut Tx<'_>,
+    team: &Team,
+    label: &str,
+    expires: Option<OffsetDateTime>,
+) -> Result<(TokenInfo, String)> {
+    let (info, secret) = tx.tokens().create(team.id, label, expires)?;
+    db::audit(
+        tx,
+        team,
+        "admin.token.create",
+        201,
+        "Token",
+        &info.id.to_string(),
+        format!("created token {} ({})", info.id, info.label),
+    )?;
+    Ok((info, secret))
+}
+
 fn create(config: &Config, a: CreateArgs) -> Result<()> {
     let label = a.label.trim().to_owned();
     if label.is_empty() {
@@ -157,17 +178,7 @@ fn create(config: &Config, a: CreateArgs) -> Result<()> {
     let store = db::open(config, Open::Existing)?;
     let (team, info, secret) = store.write(|tx| -> Result<_> {
         let team = db::team(tx, &a.team.team)?;
-        let (info, secret) = tx.tokens().create(team.id, &label, expires)?;
-        let summary = format!("created token {} ({})", info.id, info.label);
-        db::audit(
-            tx,
-            &team,
-            "admin.token.create",
-            201,
-            "Token",
-            &info.id.to_string(),
-            summary,
-        )?;
+        let (info, secret) = create_audited(tx, &team, &label, expires)?;
         Ok((team, info, secret))
     })?;
     let url = super::team::tenant_url(config, &team.slug);
