@@ -92,13 +92,7 @@ impl Server {
     }
 
     fn team(store: &Store, slug: &'static str) -> Team {
-        let (id, token) = store
-            .write(|tx| {
-                let team = tx.teams().create(slug, slug)?;
-                let (_, secret) = tx.tokens().create(team.id, "entra", None)?;
-                Ok::<_, store::StoreError>((team.id, secret))
-            })
-            .expect("create a team");
+        let (id, _, token) = testkit::db::team_with_token(store, slug);
         Team { id, slug, token }
     }
 

@@ -129,13 +129,7 @@ impl Server {
     }
 
     fn team(store: &Store, slug: &'static str) -> Team {
-        let (id, token_id, token) = store
-            .write(|tx| {
-                let team = tx.teams().create(slug, slug)?;
-                let (info, secret) = tx.tokens().create(team.id, "entra", None)?;
-                Ok::<_, store::StoreError>((team.id, info.id, secret))
-            })
-            .expect("create a team and its token");
+        let (id, token_id, token) = testkit::db::team_with_token(store, slug);
         Team {
             slug,
             id,

@@ -308,6 +308,18 @@ impl TestDb {
     }
 }
 
+/// A new team `slug` in `store` with one SCIM token labelled `entra`: the team's id, the
+/// token's id and its secret.
+pub fn team_with_token(store: &Store, slug: &str) -> (TeamId, i64, String) {
+    store
+        .write(|tx| {
+            let team = tx.teams().create(slug, slug)?;
+            let (info, secret) = tx.tokens().create(team.id, "entra", None)?;
+            Ok::<_, store::StoreError>((team.id, info.id, secret))
+        })
+        .expect("create a team and its token")
+}
+
 impl Scratch {
     /// The PostgreSQL database's name (`None` on SQLite).
     pub fn pg_name(&self) -> Option<&str> {
