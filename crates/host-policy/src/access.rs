@@ -2,9 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{
-    AccessDocument, AccessGroup, AccessUser, Directory, Grant, Host, PosixGroup, Role,
-};
+use crate::model::{Directory, Grant, Host, PosixGroup, Role};
+use crate::{AccessDocument, AccessGroup, AccessUser};
 
 /// Who may log in to `host` and who may sudo there, under `grants`, with users, groups and
 /// memberships from `directory`.
@@ -35,7 +34,9 @@ pub fn access_for(host: &Host, grants: &[Grant], directory: &Directory) -> Acces
                 .or_insert((grant.role, BTreeSet::new()));
             entry.0 = entry.0.max(grant.role);
             entry.1.insert(group.name.clone());
-            entry.1.extend(grant.extra_groups.iter().cloned());
+            entry
+                .1
+                .extend(grant.extra_groups.iter().map(ToString::to_string));
         }
     }
     let mut users: Vec<AccessUser> = granted
@@ -69,6 +70,7 @@ pub fn access_for(host: &Host, grants: &[Grant], directory: &Directory) -> Acces
         .collect();
     groups.sort_by(|a, b| a.name.cmp(&b.name));
     AccessDocument {
+        revision: directory.revision(),
         hostname: host.hostname.clone(),
         users,
         groups,

@@ -13,10 +13,13 @@
 //! - [`access_for`]: the document of one host;
 //! - [`explain()`]: which grant lets a user in, and why each other one does not;
 //! - [`username`]: POSIX names from SCIM `userName`s and group display names;
-//! - [`render`]: `AuthorizedPrincipalsCommand` output, a sudoers file, the entity tag.
+//! - [`render`]: `AuthorizedPrincipalsCommand` output, a sudoers file, the entity tag;
+//! - [`settings`]: the typed values an administrator sets ([`PosixName`], [`IdRange`],
+//!   [`HomeBase`], [`LoginShell`], [`PosixSettings`]), checked when parsed.
 //!
-//! With the cargo feature `http`, [`http`] adds the host-agent API (actix-web routes) and
-//! the glue that loads grants, hosts and POSIX identities from the `store` crate.
+//! The access document itself is a wire type of crate `proto`, shared with the host
+//! agent; it is re-exported here. Loading grants and directories from the database and
+//! serving documents to hosts are the jobs of crates `app` and `agent-api`.
 //!
 //! # Rules
 //!
@@ -83,7 +86,7 @@
 //!     access_for, Directory, Grant, Host, PosixAccount, PosixGroup, PosixUser, Role,
 //! };
 //!
-//! let mut dir = Directory::new();
+//! let mut dir = Directory::at_revision(12);
 //! let account = PosixAccount {
 //!     username: "alice".into(), uid: 200_000, gid: 200_000, gecos: "Alice".into(),
 //!     home: "/home/alice".into(), shell: "/bin/bash".into(),
@@ -102,14 +105,14 @@
 //! let doc = access_for(&host, &[grant], &dir);
 //! assert_eq!(doc.users[0].account.username, "alice");
 //! assert!(!doc.users[0].sudo);
+//! assert_eq!(doc.revision, 12);
 //! ```
 
 pub mod access;
 pub mod explain;
-#[cfg(feature = "http")]
-pub mod http;
 pub mod model;
 pub mod render;
+pub mod settings;
 pub mod username;
 
 #[cfg(test)]
@@ -118,9 +121,11 @@ mod tests;
 pub use access::access_for;
 pub use explain::{Explanation, GrantCheck, Reason, UserState, explain};
 pub use model::{
-    AccessDocument, AccessGroup, AccessUser, Directory, Grant, Host, HostSelector, PosixAccount,
-    PosixGroup, PosixUser, Role, Tag, format_tags, normalize_hostname, parse_tags,
+    Directory, Grant, Host, HostSelector, PosixGroup, PosixUser, Role, Tag, format_tags,
+    normalize_hostname, parse_tags,
 };
+pub use proto::{AccessDocument, AccessGroup, AccessUser, PosixAccount};
+pub use settings::{HomeBase, IdRange, LoginShell, PosixName, PosixSettings};
 pub use username::UsernameStyle;
 
 /// Invalid input to the policy: a malformed tag, selector, role, name or hostname.
@@ -138,6 +143,12 @@ pub enum PolicyError {
     /// An invalid POSIX name or name setting.
     #[error("invalid name: {0}")]
     InvalidName(String),
+    /// An invalid home base or shell path.
+    #[error("{0}")]
+    InvalidPath(String),
+    /// An invalid uid/gid range.
+    #[error("invalid id range {0}")]
+    InvalidRange(String),
     /// An invalid hostname.
     #[error("invalid hostname {0:?}: use letters, digits, '-' and dots")]
     InvalidHostname(String),

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::PolicyError;
+use crate::{PolicyError, PosixAccount, PosixName};
 
 /// Longest tag key.
 pub const MAX_TAG_KEY_LEN: usize = 63;
@@ -217,7 +217,7 @@ pub struct Grant {
     /// What it allows.
     pub role: Role,
     /// Local groups on the host (e.g. `docker`) that the members are also put in.
-    pub extra_groups: Vec<String>,
+    pub extra_groups: Vec<PosixName>,
 }
 
 /// A host that joined the team.
@@ -248,23 +248,6 @@ pub fn normalize_hostname(hostname: &str) -> Result<String, PolicyError> {
     }
 }
 
-/// A POSIX account: what `/etc/passwd` holds about a user.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PosixAccount {
-    /// The POSIX user name (see [`crate::username`]).
-    pub username: String,
-    /// The uid.
-    pub uid: u32,
-    /// The primary gid (the user-private group: equal to the uid).
-    pub gid: u32,
-    /// The GECOS field: the display name, without `:`, `,` and control characters.
-    pub gecos: String,
-    /// The home directory.
-    pub home: String,
-    /// The login shell.
-    pub shell: String,
-}
-
 /// A directory user with their POSIX account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PosixUser {
@@ -288,18 +271,33 @@ pub struct PosixGroup {
 }
 
 /// The part of the directory a decision needs: users, groups and who is in which group,
-/// all keyed by SCIM id.
+/// all keyed by SCIM id, as of one team revision.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Directory {
+    revision: i64,
     users: BTreeMap<String, PosixUser>,
     groups: BTreeMap<String, PosixGroup>,
     members: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Directory {
-    /// An empty directory.
+    /// An empty directory (at revision 0).
     pub fn new() -> Directory {
         Directory::default()
+    }
+
+    /// An empty directory read at team revision `revision`; documents computed from it
+    /// carry that revision.
+    pub fn at_revision(revision: i64) -> Directory {
+        Directory {
+            revision,
+            ..Directory::default()
+        }
+    }
+
+    /// The team revision the directory was read at.
+    pub fn revision(&self) -> i64 {
+        self.revision
     }
 
     /// Adds (or replaces) a user.
@@ -345,52 +343,4 @@ impl Directory {
             .get(group_id)
             .is_some_and(|m| m.contains(user_id))
     }
-}
-
-/// What one host receives: who may log in, who may sudo, and the POSIX groups to create.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccessDocument {
-    /// The host the document is for.
-    pub hostname: String,
-    /// Users who may log in, sorted by username.
-    pub users: Vec<AccessUser>,
-    /// The managed POSIX groups (the granted IdP groups that apply to this host), sorted
-    /// by name. A user's private group (name = username, gid = uid) is not listed.
-    pub groups: Vec<AccessGroup>,
-}
-
-impl AccessDocument {
-    /// The entry of the user with this POSIX name.
-    pub fn user(&self, username: &str) -> Option<&AccessUser> {
-        self.users
-            .binary_search_by(|u| u.account.username.as_str().cmp(username))
-            .ok()
-            .and_then(|i| self.users.get(i))
-    }
-}
-
-/// A user in an [`AccessDocument`]: in JSON, the account's fields (`username`, `uid`,
-/// `gid`, `gecos`, `home`, `shell`) side by side with `sudo` and `groups`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccessUser {
-    /// The POSIX account.
-    #[serde(flatten)]
-    pub account: PosixAccount,
-    /// May become root with sudo.
-    pub sudo: bool,
-    /// Supplementary groups, sorted: the managed groups of [`AccessDocument::groups`] the
-    /// user is in, and the local groups named by the grants' `extra_groups` (which the
-    /// agent uses only if they exist on the host).
-    pub groups: Vec<String>,
-}
-
-/// A managed POSIX group in an [`AccessDocument`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccessGroup {
-    /// Group name.
-    pub name: String,
-    /// gid.
-    pub gid: u32,
-    /// Members (POSIX user names of this document), sorted.
-    pub members: Vec<String>,
 }

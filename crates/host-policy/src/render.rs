@@ -2,7 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::{AccessDocument, Tag, format_tags};
+use crate::AccessDocument;
+use crate::model::{Tag, format_tags};
 
 /// What sshd's `AuthorizedPrincipalsCommand` prints for local account `username`: the
 /// account's own name (the principal its certificates carry) when the user may log in

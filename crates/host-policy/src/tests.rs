@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use crate::explain::{Reason, UserState};
 use crate::model::*;
 use crate::render;
-use crate::{access_for, explain};
+use crate::{AccessDocument, AccessUser, PosixAccount, access_for, explain};
 
 fn tags(list: &[&str]) -> BTreeSet<Tag> {
     parse_tags(list).unwrap_or_default()
@@ -44,7 +44,7 @@ fn grant(id: i64, group: &str, hosts: &str, role: Role, extra: &[&str]) -> Grant
         group_id: group.into(),
         hosts: hosts.parse().unwrap_or(HostSelector::All),
         role,
-        extra_groups: extra.iter().map(|s| s.to_string()).collect(),
+        extra_groups: extra.iter().map(|s| s.parse().unwrap()).collect(),
     }
 }
 
@@ -428,4 +428,16 @@ fn document_json_shape() {
     assert_eq!(json["groups"][0]["name"], "ssh-users");
     let back: AccessDocument = serde_json::from_value(json).unwrap_or_default();
     assert_eq!(back, doc);
+}
+
+#[test]
+fn documents_carry_the_directory_revision() {
+    let mut dir = Directory::at_revision(41);
+    dir.add_user(user("u-alice", "alice", 200_000, true));
+    let doc = access_for(&host("web-1", &["env=prod"]), &[], &dir);
+    assert_eq!(doc.revision, 41);
+    assert_eq!(
+        access_for(&host("web-1", &[]), &[], &Directory::new()).revision,
+        0
+    );
 }

@@ -72,14 +72,19 @@ pub fn team(tx: &mut Tx<'_>, slug: &str) -> Result<Team> {
     })
 }
 
-/// Who is acting, for audit entries written by the admin CLI: `admin:<OS user>`.
-pub fn cli_actor() -> String {
+/// The application layer over the existing database of `config`.
+pub fn app(config: &Config) -> Result<app::App> {
+    Ok(app::App::new(open(config, Open::Existing)?))
+}
+
+/// Who is acting, for audit entries written by the admin CLI: the operator by OS user.
+pub fn cli_actor() -> app::Actor {
     let user = ["SUDO_USER", "USER", "LOGNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
         .or_else(os_user)
         .unwrap_or_else(|| "unknown".to_owned());
-    format!("admin:{user}")
+    app::Actor::Operator(user)
 }
 
 /// The name of the process's real user from /proc and /etc/passwd (Linux), or `uid:N`.
@@ -114,7 +119,7 @@ pub fn audit(
     tx.audit().append(&store::AuditEntry {
         team: Some(team.id),
         at: time::OffsetDateTime::now_utc(),
-        actor: cli_actor(),
+        actor: cli_actor().to_string(),
         action: action.to_owned(),
         resource_type: Some(resource_type.to_owned()),
         resource_id: Some(resource_id.to_owned()),

@@ -54,6 +54,26 @@ impl From<StoreError> for Error {
     }
 }
 
+impl From<app::AppError> for Error {
+    fn from(err: app::AppError) -> Self {
+        use app::AppError as A;
+        match err {
+            A::Invalid(m) | A::Forbidden(m) => Error::Usage(m),
+            A::NotFound(m) => Error::NotFound(m),
+            A::Conflict(m) => Error::Conflict(m),
+            A::Unauthorized(m) => Error::Usage(m.to_owned()),
+            A::Store(e) => Error::Store(e),
+            A::Internal(m) => Error::Other(m),
+        }
+    }
+}
+
+impl From<host_policy::PolicyError> for Error {
+    fn from(err: host_policy::PolicyError) -> Self {
+        Error::Usage(err.to_string())
+    }
+}
+
 impl From<std::io::Error> for Error {
     fn from(err: std::io::Error) -> Self {
         Error::Other(err.to_string())

@@ -53,9 +53,9 @@ pub fn run(config: &Config) -> Result<()> {
     let login = config.login.state(&store, &public_url)?;
     let state = AppState {
         scim: scim_api::ScimState::new(store.clone(), scim_config),
-        agent: host_policy::http::AgentState::new(
-            store.clone(),
-            host_policy::http::AgentConfig::default(),
+        agent: agent_api::AgentState::new(
+            app::App::new(store.clone()),
+            agent_api::AgentConfig::default(),
         ),
         store,
         login,
@@ -103,7 +103,7 @@ pub struct AppState {
     /// The SCIM API (settings and the token cache all workers share).
     pub scim: scim_api::ScimState,
     /// The agent API (settings and the document cache all workers share).
-    pub agent: host_policy::http::AgentState,
+    pub agent: agent_api::AgentState,
     /// Sign-in (OpenID Connect) state.
     pub login: oidc_login::LoginState,
     /// Request metrics.
@@ -130,7 +130,7 @@ impl AppState {
         }
         scim_api::configure(cfg, self.scim.clone());
         oidc_login::configure(cfg, self.login.clone());
-        host_policy::http::configure(cfg, self.agent.clone());
+        agent_api::configure(cfg, self.agent.clone());
         cfg.default_service(web::to(health::not_found));
     }
 }

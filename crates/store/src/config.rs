@@ -62,7 +62,7 @@ pub enum Backend {
 impl Backend {
     /// The backend a database URL names, as [`crate::Store::open`] reads it.
     pub fn of_url(url: &str) -> Result<Backend, StoreError> {
-        Target::parse(url).map(|t| t.backend())
+        DatabaseUrl::parse(url).map(|t| t.backend())
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -80,9 +80,10 @@ impl std::fmt::Display for Backend {
     }
 }
 
-/// Where connections go, parsed from [`StoreConfig::url`].
+/// Where connections go: a database URL, parsed. The one parser of database URLs (the
+/// binary's configuration check uses it too).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Target {
+pub enum DatabaseUrl {
     /// A SQLite database file (created if missing).
     SqliteFile(PathBuf),
     /// A private in-memory SQLite database (one connection only).
@@ -91,42 +92,66 @@ pub(crate) enum Target {
     Postgres(String),
 }
 
-impl Target {
-    pub(crate) fn parse(url: &str) -> Result<Target, StoreError> {
+impl DatabaseUrl {
+    /// Parses `sqlite://PATH`, `sqlite:PATH`, `sqlite::memory:`, a plain file path
+    /// (SQLite), or `postgres://...` / `postgresql://...`. Anything that starts with
+    /// another scheme (`mysql://x`, `postgres:/x`, `file:x`) is an error, never a SQLite
+    /// file of that name.
+    pub fn parse(url: &str) -> Result<DatabaseUrl, StoreError> {
         let url = url.trim();
         if url.is_empty() {
             return Err(StoreError::Config("empty database URL".into()));
         }
         let lower = url.to_ascii_lowercase();
         if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-            return Ok(Target::Postgres(url.to_owned()));
+            return Ok(DatabaseUrl::Postgres(url.to_owned()));
         }
         let path = if lower.starts_with("sqlite://") {
             &url["sqlite://".len()..]
         } else if lower.starts_with("sqlite:") {
             &url["sqlite:".len()..]
-        } else if lower.contains("://") {
+        } else if let Some(scheme) = scheme_of(url) {
             return Err(StoreError::Config(format!(
-                "unsupported database URL scheme in {url:?} (use sqlite:// or postgres://)"
+                "unsupported database URL scheme {scheme:?}: use sqlite://PATH or \
+                 postgres://USER@HOST/DB"
             )));
         } else {
             url
         };
         if path == ":memory:" {
-            return Ok(Target::SqliteMemory);
+            return Ok(DatabaseUrl::SqliteMemory);
         }
         if path.is_empty() {
             return Err(StoreError::Config("empty SQLite path".into()));
         }
-        Ok(Target::SqliteFile(PathBuf::from(path)))
+        Ok(DatabaseUrl::SqliteFile(PathBuf::from(path)))
     }
 
-    pub(crate) fn backend(&self) -> Backend {
+    /// The SQLite file, if the URL names one (not for PostgreSQL or `:memory:`).
+    pub fn sqlite_file(&self) -> Option<&std::path::Path> {
         match self {
-            Target::SqliteFile(_) | Target::SqliteMemory => Backend::Sqlite,
-            Target::Postgres(_) => Backend::Postgres,
+            DatabaseUrl::SqliteFile(path) => Some(path),
+            DatabaseUrl::SqliteMemory | DatabaseUrl::Postgres(_) => None,
         }
     }
+
+    /// The backend the URL names.
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory => Backend::Sqlite,
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// The URL scheme `text` starts with (`mysql` of `mysql://x`, `postgres` of `postgres:/x`),
+/// if any: letters, then letters, digits, `+`, `-` or `.`, then `:`.
+fn scheme_of(text: &str) -> Option<&str> {
+    let (scheme, _) = text.split_once(':')?;
+    let mut chars = scheme.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    valid.then_some(scheme)
 }
 
 #[cfg(test)]
@@ -136,36 +161,50 @@ mod tests {
     #[test]
     fn backend_from_url() {
         assert_eq!(
-            Target::parse("postgres://u@h/db").ok(),
-            Some(Target::Postgres("postgres://u@h/db".into()))
+            DatabaseUrl::parse("postgres://u@h/db").ok(),
+            Some(DatabaseUrl::Postgres("postgres://u@h/db".into()))
         );
         assert_eq!(
-            Target::parse("PostgreSQL://u@h/db")
+            DatabaseUrl::parse("PostgreSQL://u@h/db")
                 .map(|t| t.backend())
                 .ok(),
             Some(Backend::Postgres)
         );
         assert_eq!(
-            Target::parse("sqlite://data/s.db").ok(),
-            Some(Target::SqliteFile("data/s.db".into()))
+            DatabaseUrl::parse("sqlite://data/s.db").ok(),
+            Some(DatabaseUrl::SqliteFile("data/s.db".into()))
         );
         assert_eq!(
-            Target::parse("sqlite:///var/lib/s.db").ok(),
-            Some(Target::SqliteFile("/var/lib/s.db".into()))
+            DatabaseUrl::parse("sqlite:///var/lib/s.db").ok(),
+            Some(DatabaseUrl::SqliteFile("/var/lib/s.db".into()))
         );
         assert_eq!(
-            Target::parse("sqlite:s.db").ok(),
-            Some(Target::SqliteFile("s.db".into()))
+            DatabaseUrl::parse("sqlite:s.db").ok(),
+            Some(DatabaseUrl::SqliteFile("s.db".into()))
         );
         assert_eq!(
-            Target::parse("/tmp/x.db").ok(),
-            Some(Target::SqliteFile("/tmp/x.db".into()))
+            DatabaseUrl::parse("/tmp/x.db").ok(),
+            Some(DatabaseUrl::SqliteFile("/tmp/x.db".into()))
         );
         assert_eq!(
-            Target::parse("sqlite::memory:").ok(),
-            Some(Target::SqliteMemory)
+            DatabaseUrl::parse("sqlite::memory:").ok(),
+            Some(DatabaseUrl::SqliteMemory)
         );
-        assert!(Target::parse("mysql://x").is_err());
-        assert!(Target::parse("").is_err());
+        assert_eq!(
+            DatabaseUrl::parse("./data/x.db").ok(),
+            Some(DatabaseUrl::SqliteFile("./data/x.db".into()))
+        );
+        for bad in [
+            "mysql://x",
+            "postgres:/x",
+            "postgresql:x",
+            "file:x.db",
+            "MYSQL://X",
+            "",
+            "sqlite://",
+            "  ",
+        ] {
+            assert!(DatabaseUrl::parse(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -6,7 +6,7 @@ use diesel::r2d2::R2D2Connection;
 use diesel::result::Error as DieselError;
 use diesel::{Connection, PgConnection, SqliteConnection};
 
-use crate::config::Target;
+use crate::config::DatabaseUrl;
 
 /// A database connection to either backend. Queries written against the shared schema
 /// run on both; backend-specific statements match on the variant.
@@ -18,10 +18,10 @@ pub(crate) enum DbConnection {
     Postgres(PgConnection),
 }
 
-/// Makes pooled connections for one [`Target`], with SQLite's pragmas applied.
+/// Makes pooled connections for one [`DatabaseUrl`], with SQLite's pragmas applied.
 #[derive(Debug)]
 pub(crate) struct Manager {
-    pub(crate) target: Target,
+    pub(crate) target: DatabaseUrl,
     pub(crate) busy_timeout_ms: u128,
 }
 
@@ -31,10 +31,10 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConnection, Self::Error> {
         match &self.target {
-            Target::Postgres(url) => PgConnection::establish(url)
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
                 .map(DbConnection::Postgres)
                 .map_err(diesel::r2d2::Error::ConnectionError),
-            Target::SqliteFile(path) => {
+            DatabaseUrl::SqliteFile(path) => {
                 let path = path.to_str().ok_or_else(|| {
                     diesel::r2d2::Error::ConnectionError(
                         diesel::ConnectionError::InvalidConnectionUrl(
@@ -61,7 +61,7 @@ impl r2d2::ManageConnection for Manager {
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
             }
-            Target::SqliteMemory => {
+            DatabaseUrl::SqliteMemory => {
                 let mut conn = SqliteConnection::establish(":memory:")
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
                 conn.batch_execute("PRAGMA foreign_keys = ON;")

@@ -1,9 +1,10 @@
-//! Grants of host access to IdP groups (for crate host-policy). A grant names its group by
+//! Grants of host access to IdP groups . A grant names its group by
 //! the group's immutable SCIM id (a foreign key: deleting the group deletes its grants),
-//! never by display name. The store keeps the host selector and role as the canonical
-//! text host-policy gives it.
+//! never by display name. Selector, role and extra groups come in as host-policy's typed
+//! values and are stored as their canonical text, so every stored grant parses back.
 
 use diesel::prelude::*;
+use host_policy::{HostSelector, PosixName, Role};
 use time::OffsetDateTime;
 
 use crate::error::StoreError;
@@ -21,12 +22,12 @@ pub struct GrantRecord {
     pub team: TeamId,
     /// The SCIM id of the granted group.
     pub group_id: String,
-    /// The canonical host selector (`*` or sorted `key=value,...`).
-    pub hosts: String,
-    /// `ssh` or `sudo`.
-    pub role: String,
+    /// The hosts it applies to.
+    pub hosts: HostSelector,
+    /// What it allows.
+    pub role: Role,
     /// Extra local groups for the members.
-    pub extra_groups: Vec<String>,
+    pub extra_groups: Vec<PosixName>,
     /// When it was created.
     pub created: OffsetDateTime,
 }
@@ -49,14 +50,22 @@ macro_rules! grant_columns {
 
 fn record(row: GrantRow) -> Result<GrantRecord, StoreError> {
     let (id, team, group_id, hosts, role, extra, created) = row;
+    let corrupt = |what: &str, e: &dyn std::fmt::Display| {
+        StoreError::Corrupt(format!("grant {id} {what}: {e}"))
+    };
+    let extra: Vec<String> =
+        serde_json::from_str(&extra).map_err(|e| corrupt("extra_groups", &e))?;
     Ok(GrantRecord {
         id,
         team: TeamId(team),
         group_id,
-        hosts,
-        role,
-        extra_groups: serde_json::from_str(&extra)
-            .map_err(|e| StoreError::Corrupt(format!("grant {id} extra_groups: {e}")))?,
+        hosts: hosts.parse().map_err(|e| corrupt("hosts", &e))?,
+        role: role.parse().map_err(|e| corrupt("role", &e))?,
+        extra_groups: extra
+            .iter()
+            .map(|g| g.parse())
+            .collect::<Result<_, _>>()
+            .map_err(|e| corrupt("extra_groups", &e))?,
         created: from_micros(created)?,
     })
 }
@@ -73,18 +82,20 @@ impl Grants<'_, '_> {
         &mut self,
         team: TeamId,
         group_id: &str,
-        hosts: &str,
-        role: &str,
-        extra_groups: &[String],
+        hosts: &HostSelector,
+        role: Role,
+        extra_groups: &[PosixName],
     ) -> Result<GrantRecord, StoreError> {
         self.tx.changed(team)?;
+        let names: Vec<&str> = extra_groups.iter().map(PosixName::as_str).collect();
         let extra =
-            serde_json::to_string(extra_groups).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            serde_json::to_string(&names).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let (hosts, role) = (hosts.to_string(), role.as_str());
         diesel::insert_into(gr::table)
             .values((
                 gr::team_id.eq(team.0),
                 gr::group_id.eq(group_id),
-                gr::hosts.eq(hosts),
+                gr::hosts.eq(&hosts),
                 gr::role.eq(role),
                 gr::extra_groups.eq(extra),
                 gr::created_at.eq(to_micros(now())),
@@ -100,7 +111,7 @@ impl Grants<'_, '_> {
         let row: GrantRow = gr::table
             .filter(gr::team_id.eq(team.0))
             .filter(gr::group_id.eq(group_id))
-            .filter(gr::hosts.eq(hosts))
+            .filter(gr::hosts.eq(&hosts))
             .filter(gr::role.eq(role))
             .select(grant_columns!())
             .first(self.tx.conn)?;

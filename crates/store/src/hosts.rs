@@ -1,4 +1,4 @@
-//! Hosts (for crate host-policy): one-time join tokens, the hosts that redeemed them, their
+//! Hosts: one-time join tokens, the hosts that redeemed them, their
 //! tags and credentials. Secrets are random (256 bits), shown once, stored as SHA-256
 //! digests and compared in constant time, like SCIM tokens.
 //!
@@ -6,7 +6,10 @@
 //! the database index lookup can only leak information about digests, which does not help
 //! anyone guess a secret.
 
+use std::collections::BTreeSet;
+
 use diesel::prelude::*;
+use host_policy::Tag;
 use time::OffsetDateTime;
 
 use crate::error::StoreError;
@@ -24,9 +27,6 @@ pub const JOIN_TOKEN_PREFIX: &str = "sshwj_";
 /// `last_seen` is written at most this often per host.
 const SEEN_INTERVAL: time::Duration = time::Duration::seconds(60);
 
-/// A tag as stored: `(key, value)`.
-pub type TagPair = (String, String);
-
 /// A host that joined a team.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HostRecord {
@@ -36,8 +36,8 @@ pub struct HostRecord {
     pub team: TeamId,
     /// Its hostname (unique in the team).
     pub hostname: String,
-    /// Its tags, sorted.
-    pub tags: Vec<TagPair>,
+    /// Its tags.
+    pub tags: BTreeSet<Tag>,
     /// When it joined.
     pub created: OffsetDateTime,
     /// Its last authenticated request (to within a minute).
@@ -53,8 +53,8 @@ pub struct JoinTokenInfo {
     pub id: i64,
     /// The team a host joins with it.
     pub team: TeamId,
-    /// The tags it confers, sorted.
-    pub tags: Vec<TagPair>,
+    /// The tags it confers.
+    pub tags: BTreeSet<Tag>,
     /// When it was created.
     pub created: OffsetDateTime,
     /// When it stops being valid.
@@ -98,9 +98,9 @@ macro_rules! token_columns {
 
 fn token_info(row: TokenRow) -> Result<JoinTokenInfo, StoreError> {
     let (id, team, _, tags, created, expires, used, used_by_host) = row;
-    let mut tags: Vec<TagPair> = serde_json::from_str(&tags)
+    let pairs: Vec<(String, String)> = serde_json::from_str(&tags)
         .map_err(|e| StoreError::Corrupt(format!("join token {id} tags: {e}")))?;
-    tags.sort();
+    let tags = tags_of(&pairs).map_err(|e| StoreError::Corrupt(format!("join token {id}: {e}")))?;
     Ok(JoinTokenInfo {
         id,
         team: TeamId(team),
@@ -110,6 +110,16 @@ fn token_info(row: TokenRow) -> Result<JoinTokenInfo, StoreError> {
         used: from_micros_opt(used)?,
         used_by_host,
     })
+}
+
+/// Tags from stored `(key, value)` pairs.
+fn tags_of(pairs: &[(String, String)]) -> Result<BTreeSet<Tag>, host_policy::PolicyError> {
+    pairs.iter().map(|(k, v)| Tag::new(k, v)).collect()
+}
+
+/// Tags as stored `(key, value)` pairs, sorted.
+fn pairs_of(tags: &BTreeSet<Tag>) -> Vec<(&str, &str)> {
+    tags.iter().map(|t| (t.key(), t.value())).collect()
 }
 
 /// Host operations inside a transaction; from [`Tx::hosts`].
@@ -123,13 +133,14 @@ impl Hosts<'_, '_> {
     pub fn create_join_token(
         &mut self,
         team: TeamId,
-        tags: &[TagPair],
+        tags: &BTreeSet<Tag>,
         expires: OffsetDateTime,
     ) -> Result<(JoinTokenInfo, String), StoreError> {
         self.tx.changed(team)?;
         let secret = new_secret_with_prefix(JOIN_TOKEN_PREFIX)?;
         let hash = digest_hex(&secret);
-        let tags = serde_json::to_string(tags).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let tags = serde_json::to_string(&pairs_of(tags))
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
         diesel::insert_into(j::table)
             .values((
                 j::team_id.eq(team.0),
@@ -225,7 +236,7 @@ impl Hosts<'_, '_> {
         &mut self,
         team: TeamId,
         hostname: &str,
-        tags: &[TagPair],
+        tags: &BTreeSet<Tag>,
         join_token: Option<i64>,
     ) -> Result<(HostRecord, String), StoreError> {
         self.tx.changed(team)?;
@@ -244,10 +255,7 @@ impl Hosts<'_, '_> {
             .filter(h::credential_sha256.eq(&hash))
             .select(h::id)
             .first(self.tx.conn)?;
-        let mut sorted = tags.to_vec();
-        sorted.sort();
-        sorted.dedup();
-        for (key, value) in &sorted {
+        for (key, value) in pairs_of(tags) {
             diesel::insert_into(t::table)
                 .values((
                     t::host_id.eq(id),
@@ -282,11 +290,11 @@ impl Hosts<'_, '_> {
 
     fn with_tags(&mut self, row: HostRow) -> Result<HostRecord, StoreError> {
         let (id, team, hostname, created, last_seen, join_token) = row;
-        let tags: Vec<TagPair> = t::table
+        let pairs: Vec<(String, String)> = t::table
             .filter(t::host_id.eq(id))
-            .order((t::key.asc(), t::value.asc()))
             .select((t::key, t::value))
             .load(self.tx.conn)?;
+        let tags = tags_of(&pairs).map_err(|e| StoreError::Corrupt(format!("host {id}: {e}")))?;
         Ok(HostRecord {
             id,
             team: TeamId(team),

@@ -50,24 +50,19 @@ mod tx;
 use std::sync::Arc;
 
 pub use audit::{Audit, AuditEntry, AuditQuery, AuditRecord};
-pub use config::{Backend, StoreConfig};
+pub use config::{Backend, DatabaseUrl, StoreConfig};
 pub use error::StoreError;
 pub use grants::{GrantRecord, Grants};
-pub use hosts::{
-    HOST_CREDENTIAL_PREFIX, HostRecord, Hosts, JOIN_TOKEN_PREFIX, JoinTokenInfo, TagPair,
-};
+pub use hosts::{HOST_CREDENTIAL_PREFIX, HostRecord, Hosts, JOIN_TOKEN_PREFIX, JoinTokenInfo};
 pub use login::{Flow, LinkBy, Logins, OidcSettings, OidcSettingsUpdate, validate_secret_ref};
 pub use members::{GroupRef, MemberRecord};
-pub use posix::{
-    Account, DEFAULT_ID_MAX, DEFAULT_ID_MIN, GroupAccount, Posix, PosixId, PosixKind, PosixSettings,
-};
+pub use posix::{Account, GroupAccount, Posix, PosixId, PosixKind};
 pub use resources::{Groups, ListQuery, Page, ResourceRecord, Resources, Sort, SortKey, Users};
 pub use scim_core::ResourceKind;
 pub use teams::{Team, TeamId, TeamUpdate, Teams, validate_slug};
 pub use tokens::{TOKEN_PREFIX, TokenInfo, Tokens};
 pub use tx::Tx;
 
-use config::Target;
 use connection::{DbConnection, Manager, TxKind};
 
 /// How many pooled connections exist, how many are idle, and the most there may be.
@@ -108,12 +103,12 @@ impl Store {
     /// Opens the pool described by `config` and, unless `config.run_migrations` is false,
     /// applies pending migrations (under a lock, so concurrent start-ups are safe).
     pub fn open(config: &StoreConfig) -> Result<Store, StoreError> {
-        let target = Target::parse(&config.url)?;
+        let target = DatabaseUrl::parse(&config.url)?;
         let backend = target.backend();
         if config.pool_size == 0 {
             return Err(StoreError::Config("pool_size must be at least 1".into()));
         }
-        let memory = target == Target::SqliteMemory;
+        let memory = target == DatabaseUrl::SqliteMemory;
         let manager = Manager {
             target,
             busy_timeout_ms: config.busy_timeout.as_millis(),

@@ -1,4 +1,4 @@
-//! POSIX identities of SCIM users and groups (for crate host-policy): per-team settings,
+//! POSIX identities of SCIM users and groups : per-team settings,
 //! uid/gid allocation from a per-team range, and the reads the access computation needs.
 //!
 //! Numbers and names are allocated once per SCIM id and never given to anyone else: rows
@@ -12,6 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
+use host_policy::{IdRange, PosixSettings};
 use time::OffsetDateTime;
 
 use crate::connection::{DbConnection, MultiBackend};
@@ -23,11 +24,6 @@ use crate::schema::{
 use crate::teams::TeamId;
 use crate::timestamps::{from_micros, from_micros_opt, now, to_micros};
 use crate::tx::Tx;
-
-/// First uid/gid of a team's range unless configured.
-pub const DEFAULT_ID_MIN: i64 = 200_000;
-/// Last uid/gid of a team's range unless configured.
-pub const DEFAULT_ID_MAX: i64 = 1_999_999_999;
 
 /// Whether a POSIX identity belongs to a user or a group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -52,34 +48,6 @@ impl PosixKind {
             "user" => Ok(PosixKind::User),
             "group" => Ok(PosixKind::Group),
             other => Err(StoreError::Corrupt(format!("posix_ids.kind {other:?}"))),
-        }
-    }
-}
-
-/// A team's POSIX settings.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PosixSettings {
-    /// First uid/gid of the range.
-    pub id_min: i64,
-    /// Last uid/gid of the range.
-    pub id_max: i64,
-    /// How user names are derived (host-policy's `UsernameStyle`, e.g. `local-part`).
-    pub username_style: String,
-    /// Parent directory of home directories.
-    pub home_base: String,
-    /// Login shell.
-    pub shell: String,
-}
-
-impl Default for PosixSettings {
-    /// 200000..=1999999999, `local-part`, `/home`, `/bin/bash`.
-    fn default() -> Self {
-        PosixSettings {
-            id_min: DEFAULT_ID_MIN,
-            id_max: DEFAULT_ID_MAX,
-            username_style: "local-part".into(),
-            home_base: "/home".into(),
-            shell: "/bin/bash".into(),
         }
     }
 }
@@ -188,12 +156,12 @@ fn ensure_settings(conn: &mut DbConnection, team: TeamId) -> Result<(), StoreErr
     let d = PosixSettings::default();
     let row = (
         s::team_id.eq(team.0),
-        s::id_min.eq(d.id_min),
-        s::id_max.eq(d.id_max),
-        s::next_id.eq(d.id_min),
-        s::username_style.eq(d.username_style),
-        s::home_base.eq(d.home_base),
-        s::shell.eq(d.shell),
+        s::id_min.eq(i64::from(d.id_range.min())),
+        s::id_max.eq(i64::from(d.id_range.max())),
+        s::next_id.eq(i64::from(d.id_range.min())),
+        s::username_style.eq(d.username_style.as_str()),
+        s::home_base.eq(d.home_base.as_str()),
+        s::shell.eq(d.shell.as_str()),
     );
     // ON CONFLICT DO NOTHING is outside the backends' common subset.
     let result = match conn {
@@ -234,36 +202,43 @@ impl Posix<'_, '_> {
             ))
             .first(self.tx.conn)
             .optional()?;
-        Ok(match row {
-            Some((id_min, id_max, username_style, home_base, shell)) => PosixSettings {
-                id_min,
-                id_max,
-                username_style,
-                home_base,
-                shell,
-            },
-            None => PosixSettings::default(),
+        let Some((id_min, id_max, username_style, home_base, shell)) = row else {
+            return Ok(PosixSettings::default());
+        };
+        let corrupt = |e: host_policy::PolicyError| {
+            StoreError::Corrupt(format!("POSIX settings of team {}: {e}", team.0))
+        };
+        let number = |n: i64| {
+            u32::try_from(n)
+                .map_err(|_| corrupt(host_policy::PolicyError::InvalidRange(n.to_string())))
+        };
+        Ok(PosixSettings {
+            id_range: IdRange::new(number(id_min)?, number(id_max)?).map_err(corrupt)?,
+            username_style: username_style.parse().map_err(corrupt)?,
+            // Stored without the trailing '/', which is empty for the root directory.
+            home_base: if home_base.is_empty() {
+                "/"
+            } else {
+                &home_base
+            }
+            .parse()
+            .map_err(corrupt)?,
+            shell: shell.parse().map_err(corrupt)?,
         })
     }
 
     /// Changes the team's settings. Numbers already handed out stay; new ones continue
-    /// after the highest number already used within the new range. The range must lie
-    /// within 1000..=4294967294 (below 1000 are the system accounts).
+    /// after the highest number already used within the new range.
     pub fn set_settings(
         &mut self,
         team: TeamId,
         settings: &PosixSettings,
     ) -> Result<(), StoreError> {
         self.tx.changed(team)?;
-        if settings.id_min < 1000
-            || settings.id_min > settings.id_max
-            || settings.id_max > i64::from(u32::MAX - 1)
-        {
-            return Err(StoreError::Invalid(format!(
-                "invalid POSIX id range {}..={}: it must lie within 1000..=4294967294",
-                settings.id_min, settings.id_max
-            )));
-        }
+        let (id_min, id_max) = (
+            i64::from(settings.id_range.min()),
+            i64::from(settings.id_range.max()),
+        );
         ensure_settings(self.tx.conn, team)?;
         // Lock the counter row first (PostgreSQL), so no allocation commits in between.
         diesel::update(s::table.find(team.0))
@@ -273,18 +248,18 @@ impl Posix<'_, '_> {
         // (numbers are never deleted, so everything above it is free).
         let highest: Option<i64> = p::table
             .filter(p::team_id.eq(team.0))
-            .filter(p::number.between(settings.id_min, settings.id_max))
+            .filter(p::number.between(id_min, id_max))
             .select(diesel::dsl::max(p::number))
             .first(self.tx.conn)?;
-        let next = highest.map_or(settings.id_min, |n| n + 1);
+        let next = highest.map_or(id_min, |n| n + 1);
         diesel::update(s::table.find(team.0))
             .set((
-                s::id_min.eq(settings.id_min),
-                s::id_max.eq(settings.id_max),
+                s::id_min.eq(id_min),
+                s::id_max.eq(id_max),
                 s::next_id.eq(next),
-                s::username_style.eq(&settings.username_style),
-                s::home_base.eq(&settings.home_base),
-                s::shell.eq(&settings.shell),
+                s::username_style.eq(settings.username_style.as_str()),
+                s::home_base.eq(settings.home_base.as_str()),
+                s::shell.eq(settings.shell.as_str()),
             ))
             .execute(self.tx.conn)?;
         Ok(())

@@ -836,3 +836,21 @@ impl Users<'_, '_> {
         row.map(record).transpose()
     }
 }
+
+impl Groups<'_, '_> {
+    /// The group whose `displayName` equals `display_name` ignoring case, if any (display
+    /// names are unique per team, ignoring case).
+    pub fn get_by_display_name(
+        &mut self,
+        team: TeamId,
+        display_name: &str,
+    ) -> Result<Option<ResourceRecord>, StoreError> {
+        let row: Option<Row> = g::table
+            .filter(g::team_id.eq(team.0))
+            .filter(g::display_name_lower.eq(crate::indexed::fold(display_name)))
+            .select((g::id, g::data, g::version, g::created_at, g::modified_at))
+            .first(self.tx.conn)
+            .optional()?;
+        row.map(record).transpose()
+    }
+}

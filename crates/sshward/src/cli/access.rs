@@ -1,17 +1,14 @@
 //! `sshward access explain`: whether a user may log in (and sudo) on a host, and which
 //! grant decides it.
 
+use app::PosixSettingsChange;
 use clap::{Args, Subcommand};
-use host_policy::UsernameStyle;
-use host_policy::http::service;
 use serde_json::json;
-use store::{PosixKind, PosixSettings, TeamId, Tx};
 
-use super::host::{agent, find as find_host};
 use super::token::TeamArg;
 use crate::config::Config;
-use crate::db::{self, Open};
-use crate::error::{Error, Result};
+use crate::db;
+use crate::error::Result;
 use crate::output::{self, Format};
 
 /// Access subcommands.
@@ -71,127 +68,44 @@ pub fn run(config: &Config, command: AccessCommand) -> Result<()> {
     }
 }
 
-/// An absolute path that fits in `/etc/passwd`.
-fn passwd_path(what: &str, path: &str) -> Result<String> {
-    let ok = path.starts_with('/')
-        && !path
-            .chars()
-            .any(|c| c == ':' || c == ',' || c.is_control() || c.is_whitespace());
-    if ok {
-        Ok(path.to_owned())
-    } else {
-        Err(Error::Usage(format!(
-            "invalid {what} {path:?}: use an absolute path without spaces, ':' or ','"
-        )))
-    }
-}
-
-fn id_range(text: &str) -> Result<(i64, i64)> {
-    let parsed = text
-        .split_once('-')
-        .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)));
-    parsed.ok_or_else(|| {
-        Error::Usage(format!(
-            "invalid id range {text:?}: use MIN-MAX, e.g. 200000-299999"
-        ))
-    })
-}
-
 fn settings(config: &Config, a: SettingsArgs) -> Result<()> {
-    let style = a
-        .username_style
-        .as_deref()
-        .map(str::parse::<UsernameStyle>)
-        .transpose()
-        .map_err(|e| Error::Usage(e.to_string()))?;
-    let range = a.id_range.as_deref().map(id_range).transpose()?;
-    let home = a
-        .home_base
-        .as_deref()
-        .map(|p| passwd_path("home base", p))
-        .transpose()?;
-    let shell = a
-        .shell
-        .as_deref()
-        .map(|p| passwd_path("shell", p))
-        .transpose()?;
-    let change = style.is_some() || range.is_some() || home.is_some() || shell.is_some();
-    let store = db::open(config, Open::Existing)?;
-    let current = store.write(|tx| -> Result<PosixSettings> {
-        let team = db::team(tx, &a.team.team)?;
-        let mut s = tx.posix().settings(team.id)?;
-        if !change {
-            return Ok(s);
-        }
-        if let Some(style) = style {
-            s.username_style = style.as_str().to_owned();
-        }
-        if let Some((min, max)) = range {
-            (s.id_min, s.id_max) = (min, max);
-        }
-        if let Some(home) = &home {
-            s.home_base = home.trim_end_matches('/').to_owned();
-        }
-        if let Some(shell) = &shell {
-            s.shell = shell.clone();
-        }
-        tx.posix().set_settings(team.id, &s)?;
-        db::audit(
-            tx,
-            &team,
-            "admin.posix.settings",
-            200,
-            "Team",
-            &team.slug,
-            format!(
-                "POSIX settings: {} ids {}-{} home {} shell {}",
-                s.username_style, s.id_min, s.id_max, s.home_base, s.shell
-            ),
-        )?;
-        Ok(s)
-    })?;
+    fn parsed<T: std::str::FromStr<Err = host_policy::PolicyError>>(
+        text: Option<&String>,
+    ) -> Result<Option<T>> {
+        Ok(text.map(|t| t.parse()).transpose()?)
+    }
+    let change = PosixSettingsChange {
+        id_range: parsed(a.id_range.as_ref())?,
+        username_style: parsed(a.username_style.as_ref())?,
+        home_base: parsed(a.home_base.as_ref())?,
+        shell: parsed(a.shell.as_ref())?,
+    };
+    let app = db::app(config)?;
+    let current = if change.is_empty() {
+        app.posix_settings(&a.team.team)?
+    } else {
+        app.set_posix_settings(&db::cli_actor(), &a.team.team, &change)?
+    };
     if a.format.json {
         return output::print_json(&json!({
-            "username_style": current.username_style,
-            "id_min": current.id_min,
-            "id_max": current.id_max,
-            "home_base": current.home_base,
-            "shell": current.shell,
+            "username_style": current.username_style.as_str(),
+            "id_min": current.id_range.min(),
+            "id_max": current.id_range.max(),
+            "home_base": current.home_base.to_string(),
+            "shell": current.shell.as_str(),
         }));
     }
     output::print_fields(&[
-        ("Username style", current.username_style),
-        ("Id range", format!("{}-{}", current.id_min, current.id_max)),
-        ("Home base", current.home_base),
-        ("Shell", current.shell),
+        ("Username style", current.username_style.to_string()),
+        ("Id range", current.id_range.to_string()),
+        ("Home base", current.home_base.to_string()),
+        ("Shell", current.shell.to_string()),
     ])
 }
 
-/// The SCIM id of the user named by `key`: an id, a userName or a POSIX name.
-fn user_id(tx: &mut Tx<'_>, team: TeamId, slug: &str, key: &str) -> Result<String> {
-    if tx.users().get(team, key)?.is_some() {
-        return Ok(key.to_owned());
-    }
-    if let Some(user) = tx.users().get_by_user_name(team, key)? {
-        return Ok(user.id);
-    }
-    match tx.posix().get_by_name(team, key)? {
-        Some(id) if id.kind == PosixKind::User => Ok(id.scim_id),
-        _ => Err(Error::NotFound(format!(
-            "team {slug} has no user with id, userName or POSIX name {key:?}"
-        ))),
-    }
-}
-
 fn explain(config: &Config, a: ExplainArgs) -> Result<()> {
-    let store = db::open(config, Open::Existing)?;
-    let (team, host, user) = store.read(|tx| -> Result<_> {
-        let team = db::team(tx, &a.team.team)?;
-        let host = find_host(tx, team.id, &team.slug, &a.host)?;
-        let user = user_id(tx, team.id, &team.slug, &a.user)?;
-        Ok((team, host, user))
-    })?;
-    let e = service::explain_access(&store, team.id, host.id, &user).map_err(agent)?;
+    let explained = db::app(config)?.explain(&a.team.team, &a.host, &a.user)?;
+    let (e, user) = (explained.explanation, explained.user_id);
     if a.format.json {
         let checks: Vec<_> = e
             .checks

@@ -3,17 +3,15 @@
 //! when the grant is made), so renaming the group keeps the grant and a new group with
 //! the old name gets nothing.
 
+use app::{GrantView, NewGrant};
 use clap::{Args, Subcommand};
-use host_policy::username::is_valid_name;
-use host_policy::{HostSelector, Role};
+use host_policy::Role;
 use serde::Serialize;
-use serde_json::Value;
-use store::{GrantRecord, TeamId, Tx};
 use time::OffsetDateTime;
 
 use super::token::TeamArg;
 use crate::config::Config;
-use crate::db::{self, Open};
+use crate::db;
 use crate::error::{Error, Result};
 use crate::output::{self, Format, Table};
 
@@ -82,26 +80,18 @@ struct GrantRow {
     created: OffsetDateTime,
 }
 
-fn row(tx: &mut Tx<'_>, team: TeamId, g: GrantRecord) -> Result<GrantRow> {
-    let group = tx
-        .groups()
-        .get(team, &g.group_id)?
-        .and_then(|r| {
-            r.data
-                .get("displayName")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| "?".into());
-    Ok(GrantRow {
-        id: g.id,
-        group_id: g.group_id,
-        group,
-        hosts: g.hosts,
-        role: g.role,
-        extra_groups: g.extra_groups,
-        created: g.created,
-    })
+impl GrantRow {
+    fn new(g: GrantView) -> GrantRow {
+        GrantRow {
+            id: g.id,
+            group: g.group_name.unwrap_or_else(|| "?".into()),
+            group_id: g.group_id,
+            hosts: g.hosts.to_string(),
+            role: g.role.to_string(),
+            extra_groups: g.extra_groups.iter().map(ToString::to_string).collect(),
+            created: g.created,
+        }
+    }
 }
 
 /// Runs a grant subcommand.
@@ -114,46 +104,18 @@ pub fn run(config: &Config, command: GrantCommand) -> Result<()> {
 }
 
 fn add(config: &Config, a: AddArgs) -> Result<()> {
-    let hosts: HostSelector = a
-        .hosts
-        .parse()
-        .map_err(|e: host_policy::PolicyError| Error::Usage(e.to_string()))?;
-    let role = if a.sudo { Role::Sudo } else { Role::Ssh };
-    if let Some(bad) = a.extra_groups.iter().find(|g| !is_valid_name(g)) {
-        return Err(Error::Usage(format!(
-            "invalid extra group {bad:?}: use a POSIX group name ([a-z_][a-z0-9_-]*, at most 32)"
-        )));
-    }
-    let store = db::open(config, Open::Existing)?;
-    let row = store.write(|tx| -> Result<_> {
-        let team = db::team(tx, &a.team.team)?;
-        let group = super::groups::find(tx, team.id, &team.slug, &a.group)?;
-        let grant = tx
-            .grants()
-            .add(
-                team.id,
-                &group.id,
-                &hosts.to_string(),
-                role.as_str(),
-                &a.extra_groups,
-            )
-            .map_err(|e| match e {
-                store::StoreError::Conflict { .. } => {
-                    Error::Conflict(format!("group {} already has {role} on {hosts}", a.group))
-                }
-                other => other.into(),
-            })?;
-        db::audit(
-            tx,
-            &team,
-            "admin.grant.add",
-            201,
-            "Grant",
-            &grant.id.to_string(),
-            format!("grant {}: group {} {role} on {hosts}", grant.id, group.id),
-        )?;
-        row(tx, team.id, grant)
-    })?;
+    let grant = NewGrant {
+        group: a.group.clone(),
+        hosts: a.hosts.parse()?,
+        role: if a.sudo { Role::Sudo } else { Role::Ssh },
+        extra_groups: a
+            .extra_groups
+            .iter()
+            .map(|g| g.parse())
+            .collect::<Result<_, _>>()
+            .map_err(|e| Error::Usage(format!("invalid extra group: {e}")))?,
+    };
+    let row = GrantRow::new(db::app(config)?.add_grant(&db::cli_actor(), &a.team.team, &grant)?);
     if a.format.json {
         return output::print_json(&row);
     }
@@ -164,15 +126,8 @@ fn add(config: &Config, a: AddArgs) -> Result<()> {
 }
 
 fn list(config: &Config, a: ListArgs) -> Result<()> {
-    let store = db::open(config, Open::Existing)?;
-    let rows = store.read(|tx| -> Result<_> {
-        let team = db::team(tx, &a.team.team)?;
-        let grants = tx.grants().list(team.id)?;
-        grants
-            .into_iter()
-            .map(|g| row(tx, team.id, g))
-            .collect::<Result<Vec<_>>>()
-    })?;
+    let grants = db::app(config)?.grants(&a.team.team)?;
+    let rows: Vec<GrantRow> = grants.into_iter().map(GrantRow::new).collect();
     if a.format.json {
         return output::print_json(&rows);
     }
@@ -191,29 +146,8 @@ fn list(config: &Config, a: ListArgs) -> Result<()> {
 }
 
 fn remove(config: &Config, a: RemoveArgs) -> Result<()> {
-    let store = db::open(config, Open::Existing)?;
-    let row = store.write(|tx| -> Result<_> {
-        let team = db::team(tx, &a.team.team)?;
-        let grant = tx
-            .grants()
-            .get(team.id, a.id)?
-            .ok_or_else(|| Error::NotFound(format!("team {} has no grant {}", team.slug, a.id)))?;
-        let row = row(tx, team.id, grant)?;
-        tx.grants().remove(team.id, a.id)?;
-        db::audit(
-            tx,
-            &team,
-            "admin.grant.remove",
-            200,
-            "Grant",
-            &a.id.to_string(),
-            format!(
-                "removed grant {}: group {} {} on {}",
-                a.id, row.group_id, row.role, row.hosts
-            ),
-        )?;
-        Ok(row)
-    })?;
+    let removed = db::app(config)?.remove_grant(&db::cli_actor(), &a.team.team, a.id)?;
+    let row = GrantRow::new(removed);
     if a.format.json {
         return output::print_json(&row);
     }

@@ -1,18 +1,19 @@
 //! `sshward host join-token create|list|revoke` and `sshward host list|show|remove`: the hosts
 //! of a team and the one-time tokens they join with.
 
+use std::collections::BTreeSet;
+
 use clap::{Args, Subcommand};
-use host_policy::http::service;
 use host_policy::{Tag, format_tags, parse_tags};
 use serde::Serialize;
-use store::{HostRecord, JoinTokenInfo, TeamId, Tx};
+use store::{HostRecord, JoinTokenInfo};
 use time::OffsetDateTime;
 
 use super::parse_duration;
 use super::token::TeamArg;
 use crate::config::Config;
-use crate::db::{self, Open};
-use crate::error::{Error, Result};
+use crate::db;
+use crate::error::Result;
 use crate::output::{self, Format, Table};
 
 /// Host subcommands.
@@ -149,13 +150,13 @@ impl TokenRow {
     }
 }
 
-fn tag_texts(tags: &[(String, String)]) -> Vec<String> {
-    tags.iter().map(|(k, v)| format!("{k}={v}")).collect()
+fn tag_texts(tags: &BTreeSet<Tag>) -> Vec<String> {
+    tags.iter().map(ToString::to_string).collect()
 }
 
 /// Parses `--tag` arguments into validated tags.
-pub fn tags_arg(items: &[String]) -> Result<std::collections::BTreeSet<Tag>> {
-    parse_tags(items).map_err(|e| Error::Usage(e.to_string()))
+pub fn tags_arg(items: &[String]) -> Result<BTreeSet<Tag>> {
+    Ok(parse_tags(items)?)
 }
 
 /// Runs a host subcommand.
@@ -173,24 +174,8 @@ pub fn run(config: &Config, command: HostCommand) -> Result<()> {
 fn create_token(config: &Config, a: CreateArgs) -> Result<()> {
     let tags = tags_arg(&a.tags)?;
     let ttl = parse_duration(&a.ttl)?;
-    let store = db::open(config, Open::Existing)?;
-    let (info, secret) = store.write(|tx| -> Result<_> {
-        let team = db::team(tx, &a.team.team)?;
-        let expires = OffsetDateTime::now_utc() + ttl;
-        let (info, secret) =
-            tx.hosts()
-                .create_join_token(team.id, &service::tag_pairs(&tags), expires)?;
-        db::audit(
-            tx,
-            &team,
-            "admin.host.join-token.create",
-            201,
-            "JoinToken",
-            &info.id.to_string(),
-            format!("join token {} for tags [{}]", info.id, format_tags(&tags)),
-        )?;
-        Ok((info, secret))
-    })?;
+    let (info, secret) =
+        db::app(config)?.create_join_token(&db::cli_actor(), &a.team.team, &tags, ttl)?;
     if a.format.json {
         let mut row = serde_json::to_value(TokenRow::new(&info))?;
         row["token"] = secret.into();
@@ -209,40 +194,7 @@ fn create_token(config: &Config, a: CreateArgs) -> Result<()> {
 }
 
 fn revoke_token(config: &Config, a: RevokeArgs) -> Result<()> {
-    let store = db::open(config, Open::Existing)?;
-    let info = store.write(|tx| -> Result<_> {
-        let team = db::team(tx, &a.team.team)?;
-        let info = tx
-            .hosts()
-            .revoke_join_token(team.id, a.id)
-            .map_err(|e| match e {
-                store::StoreError::NotFound => Error::NotFound(format!(
-                    "no join token {} in team {} (see: sshward host join-token list)",
-                    a.id, team.slug
-                )),
-                other => other.into(),
-            })?;
-        if info.used.is_some() {
-            let by = info
-                .used_by_host
-                .map(|h| format!(" by host {h}; remove the host instead (sshward host remove {h})"))
-                .unwrap_or_default();
-            return Err(Error::Conflict(format!(
-                "join token {} was already used{by}",
-                a.id
-            )));
-        }
-        db::audit(
-            tx,
-            &team,
-            "admin.host.join-token.revoke",
-            200,
-            "JoinToken",
-            &info.id.to_string(),
-            format!("revoked join token {}", info.id),
-        )?;
-        Ok(info)
-    })?;
+    let info = db::app(config)?.revoke_join_token(&db::cli_actor(), &a.team.team, a.id)?;
     if a.format.json {
         return output::print_json(&TokenRow::new(&info));
     }
@@ -253,11 +205,7 @@ fn revoke_token(config: &Config, a: RevokeArgs) -> Result<()> {
 }
 
 fn list_tokens(config: &Config, a: TokenListArgs) -> Result<()> {
-    let store = db::open(config, Open::Existing)?;
-    let tokens = store.read(|tx| -> Result<_> {
-        let team = db::team(tx, &a.team.team)?;
-        Ok(tx.hosts().join_tokens(team.id)?)
-    })?;
+    let tokens = db::app(config)?.join_tokens(&a.team.team)?;
     let rows: Vec<TokenRow> = tokens.iter().map(TokenRow::new).collect();
     if a.format.json {
         return output::print_json(&rows);
@@ -281,36 +229,10 @@ fn list_tokens(config: &Config, a: TokenListArgs) -> Result<()> {
     table.print(&format!("Team {} has no join tokens.", a.team.team))
 }
 
-/// The host with this hostname, or else this id.
-pub fn find(tx: &mut Tx<'_>, team: TeamId, slug: &str, key: &str) -> Result<HostRecord> {
-    let hostname = key.trim().to_ascii_lowercase();
-    if let Some(host) = tx.hosts().get_by_hostname(team, &hostname)? {
-        return Ok(host);
-    }
-    if let Ok(id) = key.trim().parse::<i64>()
-        && let Some(host) = tx.hosts().get(team, id)?
-    {
-        return Ok(host);
-    }
-    Err(Error::NotFound(format!(
-        "team {slug} has no host with hostname or id {key:?} (`sshward host list` shows them)"
-    )))
-}
-
 fn list(config: &Config, a: ListArgs) -> Result<()> {
     let wanted = tags_arg(&a.tags)?;
-    let store = db::open(config, Open::Existing)?;
-    let hosts = store.read(|tx| -> Result<_> {
-        let team = db::team(tx, &a.team.team)?;
-        Ok(tx.hosts().list(team.id)?)
-    })?;
-    let mut rows = Vec::new();
-    for host in &hosts {
-        let tags = service::tags_of(&host.tags).map_err(agent)?;
-        if wanted.is_subset(&tags) {
-            rows.push(HostRow::new(host));
-        }
-    }
+    let hosts = db::app(config)?.hosts(&a.team.team, &wanted)?;
+    let rows: Vec<HostRow> = hosts.iter().map(HostRow::new).collect();
     if a.format.json {
         return output::print_json(&rows);
     }
@@ -328,13 +250,7 @@ fn list(config: &Config, a: ListArgs) -> Result<()> {
 }
 
 fn show(config: &Config, a: HostArgs) -> Result<()> {
-    let store = db::open(config, Open::Existing)?;
-    let (team, host) = store.read(|tx| -> Result<_> {
-        let team = db::team(tx, &a.team.team)?;
-        let host = find(tx, team.id, &team.slug, &a.host)?;
-        Ok((team, host))
-    })?;
-    let computed = service::access_document(&store, team.id, host.id).map_err(agent)?;
+    let (host, computed) = db::app(config)?.host(&a.team.team, &a.host)?;
     if a.format.json {
         let mut row = serde_json::to_value(HostRow::new(&host))?;
         row["access"] = serde_json::to_value(&computed.document)?;
@@ -362,22 +278,7 @@ fn show(config: &Config, a: HostArgs) -> Result<()> {
 }
 
 fn remove(config: &Config, a: HostArgs) -> Result<()> {
-    let store = db::open(config, Open::Existing)?;
-    let host = store.write(|tx| -> Result<_> {
-        let team = db::team(tx, &a.team.team)?;
-        let host = find(tx, team.id, &team.slug, &a.host)?;
-        tx.hosts().remove(team.id, host.id)?;
-        db::audit(
-            tx,
-            &team,
-            "admin.host.remove",
-            200,
-            "Host",
-            &host.id.to_string(),
-            format!("removed host {}", host.hostname),
-        )?;
-        Ok(host)
-    })?;
+    let host = db::app(config)?.remove_host(&db::cli_actor(), &a.team.team, &a.host)?;
     if a.format.json {
         return output::print_json(&HostRow::new(&host));
     }
@@ -385,16 +286,4 @@ fn remove(config: &Config, a: HostArgs) -> Result<()> {
         "Removed host {} (id {}); its credential no longer works.",
         host.hostname, host.id
     )])
-}
-
-/// Converts an error of host-policy's store glue.
-pub fn agent(err: host_policy::http::AgentError) -> Error {
-    use host_policy::http::AgentError as A;
-    match err {
-        A::NotFound(m) => Error::NotFound(m),
-        A::Conflict(m) => Error::Conflict(m),
-        A::BadRequest(m) | A::Forbidden(m) => Error::Usage(m),
-        A::Store(e) => Error::Store(e),
-        other => Error::Other(other.to_string()),
-    }
 }

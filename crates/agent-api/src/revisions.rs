@@ -10,9 +10,10 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use app::TeamLocks;
 use store::{Store, TeamId};
 
-use super::AgentError;
+use crate::AgentError;
 
 /// Most teams remembered; past this the readings start afresh.
 const CAPACITY: usize = 4096;
@@ -21,7 +22,8 @@ const CAPACITY: usize = 4096;
 #[derive(Debug, Default)]
 pub struct Revisions {
     readings: Mutex<HashMap<TeamId, (i64, Instant)>>,
-    reading: Mutex<()>,
+    /// One reader per team at a time; other teams read in parallel.
+    reading: TeamLocks,
 }
 
 impl Revisions {
@@ -40,8 +42,9 @@ impl Revisions {
         team: TeamId,
         max_age: Duration,
     ) -> Result<i64, AgentError> {
-        // One reader at a time: the callers that waited find its fresh reading.
-        let _reading = self.reading.lock().unwrap_or_else(PoisonError::into_inner);
+        // One reader per team at a time: the callers that waited find its fresh reading.
+        let lock = self.reading.of(team);
+        let _reading = lock.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(revision) = self.fresh(team, max_age) {
             return Ok(revision);
         }

@@ -20,8 +20,9 @@ use actix_web::web::Bytes;
 use store::TeamId;
 use tokio::sync::OnceCell;
 
-use super::AgentError;
-use super::service::Computed;
+use app::Computed;
+
+use crate::AgentError;
 
 /// Most documents kept; past this the cache starts afresh (documents of old revisions
 /// are never asked for again, so nothing of value is lost).
@@ -56,7 +57,10 @@ impl Shared {
     /// The JSON access document of host `hostname`:
     /// `{"revision":..,"hostname":..,"users":[..],"groups":[..]}`.
     pub fn json_body(&self, hostname: &str) -> JsonBody {
-        let mut head = format!("{{\"revision\":{},\"hostname\":", self.computed.revision);
+        let mut head = format!(
+            "{{\"revision\":{},\"hostname\":",
+            self.computed.document.revision
+        );
         // A hostname is normalised to letters, digits, '-' and '.', but quote it properly
         // all the same.
         head.push_str(&serde_json::Value::from(hostname).to_string());
@@ -130,14 +134,14 @@ impl DocumentCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AccessDocument;
     use actix_web::body;
+    use proto::AccessDocument;
 
     fn shared(etag: &str, hostname: &str) -> Arc<Shared> {
         let computed = Computed {
             etag: etag.into(),
-            revision: 7,
             document: AccessDocument {
+                revision: 7,
                 hostname: hostname.into(),
                 users: Vec::new(),
                 groups: Vec::new(),
@@ -165,7 +169,7 @@ mod tests {
         };
         let asks: Vec<_> = (0..8).map(|_| ask(1, "\"r7-abc\"")).collect();
         for asked in asks {
-            assert_eq!(asked.await.unwrap().unwrap().computed.revision, 7);
+            assert_eq!(asked.await.unwrap().unwrap().computed.document.revision, 7);
         }
         assert_eq!(computations.load(Ordering::SeqCst), 1);
 
@@ -197,11 +201,14 @@ mod tests {
         let size = body.size();
         let bytes = body::to_bytes(body).await.unwrap();
         assert_eq!(size, BodySize::Sized(bytes.len() as u64));
-        let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"revision": 7, "hostname": "web-2", "users": [], "groups": []})
-        );
+        // The bytes are the wire type's JSON, with the asking host's name.
+        let sent: AccessDocument = serde_json::from_slice(&bytes).unwrap();
+        let expected = AccessDocument {
+            hostname: "web-2".into(),
+            ..doc.computed.document.clone()
+        };
+        assert_eq!(sent, expected);
+        assert_eq!(bytes, serde_json::to_vec(&expected).unwrap());
     }
 
     #[actix_rt::test]

@@ -1,8 +1,9 @@
-//! POSIX id allocation through the store glue, with several instances at once.
+//! POSIX id allocation, with several instances at once.
 
 use std::collections::BTreeSet;
 
-use host_policy::http::service;
+use app::{App, AppError};
+use host_policy::{HostSelector, IdRange, Role};
 use serde_json::{Map, Value, json};
 
 use store::Store;
@@ -42,21 +43,22 @@ fn concurrent_first_documents(db: Scratch) {
             group.insert("displayName".into(), "devs".into());
             let group = tx.groups().insert(team, group)?.id;
             tx.groups().add_members(team, &group, &ids)?;
-            tx.grants().add(team, &group, "*", "ssh", &[])?;
+            tx.grants()
+                .add(team, &group, &HostSelector::All, Role::Ssh, &[])?;
             tx.hosts()
-                .insert(team, "web-1", &[], None)
+                .insert(team, "web-1", &BTreeSet::new(), None)
                 .map(|(h, _)| h.id)
         })
         .expect("set up");
-    let other = open();
+    let other = App::new(open());
     let threads: Vec<_> = (0..4)
         .map(|i| {
-            let store = if i % 2 == 0 {
-                store.clone()
+            let app = if i % 2 == 0 {
+                App::new(store.clone())
             } else {
                 other.clone()
             };
-            std::thread::spawn(move || service::access_document(&store, team, host))
+            std::thread::spawn(move || app.access_document(team, host))
         })
         .collect();
     let docs: Vec<_> = threads
@@ -79,7 +81,9 @@ fn concurrent_first_documents(db: Scratch) {
     );
     // Allocated once: a later computation changes nothing.
     assert_eq!(
-        service::access_document(store, team, host).expect("again"),
+        App::new(store.clone())
+            .access_document(team, host)
+            .expect("again"),
         docs[0]
     );
 }
@@ -104,7 +108,7 @@ fn range_exhaustion_and_release(db: Scratch) {
         .write(|tx| {
             let team = tx.teams().create("acme", "Acme")?.id;
             let mut settings = tx.posix().settings(team)?;
-            (settings.id_min, settings.id_max) = (5000, 5002);
+            settings.id_range = IdRange::new(5000, 5002).expect("a range");
             tx.posix().set_settings(team, &settings)?;
             let mut group = Map::new();
             group.insert("displayName".into(), "devs".into());
@@ -113,12 +117,14 @@ fn range_exhaustion_and_release(db: Scratch) {
                 let id = tx.users().insert(team, user(name))?.id;
                 tx.groups().add_members(team, &group, &[id])?;
             }
-            tx.grants().add(team, &group, "*", "sudo", &[])?;
-            let host = tx.hosts().insert(team, "h", &[], None)?.0.id;
+            tx.grants()
+                .add(team, &group, &HostSelector::All, Role::Sudo, &[])?;
+            let host = tx.hosts().insert(team, "h", &BTreeSet::new(), None)?.0.id;
             Ok::<_, store::StoreError>((team, host, group))
         })
         .expect("set up");
-    let doc = service::access_document(&store, team, host).expect("three ids fit");
+    let app = App::new(store.clone());
+    let doc = app.access_document(team, host).expect("three ids fit");
     let uids: Vec<u32> = doc.document.users.iter().map(|u| u.account.uid).collect();
     assert_eq!(uids, [5000, 5001]);
     assert_eq!(doc.document.groups[0].gid, 5002);
@@ -137,8 +143,8 @@ fn range_exhaustion_and_release(db: Scratch) {
             Ok::<_, store::StoreError>((first, third))
         })
         .expect("change users");
-    match service::access_document(&store, team, host) {
-        Err(host_policy::http::AgentError::Internal(message)) => {
+    match app.access_document(team, host) {
+        Err(AppError::Internal(message)) => {
             assert!(message.contains("exhausted"), "{message}")
         }
         other => panic!("expected an exhausted range, got {other:?}"),
@@ -146,11 +152,11 @@ fn range_exhaustion_and_release(db: Scratch) {
     store
         .write(|tx| {
             let mut settings = tx.posix().settings(team)?;
-            settings.id_max = 5010;
+            settings.id_range = IdRange::new(5000, 5010).expect("a range");
             tx.posix().set_settings(team, &settings)
         })
         .expect("widen the range");
-    let doc = service::access_document(&store, team, host).expect("fits again");
+    let doc = app.access_document(team, host).expect("fits again");
     let names: Vec<(&str, u32)> = doc
         .document
         .users

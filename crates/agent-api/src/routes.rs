@@ -6,14 +6,13 @@ use std::time::{Duration, Instant};
 
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use host_policy::{Tag, parse_tags, render};
+use proto::JoinRequest;
 use serde::Deserialize;
 use store::HostRecord;
-use time::OffsetDateTime;
 
-use super::cache::Shared;
-use super::service;
-use super::{AgentError, AgentState};
-use crate::{Tag, parse_tags, render};
+use crate::cache::Shared;
+use crate::{AgentError, AgentState};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/join", web::post().to(join))
@@ -56,15 +55,6 @@ where
         .map_err(|e| AgentError::Internal(e.to_string()))?
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JoinRequest {
-    token: Option<String>,
-    hostname: String,
-    #[serde(default)]
-    tags: Vec<String>,
-}
-
 async fn join(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, AgentError> {
     let state = state(&req)?;
     let limit = state.config.max_body_bytes;
@@ -89,27 +79,15 @@ async fn join(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, A
             "send the join token as \"token\" or as a bearer token",
         ))?;
     let requested: BTreeSet<Tag> = parse_tags(&request.tags)?;
-    let store = state.store.clone();
-    let joined =
-        blocking(move || service::join(&store, &token, &request.hostname, &requested)).await?;
+    let app = state.app.clone();
+    let joined = blocking(move || Ok(app.join(&token, &request.hostname, &requested)?)).await?;
     log::info!(
         "host {} (id {}) joined team {}",
         joined.host.hostname,
         joined.host.id,
         joined.host.team
     );
-    let tags: Vec<String> = joined
-        .host
-        .tags
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    Ok(HttpResponse::Created().json(serde_json::json!({
-        "host_id": joined.host.id,
-        "hostname": joined.host.hostname,
-        "tags": tags,
-        "credential": joined.credential,
-    })))
+    Ok(HttpResponse::Created().json(joined.response()))
 }
 
 /// Authenticates the host credential and returns the host with its current entity tag;
@@ -121,27 +99,8 @@ async fn authenticate(
     let credential = bearer(req).ok_or(AgentError::Unauthorized(
         "send the host credential as 'Authorization: Bearer <credential>'",
     ))?;
-    let store = state.store.clone();
-    blocking(move || {
-        let (host, etag) = store.read(|tx| {
-            let host = tx
-                .hosts()
-                .authenticate(&credential)?
-                .ok_or(AgentError::Unauthorized(
-                    "the host credential is not valid (wrong, or the host was removed)",
-                ))?;
-            let etag = service::current_etag(tx, &host)?;
-            Ok::<_, AgentError>((host, etag))
-        })?;
-        let now = OffsetDateTime::now_utc();
-        if store::Hosts::needs_touch(&host, now)
-            && let Err(e) = store.write(|tx| tx.hosts().touch_seen(host.id, now))
-        {
-            log::warn!("could not record the last request of host {}: {e}", host.id);
-        }
-        Ok((host, etag))
-    })
-    .await
+    let app = state.app.clone();
+    blocking(move || Ok(app.authenticate_host(&credential)?)).await
 }
 
 /// True if the request's `If-None-Match` names `etag` (weak comparison, lists and `*`).
@@ -190,13 +149,13 @@ async fn document(req: &HttpRequest, wait: Option<u64>) -> Result<Outcome, Agent
         Waited::Unchanged(etag) => return Ok(Outcome::NotModified(etag)),
         Waited::Changed(etag) => etag,
     };
-    let store = state.store.clone();
+    let app = state.app.clone();
     let (team, host_id) = (host.team, host.id);
     let shared = state
         .documents
         .get_or_compute(team, &etag, || {
             blocking(move || {
-                let computed = service::access_document(&store, team, host_id)?;
+                let computed = app.access_document(team, host_id)?;
                 Ok(Arc::new(Shared::new(computed)?))
             })
         })
@@ -234,7 +193,7 @@ async fn long_poll(
         return Ok(Waited::Changed(etag));
     }
     let revisions = state.revisions.clone();
-    let tags = service::tags_of(&host.tags)?;
+    let tags = &host.tags;
     let interval = state.config.poll_interval;
     // When a change was first seen.
     let mut changed_since: Option<Instant> = None;
@@ -252,11 +211,11 @@ async fn long_poll(
         let revision = match revisions.fresh(team, interval) {
             Some(revision) => revision,
             None => {
-                let (store, revisions) = (state.store.clone(), revisions.clone());
-                blocking(move || revisions.current(&store, team, interval)).await?
+                let (app, revisions) = (state.app.clone(), revisions.clone());
+                blocking(move || revisions.current(app.store(), team, interval)).await?
             }
         };
-        let current = render::etag(revision, &tags);
+        let current = render::etag(revision, tags);
         if changed_since.is_some() && current == etag {
             // A whole interval without a further change: the team has settled.
             return Ok(Waited::Changed(etag));

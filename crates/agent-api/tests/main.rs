@@ -8,5 +8,4 @@
 mod support;
 
 mod agent;
-mod allocation;
 mod scenarios;

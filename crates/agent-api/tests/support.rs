@@ -5,7 +5,7 @@
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use host_policy::http::{AgentConfig, AgentState};
+use agent_api::{AgentConfig, AgentState};
 use scim_api::{ScimConfig, ScimState};
 use serde_json::{Value, json};
 use store::{Store, TeamId};
@@ -76,10 +76,10 @@ impl Server {
                 max_body_bytes: scim_api::DEFAULT_MAX_BODY_BYTES,
             },
         );
-        let agent = AgentState::new(store.clone(), AgentConfig::default());
+        let agent = AgentState::new(app::App::new(store.clone()), AgentConfig::default());
         let running = loopback.serve(move |cfg| {
             scim_api::configure(cfg, scim.clone());
-            host_policy::http::configure(cfg, agent.clone());
+            agent_api::configure(cfg, agent.clone());
         });
         Server {
             origin,
@@ -114,16 +114,10 @@ impl Server {
 
     /// A join token of `team` conferring `tags`, valid for `ttl` seconds (negative: expired).
     pub fn join_token(&self, team: &Team, tags: &[&str], ttl: i64) -> String {
-        let pairs: Vec<(String, String)> = tags
-            .iter()
-            .map(|t| {
-                let (k, v) = t.split_once('=').expect("key=value");
-                (k.to_owned(), v.to_owned())
-            })
-            .collect();
+        let tags = host_policy::parse_tags(tags).expect("key=value tags");
         let expires = time::OffsetDateTime::now_utc() + time::Duration::seconds(ttl);
         self.store
-            .write(|tx| tx.hosts().create_join_token(team.id, &pairs, expires))
+            .write(|tx| tx.hosts().create_join_token(team.id, &tags, expires))
             .expect("create a join token")
             .1
     }
@@ -145,11 +139,9 @@ impl Server {
     /// Grants `group_id` of `team` `role` on `hosts` (what `sshward grant add` does).
     pub fn grant(&self, team: &Team, group_id: &str, hosts: &str, role: &str) -> i64 {
         let hosts: host_policy::HostSelector = hosts.parse().expect("a selector");
+        let role: host_policy::Role = role.parse().expect("a role");
         self.store
-            .write(|tx| {
-                tx.grants()
-                    .add(team.id, group_id, &hosts.to_string(), role, &[])
-            })
+            .write(|tx| tx.grants().add(team.id, group_id, &hosts, role, &[]))
             .expect("add a grant")
             .id
     }

@@ -1,18 +1,22 @@
-//! The host-agent API and its store glue (cargo feature `http`).
+//! sshward's HTTP API for host agents: joining, access documents with ETags and long
+//! polls, and the text answers sshd and sudo use. The rules live in crate `app` (what a
+//! join may do, how documents are computed); this crate is routes, authentication and
+//! caching. Bodies are the wire types of crate `proto`.
 //!
 //! [`configure`] mounts, under `/api/v1/hosts`:
 //!
 //! | route | auth | answer |
 //! |---|---|---|
-//! | `POST /join` | join token (`Authorization: Bearer` or `"token"` in the body) | 201 `{host_id, hostname, tags, credential}`; the credential is shown once |
-//! | `GET /self/access` | host credential | the [`crate::AccessDocument`] with an `ETag`; `If-None-Match` → 304; `?wait=SECONDS` long-polls |
+//! | `POST /join` | join token (`Authorization: Bearer` or `"token"` in the body) | 201 [`proto::JoinResponse`]; the credential is shown once |
+//! | `GET /self/access` | host credential | the [`proto::AccessDocument`] with an `ETag`; `If-None-Match` → 304; `?wait=SECONDS` long-polls |
 //! | `GET /self/principals?user=NAME` | host credential | `text/plain`: `NAME` if that account may log in, empty otherwise (for sshd's `AuthorizedPrincipalsCommand`) |
 //! | `GET /self/sudoers` | host credential | `text/plain`: a sudoers file for `/etc/sudoers.d/` |
 //!
-//! The join body is `{"token": "...", "hostname": "web-1", "tags": ["env=prod"]}`; the
-//! host gets the tags the token confers, and any tag it asks for must be among them.
+//! The join body is a [`proto::JoinRequest`]; the host gets the tags the token confers,
+//! and any tag it asks for must be among them.
 //!
-//! Errors are JSON (`{"error": code, "message": text}`, see [`AgentError`]).
+//! Errors are a [`proto::ErrorBody`] (`{"error": code, "message": text}`, see
+//! [`AgentError`]).
 //!
 //! # Long polling
 //!
@@ -30,13 +34,12 @@ mod cache;
 mod error;
 mod revisions;
 mod routes;
-pub mod service;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
-use store::Store;
+use app::App;
 
 pub use error::AgentError;
 
@@ -65,8 +68,8 @@ impl Default for AgentConfig {
 /// What the agent API's handlers share: one per process, cloned into every worker thread.
 #[derive(Clone, Debug)]
 pub struct AgentState {
-    /// The database.
-    pub store: Store,
+    /// The application layer.
+    pub app: App,
     /// Settings.
     pub config: AgentConfig,
     /// Computed access documents, shared by all workers.
@@ -76,10 +79,10 @@ pub struct AgentState {
 }
 
 impl AgentState {
-    /// The state of an agent API over `store`.
-    pub fn new(store: Store, config: AgentConfig) -> AgentState {
+    /// The state of an agent API over `app`.
+    pub fn new(app: App, config: AgentConfig) -> AgentState {
         AgentState {
-            store,
+            app,
             config,
             documents: Arc::default(),
             revisions: Arc::default(),

@@ -3,11 +3,11 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
+use app::AppError;
+use proto::{ErrorBody, ErrorCode};
 use store::StoreError;
 
-use crate::PolicyError;
-
-/// Everything the host-agent API and the store glue can fail with.
+/// Everything the host-agent API can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
     /// No credential, or a wrong one (or a wrong, used or expired join token).
@@ -36,38 +36,45 @@ pub enum AgentError {
     Internal(String),
 }
 
-impl From<StoreError> for AgentError {
-    fn from(err: StoreError) -> Self {
+impl From<AppError> for AgentError {
+    fn from(err: AppError) -> Self {
         match err {
-            StoreError::NotFound => AgentError::NotFound("not found".into()),
-            StoreError::Conflict { attribute } => {
-                AgentError::Conflict(format!("{attribute} is already taken"))
-            }
-            StoreError::Invalid(message) => AgentError::BadRequest(message),
-            other => AgentError::Store(other),
+            AppError::Invalid(message) => AgentError::BadRequest(message),
+            AppError::NotFound(message) => AgentError::NotFound(message),
+            AppError::Conflict(message) => AgentError::Conflict(message),
+            AppError::Unauthorized(message) => AgentError::Unauthorized(message),
+            AppError::Forbidden(message) => AgentError::Forbidden(message),
+            AppError::Store(e) => AgentError::Store(e),
+            AppError::Internal(message) => AgentError::Internal(message),
         }
     }
 }
 
-impl From<PolicyError> for AgentError {
-    fn from(err: PolicyError) -> Self {
+impl From<StoreError> for AgentError {
+    fn from(err: StoreError) -> Self {
+        AppError::from(err).into()
+    }
+}
+
+impl From<host_policy::PolicyError> for AgentError {
+    fn from(err: host_policy::PolicyError) -> Self {
         AgentError::BadRequest(err.to_string())
     }
 }
 
 impl AgentError {
     /// The machine-readable code of the JSON body.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            AgentError::Unauthorized(_) => "unauthorized",
-            AgentError::Forbidden(_) => "forbidden",
-            AgentError::BadRequest(_) => "bad_request",
-            AgentError::NotFound(_) => "not_found",
-            AgentError::Conflict(_) => "conflict",
-            AgentError::PayloadTooLarge(_) => "payload_too_large",
-            AgentError::Store(e) if e.is_transient() => "unavailable",
-            AgentError::Store(StoreError::Unavailable(_)) => "unavailable",
-            AgentError::Store(_) | AgentError::Internal(_) => "internal",
+            AgentError::Unauthorized(_) => ErrorCode::Unauthorized,
+            AgentError::Forbidden(_) => ErrorCode::Forbidden,
+            AgentError::BadRequest(_) => ErrorCode::BadRequest,
+            AgentError::NotFound(_) => ErrorCode::NotFound,
+            AgentError::Conflict(_) => ErrorCode::Conflict,
+            AgentError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            AgentError::Store(e) if e.is_transient() => ErrorCode::Unavailable,
+            AgentError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
+            AgentError::Store(_) | AgentError::Internal(_) => ErrorCode::Internal,
         }
     }
 }
@@ -75,13 +82,13 @@ impl AgentError {
 impl ResponseError for AgentError {
     fn status_code(&self) -> StatusCode {
         match self.code() {
-            "unauthorized" => StatusCode::UNAUTHORIZED,
-            "forbidden" => StatusCode::FORBIDDEN,
-            "bad_request" => StatusCode::BAD_REQUEST,
-            "not_found" => StatusCode::NOT_FOUND,
-            "conflict" => StatusCode::CONFLICT,
-            "payload_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
-            "unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -111,6 +118,6 @@ impl ResponseError for AgentError {
             }
             _ => {}
         }
-        response.json(serde_json::json!({ "error": self.code(), "message": message }))
+        response.json(ErrorBody::new(self.code(), message))
     }
 }

@@ -1,0 +1,251 @@
+//! Hosts and join tokens: joining, documents, listing, removal.
+
+use std::collections::BTreeSet;
+
+use host_policy::{Tag, format_tags, normalize_hostname};
+use store::{HostRecord, JoinTokenInfo, StoreError, TeamId};
+use time::{Duration, OffsetDateTime};
+
+use crate::audit::{self, Action};
+use crate::identities::{self, Computed};
+use crate::{Actor, App, AppError, lookup};
+
+/// A host that has just joined, with its credential (shown once).
+#[derive(Clone, Debug)]
+pub struct Joined {
+    /// The new host.
+    pub host: HostRecord,
+    /// Its credential: the bearer token of its later requests.
+    pub credential: String,
+}
+
+impl Joined {
+    /// The join answer as the host receives it.
+    pub fn response(&self) -> proto::JoinResponse {
+        proto::JoinResponse {
+            host_id: self.host.id,
+            hostname: self.host.hostname.clone(),
+            tags: self.host.tags.iter().map(ToString::to_string).collect(),
+            credential: self.credential.clone(),
+        }
+    }
+}
+
+/// Longest a join token may stay valid.
+pub const MAX_JOIN_TOKEN_TTL: Duration = Duration::days(365);
+
+impl App {
+    /// Redeems a join token for a host called `hostname` and records the host with the
+    /// token's tags. `requested` tags, when given, must all be conferred by the token (a
+    /// host never picks its own tags: that would let it read another environment's
+    /// users). The token is used up only if the join succeeds. Audited as
+    /// [`Action::HostJoin`] by the join token.
+    pub fn join(
+        &self,
+        token: &str,
+        hostname: &str,
+        requested: &BTreeSet<Tag>,
+    ) -> Result<Joined, AppError> {
+        let hostname = normalize_hostname(hostname)?;
+        self.store.write(|tx| {
+            let info = tx
+                .hosts()
+                .redeem_join_token(token)?
+                .ok_or(AppError::Unauthorized(
+                    "the join token is not valid (wrong, expired or already used)",
+                ))?;
+            let foreign: Vec<&Tag> = requested.difference(&info.tags).collect();
+            if !foreign.is_empty() {
+                return Err(AppError::Forbidden(format!(
+                    "the join token does not confer the tag(s) {}; it confers [{}]",
+                    format_tags(foreign),
+                    format_tags(&info.tags)
+                )));
+            }
+            let (host, credential) = tx
+                .hosts()
+                .insert(info.team, &hostname, &info.tags, Some(info.id))
+                .map_err(|e| match e {
+                    StoreError::Conflict { .. } => AppError::Conflict(format!(
+                        "a host named {hostname} has already joined this team; remove it first \
+                         (sshward host remove) to join again"
+                    )),
+                    other => other.into(),
+                })?;
+            audit::record(
+                tx,
+                info.team,
+                &Actor::JoinToken(info.id),
+                Action::HostJoin,
+                &host.id.to_string(),
+                format!(
+                    "host {hostname} joined with tags [{}]",
+                    format_tags(&info.tags)
+                ),
+            )?;
+            Ok(Joined { host, credential })
+        })
+    }
+
+    /// The host whose credential is `credential`, with the entity tag of its current
+    /// document (one credential lookup and one revision read). Records the host's last
+    /// request at most once a minute; failing to record it fails nothing.
+    pub fn authenticate_host(&self, credential: &str) -> Result<(HostRecord, String), AppError> {
+        let (host, etag) = self.store.read(|tx| {
+            let host = tx
+                .hosts()
+                .authenticate(credential)?
+                .ok_or(AppError::Unauthorized(
+                    "the host credential is not valid (wrong, or the host was removed)",
+                ))?;
+            let etag = identities::current_etag(tx, &host)?;
+            Ok::<_, AppError>((host, etag))
+        })?;
+        let now = OffsetDateTime::now_utc();
+        if store::Hosts::needs_touch(&host, now)
+            && let Err(e) = self.store.write(|tx| tx.hosts().touch_seen(host.id, now))
+        {
+            log::warn!("could not record the last request of host {}: {e}", host.id);
+        }
+        Ok((host, etag))
+    }
+
+    /// The access document of host `host_id` of `team` as of now, allocating POSIX
+    /// identities first when needed. [`AppError::Unauthorized`] if the host is gone.
+    pub fn access_document(&self, team: TeamId, host_id: i64) -> Result<Computed, AppError> {
+        identities::access_document(self, team, host_id)
+    }
+
+    /// Creates a one-time join token of `team` that confers `tags` and stays valid for
+    /// `ttl` (at most [`MAX_JOIN_TOKEN_TTL`]); returns it with its secret, which is shown
+    /// only now.
+    pub fn create_join_token(
+        &self,
+        actor: &Actor,
+        team: &str,
+        tags: &BTreeSet<Tag>,
+        ttl: Duration,
+    ) -> Result<(JoinTokenInfo, String), AppError> {
+        if ttl <= Duration::ZERO || ttl > MAX_JOIN_TOKEN_TTL {
+            return Err(AppError::Invalid(format!(
+                "a join token is valid for 1 second to {} days",
+                MAX_JOIN_TOKEN_TTL.whole_days()
+            )));
+        }
+        self.store.write(|tx| {
+            let team = lookup::team(tx, team)?;
+            let expires = OffsetDateTime::now_utc() + ttl;
+            let (info, secret) = tx.hosts().create_join_token(team.id, tags, expires)?;
+            audit::record(
+                tx,
+                team.id,
+                actor,
+                Action::JoinTokenCreate,
+                &info.id.to_string(),
+                format!("join token {} for tags [{}]", info.id, format_tags(tags)),
+            )?;
+            Ok((info, secret))
+        })
+    }
+
+    /// The join tokens of `team`, newest first, used and expired ones included.
+    pub fn join_tokens(&self, team: &str) -> Result<Vec<JoinTokenInfo>, AppError> {
+        self.store.read(|tx| {
+            let team = lookup::team(tx, team)?;
+            Ok(tx.hosts().join_tokens(team.id)?)
+        })
+    }
+
+    /// Revokes the unused join token `id` of `team`: it stops working at once. A used
+    /// token is refused with [`AppError::Conflict`] naming the host to remove instead.
+    pub fn revoke_join_token(
+        &self,
+        actor: &Actor,
+        team: &str,
+        id: i64,
+    ) -> Result<JoinTokenInfo, AppError> {
+        self.store.write(|tx| {
+            let team = lookup::team(tx, team)?;
+            let info = tx
+                .hosts()
+                .revoke_join_token(team.id, id)
+                .map_err(|e| match e {
+                    StoreError::NotFound => AppError::NotFound(format!(
+                        "no join token {id} in team {} (see: sshward host join-token list)",
+                        team.slug
+                    )),
+                    other => other.into(),
+                })?;
+            if info.used.is_some() {
+                let by = info
+                    .used_by_host
+                    .map(|h| {
+                        format!(" by host {h}; remove the host instead (sshward host remove {h})")
+                    })
+                    .unwrap_or_default();
+                return Err(AppError::Conflict(format!(
+                    "join token {id} was already used{by}"
+                )));
+            }
+            audit::record(
+                tx,
+                team.id,
+                actor,
+                Action::JoinTokenRevoke,
+                &info.id.to_string(),
+                format!("revoked join token {}", info.id),
+            )?;
+            Ok(info)
+        })
+    }
+
+    /// The hosts of `team` that carry every tag of `with_tags`, by hostname.
+    pub fn hosts(
+        &self,
+        team: &str,
+        with_tags: &BTreeSet<Tag>,
+    ) -> Result<Vec<HostRecord>, AppError> {
+        let hosts = self.store.read(|tx| {
+            let team = lookup::team(tx, team)?;
+            Ok::<_, AppError>(tx.hosts().list(team.id)?)
+        })?;
+        Ok(hosts
+            .into_iter()
+            .filter(|h| with_tags.is_subset(&h.tags))
+            .collect())
+    }
+
+    /// The host of `team` named by `key` (hostname or id) with its current document.
+    pub fn host(&self, team: &str, key: &str) -> Result<(HostRecord, Computed), AppError> {
+        let host = self.store.read(|tx| {
+            let team = lookup::team(tx, team)?;
+            lookup::host(tx, &team, key)
+        })?;
+        let computed = self.access_document(host.team, host.id)?;
+        Ok((host, computed))
+    }
+
+    /// Removes the host of `team` named by `key` (hostname or id): its credential stops
+    /// working at once and its document is gone.
+    pub fn remove_host(
+        &self,
+        actor: &Actor,
+        team: &str,
+        key: &str,
+    ) -> Result<HostRecord, AppError> {
+        self.store.write(|tx| {
+            let team = lookup::team(tx, team)?;
+            let host = lookup::host(tx, &team, key)?;
+            tx.hosts().remove(team.id, host.id)?;
+            audit::record(
+                tx,
+                team.id,
+                actor,
+                Action::HostRemove,
+                &host.id.to_string(),
+                format!("removed host {}", host.hostname),
+            )?;
+            Ok(host)
+        })
+    }
+}

@@ -1,0 +1,68 @@
+//! sshward's application layer: every action an administrator or a host can take, with
+//! typed input, one transaction and one audit entry each, for every front end alike.
+//!
+//! The admin CLI, the host-agent API and the coming web console call these methods and
+//! nothing below them: a rule written here (a used join token cannot be revoked, a grant
+//! names its group by immutable id, a host never picks its own tags) holds for all of
+//! them. Front ends parse text into the typed values of `host-policy` (a [`HostSelector`],
+//! a [`Role`], [`PosixName`]s, [`PosixSettings`]) before they call, name the [`Actor`],
+//! and turn [`AppError`] into their own form (exit codes, HTTP statuses) at their edge.
+//!
+//! Every method blocks on the database (diesel); async callers run it on a blocking
+//! thread.
+//!
+//! | area | methods |
+//! |---|---|
+//! | hosts | [`App::join`], [`App::access_document`], [`App::hosts`], [`App::host`], [`App::remove_host`] |
+//! | join tokens | [`App::create_join_token`], [`App::join_tokens`], [`App::revoke_join_token`] |
+//! | grants | [`App::add_grant`], [`App::grants`], [`App::remove_grant`] |
+//! | access | [`App::explain`], [`App::posix_settings`], [`App::set_posix_settings`] |
+//!
+//! [`HostSelector`]: host_policy::HostSelector
+//! [`Role`]: host_policy::Role
+//! [`PosixName`]: host_policy::PosixName
+//! [`PosixSettings`]: host_policy::PosixSettings
+
+mod access;
+mod actor;
+pub mod audit;
+mod error;
+mod grants;
+mod hosts;
+pub mod identities;
+mod lookup;
+
+use std::sync::Arc;
+
+use store::Store;
+
+pub use access::{Explained, PosixSettingsChange};
+pub use actor::Actor;
+pub use audit::Action;
+pub use error::AppError;
+pub use grants::{GrantView, NewGrant};
+pub use hosts::Joined;
+pub use identities::{Computed, TeamLocks};
+
+/// The application: the store plus the process-wide state actions share. Cheap to clone;
+/// make one per process.
+#[derive(Clone, Debug)]
+pub struct App {
+    store: Store,
+    allocating: Arc<identities::TeamLocks>,
+}
+
+impl App {
+    /// The application over `store`.
+    pub fn new(store: Store) -> App {
+        App {
+            store,
+            allocating: Arc::default(),
+        }
+    }
+
+    /// The store (for the reads that have no action of their own yet).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}

@@ -1,0 +1,75 @@
+//! The access document: who may log in to one host, who may sudo there, and the POSIX
+//! accounts and groups to create.
+
+use serde::{Deserialize, Serialize};
+
+/// What one host receives. Deterministic: users sorted by username, groups by name, so
+/// the same directory, grants and host tags always give the same bytes.
+///
+/// JSON: `{"revision": 12, "hostname": "web-1", "users": [...], "groups": [...]}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessDocument {
+    /// The team revision the document reflects; a later document has a larger one. An
+    /// agent never applies a document older than the one it has.
+    pub revision: i64,
+    /// The host the document is for (lower case).
+    pub hostname: String,
+    /// Users who may log in, sorted by username.
+    pub users: Vec<AccessUser>,
+    /// The managed POSIX groups (the granted IdP groups that apply to this host), sorted
+    /// by name. A user's private group (name = username, gid = uid) is not listed.
+    pub groups: Vec<AccessGroup>,
+}
+
+impl AccessDocument {
+    /// The entry of the user with this POSIX name (users are sorted by username).
+    pub fn user(&self, username: &str) -> Option<&AccessUser> {
+        self.users
+            .binary_search_by(|u| u.account.username.as_str().cmp(username))
+            .ok()
+            .and_then(|i| self.users.get(i))
+    }
+}
+
+/// A POSIX account: what `/etc/passwd` holds about a user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PosixAccount {
+    /// The POSIX user name; also the principal of the user's SSH certificates.
+    pub username: String,
+    /// The uid.
+    pub uid: u32,
+    /// The primary gid (the user-private group: equal to the uid).
+    pub gid: u32,
+    /// The GECOS field: the display name, without `:`, `,` and control characters.
+    pub gecos: String,
+    /// The home directory.
+    pub home: String,
+    /// The login shell.
+    pub shell: String,
+}
+
+/// A user in an [`AccessDocument`]: in JSON, the account's fields (`username`, `uid`,
+/// `gid`, `gecos`, `home`, `shell`) side by side with `sudo` and `groups`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessUser {
+    /// The POSIX account.
+    #[serde(flatten)]
+    pub account: PosixAccount,
+    /// May become root with sudo.
+    pub sudo: bool,
+    /// Supplementary groups, sorted: the managed groups of [`AccessDocument::groups`] the
+    /// user is in, and the local groups named by the grants' extra groups (which the
+    /// agent uses only if they exist on the host).
+    pub groups: Vec<String>,
+}
+
+/// A managed POSIX group in an [`AccessDocument`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessGroup {
+    /// Group name.
+    pub name: String,
+    /// gid.
+    pub gid: u32,
+    /// Members (POSIX user names of this document), sorted.
+    pub members: Vec<String>,
+}

@@ -1,0 +1,33 @@
+//! Joining a host: `POST /api/v1/hosts/join`.
+
+use serde::{Deserialize, Serialize};
+
+/// The body of a join request. The join token may come here or as the bearer token of
+/// the request; a host gets exactly the tags its token confers, and `tags`, when given,
+/// must all be among them (a host never chooses its own environment).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinRequest {
+    /// The one-time join token (`sshward host join-token create`), unless sent as
+    /// `Authorization: Bearer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// The host's name (letters, digits, `-` and dots; lower-cased by the server).
+    pub hostname: String,
+    /// Tags (`key=value`) the host expects; each must be conferred by the token.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+/// The answer to a successful join (201). The credential is shown only here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinResponse {
+    /// The host's id in its team.
+    pub host_id: i64,
+    /// The hostname as stored (lower case).
+    pub hostname: String,
+    /// The tags the host got (`key=value`, sorted).
+    pub tags: Vec<String>,
+    /// The host's credential: the bearer token of every later request. Keep it secret.
+    pub credential: String,
+}
