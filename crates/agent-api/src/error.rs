@@ -56,6 +56,12 @@ impl From<StoreError> for AgentError {
     }
 }
 
+impl From<web_common::BlockingFailed> for AgentError {
+    fn from(err: web_common::BlockingFailed) -> Self {
+        AgentError::Internal(err.to_string())
+    }
+}
+
 impl From<host_policy::PolicyError> for AgentError {
     fn from(err: host_policy::PolicyError) -> Self {
         AgentError::BadRequest(err.to_string())
@@ -107,17 +113,20 @@ impl ResponseError for AgentError {
             }
             other => other.to_string(),
         };
-        let mut response = HttpResponse::build(status);
-        match self {
+        let mut response =
+            web_common::error_response(status, &ErrorBody::new(self.code(), message));
+        let extra = match self {
             AgentError::Unauthorized(_) => {
-                response
-                    .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"sshward-agent\""));
+                Some((header::WWW_AUTHENTICATE, "Bearer realm=\"sshward-agent\""))
             }
-            _ if status == StatusCode::SERVICE_UNAVAILABLE => {
-                response.insert_header((header::RETRY_AFTER, "5"));
-            }
-            _ => {}
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some((header::RETRY_AFTER, "5")),
+            _ => None,
+        };
+        if let Some((name, value)) = extra {
+            response
+                .headers_mut()
+                .insert(name, header::HeaderValue::from_static(value));
         }
-        response.json(ErrorBody::new(self.code(), message))
+        response
     }
 }

@@ -11,6 +11,8 @@ use proto::JoinRequest;
 use serde::Deserialize;
 use store::HostRecord;
 
+use web_common::{NoneMatch, bearer_token, blocking};
+
 use crate::cache::Shared;
 use crate::{AgentError, AgentState};
 
@@ -36,25 +38,6 @@ fn state(req: &HttpRequest) -> Result<web::Data<AgentState>, AgentError> {
         .ok_or_else(|| AgentError::Internal("agent API state is not configured".into()))
 }
 
-/// The bearer token of the `Authorization` header, if any.
-fn bearer(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
-}
-
-/// Runs blocking store work on actix's blocking pool.
-async fn blocking<T, F>(f: F) -> Result<T, AgentError>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T, AgentError> + Send + 'static,
-{
-    web::block(f)
-        .await
-        .map_err(|e| AgentError::Internal(e.to_string()))?
-}
-
 async fn join(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, AgentError> {
     let state = state(&req)?;
     let limit = state.config.max_body_bytes;
@@ -74,13 +57,15 @@ async fn join(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, A
     })?;
     let token = request
         .token
-        .or_else(|| bearer(&req))
+        .or_else(|| bearer_token(&req))
         .ok_or(AgentError::Unauthorized(
             "send the join token as \"token\" or as a bearer token",
         ))?;
     let requested: BTreeSet<Tag> = parse_tags(&request.tags)?;
     let app = state.app.clone();
-    let joined = blocking(move || Ok(app.join(&token, &request.hostname, &requested)?)).await?;
+    let joined =
+        blocking(move || Ok::<_, AgentError>(app.join(&token, &request.hostname, &requested)?))
+            .await?;
     log::info!(
         "host {} (id {}) joined team {}",
         joined.host.hostname,
@@ -96,31 +81,11 @@ async fn authenticate(
     state: &AgentState,
     req: &HttpRequest,
 ) -> Result<(HostRecord, String), AgentError> {
-    let credential = bearer(req).ok_or(AgentError::Unauthorized(
+    let credential = bearer_token(req).ok_or(AgentError::Unauthorized(
         "send the host credential as 'Authorization: Bearer <credential>'",
     ))?;
     let app = state.app.clone();
-    blocking(move || Ok(app.authenticate_host(&credential)?)).await
-}
-
-/// True if the request's `If-None-Match` names `etag` (weak comparison, lists and `*`).
-fn not_modified(req: &HttpRequest, etag: &str) -> bool {
-    let Some(value) = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let bare = |t: &str| {
-        t.trim()
-            .trim_start_matches("W/")
-            .trim_matches('"')
-            .to_owned()
-    };
-    value
-        .split(',')
-        .any(|candidate| candidate.trim() == "*" || bare(candidate) == bare(etag))
+    blocking(move || Ok::<_, AgentError>(app.authenticate_host(&credential)?)).await
 }
 
 #[derive(Deserialize)]
@@ -189,7 +154,8 @@ async fn long_poll(
     mut etag: String,
     deadline: Instant,
 ) -> Result<Waited, AgentError> {
-    if !not_modified(req, &etag) {
+    let held = NoneMatch::of(req);
+    if !held.matches(&etag) {
         return Ok(Waited::Changed(etag));
     }
     let revisions = state.revisions.clone();
@@ -220,7 +186,7 @@ async fn long_poll(
             // A whole interval without a further change: the team has settled.
             return Ok(Waited::Changed(etag));
         }
-        if changed_since.is_none() && !not_modified(req, &current) {
+        if changed_since.is_none() && !held.matches(&current) {
             changed_since = Some(Instant::now());
         }
         etag = current;

@@ -131,7 +131,7 @@ fn post<T: for<'de> Deserialize<'de>>(url: &str, form: &[(&str, &str)]) -> Resul
     };
     Err(ClientError::Refused {
         code: field("error"),
-        description: field("error_description"),
+        description: field("message"),
     })
 }
 

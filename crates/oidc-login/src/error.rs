@@ -169,6 +169,12 @@ pub enum LoginError {
     Internal(String),
 }
 
+impl From<web_common::BlockingFailed> for LoginError {
+    fn from(err: web_common::BlockingFailed) -> Self {
+        LoginError::Internal(err.to_string())
+    }
+}
+
 impl LoginError {
     /// The reason to record in the audit log for a failed attempt.
     pub fn audit_reason(&self) -> String {

@@ -18,6 +18,7 @@ use time::OffsetDateTime;
 use crate::check::{self, Expectations, LinkKey, LinkedUser, TeamPolicy};
 use crate::error::{Denied, LoginError};
 use crate::provider::{DevicePoll, Providers};
+use crate::provider_threads::ProviderThreads;
 use crate::settings::{Keys, LoginConfig, TeamLogin};
 use crate::token::{AUDIENCE, AccessClaims, Via};
 
@@ -43,6 +44,7 @@ struct Inner {
     config: LoginConfig,
     keys: Keys,
     providers: Providers,
+    provider_threads: ProviderThreads,
 }
 
 /// What the CLI sends to `/login/{team}` for a loopback sign-in (RFC 8252): where to send
@@ -323,6 +325,7 @@ impl LoginState {
                 config,
                 keys,
                 providers,
+                provider_threads: ProviderThreads::default(),
             }),
         }
     }
@@ -335,6 +338,16 @@ impl LoginState {
     /// The keys.
     pub fn keys(&self) -> &Keys {
         &self.inner.keys
+    }
+
+    /// Runs sign-in work that may call the identity provider off the database threads
+    /// (see [`crate::provider_threads`]).
+    pub async fn with_provider<T, F>(&self, f: F) -> Result<T, LoginError>
+    where
+        F: FnOnce() -> Result<T, LoginError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.provider_threads.run(f).await
     }
 
     /// Verifies an sshward access token and checks that its user still exists and is

@@ -65,6 +65,7 @@ pub mod client;
 mod error;
 mod flow;
 mod provider;
+pub mod provider_threads;
 mod settings;
 pub mod token;
 mod web;

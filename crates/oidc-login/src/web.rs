@@ -6,6 +6,8 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::Deserialize;
 
+use proto::{ErrorBody, ErrorCode};
+
 use crate::error::{Denied, LoginError};
 use crate::flow::{Callback, CliRequest, Finished, LoginState, Session};
 
@@ -76,7 +78,9 @@ impl ResponseError for PageError {
     }
 }
 
-/// An API route's error: RFC 6749-style JSON `{"error", "error_description"}`.
+/// An API route's error: the JSON [`ErrorBody`] of every sshward API, with the codes of
+/// RFC 6749 and RFC 8628 where a client acts on them (`authorization_pending`,
+/// `slow_down`, `invalid_grant`, `access_denied`).
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
 struct ApiError(LoginError);
@@ -95,28 +99,24 @@ impl ResponseError for ApiError {
             log::error!("sign-in API: {}", self.0);
         }
         let code = match &self.0 {
-            LoginError::Pending { slow_down: false } => "authorization_pending",
-            LoginError::Pending { slow_down: true } => "slow_down",
-            LoginError::Denied(Denied::Code) => "invalid_grant",
-            LoginError::Denied(_) => "access_denied",
-            LoginError::Unauthenticated(_) => "invalid_token",
-            LoginError::Unsupported(_) => "unsupported_grant_type",
-            LoginError::BadRequest(_) => "invalid_request",
-            LoginError::UnknownTeam(_) => "unknown_team",
-            LoginError::NotConfigured { .. } => "not_configured",
-            LoginError::Provider(_) => "provider_error",
-            LoginError::Store(_) | LoginError::Internal(_) => "server_error",
+            LoginError::Pending { slow_down: false } => ErrorCode::AuthorizationPending,
+            LoginError::Pending { slow_down: true } => ErrorCode::SlowDown,
+            LoginError::Denied(Denied::Code) => ErrorCode::InvalidGrant,
+            LoginError::Denied(_) => ErrorCode::AccessDenied,
+            LoginError::Unauthenticated(_) => ErrorCode::Unauthorized,
+            LoginError::Unsupported(_) => ErrorCode::UnsupportedGrantType,
+            LoginError::BadRequest(_) => ErrorCode::BadRequest,
+            LoginError::UnknownTeam(_) => ErrorCode::NotFound,
+            LoginError::NotConfigured { .. } => ErrorCode::NotConfigured,
+            LoginError::Provider(_) => ErrorCode::ProviderError,
+            LoginError::Store(e) if e.is_transient() => ErrorCode::Unavailable,
+            LoginError::Store(_) | LoginError::Internal(_) => ErrorCode::Internal,
         };
-        let mut body = serde_json::json!({
-            "error": code,
-            "error_description": public_message(&self.0),
-        });
+        let mut body = ErrorBody::new(code, public_message(&self.0));
         if let LoginError::Denied(d) = &self.0 {
-            body["reason"] = d.code().into();
+            body.reason = Some(d.code().to_owned());
         }
-        HttpResponse::build(self.status_code())
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(body)
+        web_common::error_response(self.status_code(), &body)
     }
 }
 
@@ -140,17 +140,6 @@ fn page(status: StatusCode, title: &str, message: &str) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type("text/html; charset=utf-8")
         .body(body)
-}
-
-/// Runs blocking sign-in work on actix's blocking pool.
-async fn blocking<T, F>(f: F) -> Result<T, LoginError>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T, LoginError> + Send + 'static,
-{
-    web::block(f)
-        .await
-        .map_err(|e| LoginError::Internal(e.to_string()))?
 }
 
 /// A cookie with the common attributes: HttpOnly, SameSite=Lax, Secure on https.
@@ -238,7 +227,8 @@ async fn login(
         .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\'));
     let s = state.clone();
     let slug = team.into_inner();
-    let (url, oauth_state) = blocking(move || s.start(&slug, cli, return_to))
+    let (url, oauth_state) = state
+        .with_provider(move || s.start(&slug, cli, return_to))
         .await
         .map_err(PageError)?;
     let ttl = i64::try_from(state.config().pending_ttl.as_secs()).unwrap_or(600);
@@ -264,7 +254,9 @@ async fn callback(
     let browser_state = unseal(&state, &req, LOGIN_COOKIE);
     let s = state.clone();
     let cb = query.into_inner();
-    let outcome = web::block(move || s.finish(&cb, browser_state.as_deref())).await;
+    let outcome = state
+        .with_provider(move || Ok(s.finish(&cb, browser_state.as_deref())))
+        .await;
     let clear = removal(&state, LOGIN_COOKIE, &state.config().path("/callback"));
     match outcome {
         Ok(Ok(Finished::Web { session, return_to })) => {
@@ -291,7 +283,7 @@ async fn callback(
                 response
             }
         },
-        Err(e) => PageError(LoginError::Internal(e.to_string())).error_response(),
+        Err(e) => PageError(e).error_response(),
     }
 }
 
@@ -312,16 +304,11 @@ async fn logout(state: web::Data<LoginState>) -> HttpResponse {
 /// `GET /me`: who is signed in, by session cookie or `Authorization: Bearer` access token;
 /// the user must still exist and be active in the team's directory.
 async fn me(state: web::Data<LoginState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned());
+    let bearer = web_common::bearer_token(&req);
     let session =
         unseal(&state, &req, SESSION_COOKIE).and_then(|v| serde_json::from_str::<Session>(&v).ok());
     let s = state.clone();
-    let me = blocking(move || match (bearer, session) {
+    let me = web_common::blocking(move || match (bearer, session) {
         (Some(token), _) => s.token_user(&token),
         (None, Some(session)) => s.session_user(&session),
         (None, None) => Err(LoginError::Unauthenticated(
@@ -352,23 +339,24 @@ async fn token(
 ) -> Result<HttpResponse, ApiError> {
     let f = form.into_inner();
     let s = state.clone();
-    let issued = blocking(move || match f.grant_type.as_str() {
-        "authorization_code" => match (f.code, f.code_verifier) {
-            (Some(code), Some(verifier)) => s.redeem_code(&code, &verifier),
-            _ => Err(LoginError::BadRequest(
-                "code and code_verifier are required".into(),
-            )),
-        },
-        "urn:ietf:params:oauth:grant-type:device_code" => match f.device_code {
-            Some(handle) => s.device_poll(&handle),
-            None => Err(LoginError::BadRequest("device_code is required".into())),
-        },
-        other => Err(LoginError::Unsupported(format!(
-            "grant_type {other:?} is not supported"
-        ))),
-    })
-    .await
-    .map_err(ApiError)?;
+    let issued = state
+        .with_provider(move || match f.grant_type.as_str() {
+            "authorization_code" => match (f.code, f.code_verifier) {
+                (Some(code), Some(verifier)) => s.redeem_code(&code, &verifier),
+                _ => Err(LoginError::BadRequest(
+                    "code and code_verifier are required".into(),
+                )),
+            },
+            "urn:ietf:params:oauth:grant-type:device_code" => match f.device_code {
+                Some(handle) => s.device_poll(&handle),
+                None => Err(LoginError::BadRequest("device_code is required".into())),
+            },
+            other => Err(LoginError::Unsupported(format!(
+                "grant_type {other:?} is not supported"
+            ))),
+        })
+        .await
+        .map_err(ApiError)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(issued))
@@ -381,7 +369,8 @@ async fn device_start(
 ) -> Result<HttpResponse, ApiError> {
     let s = state.clone();
     let slug = team.into_inner();
-    let started = blocking(move || s.device_start(&slug))
+    let started = state
+        .with_provider(move || s.device_start(&slug))
         .await
         .map_err(ApiError)?;
     Ok(HttpResponse::Ok()

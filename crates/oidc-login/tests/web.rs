@@ -158,7 +158,7 @@ fn person_disabled_by_scim_is_refused_and_loses_the_session() {
     let (status, body) = me(&mut browser, &server);
     assert_eq!(status, 401, "{body}");
     assert!(
-        body["error_description"]
+        body["message"]
             .as_str()
             .unwrap_or_default()
             .contains("disabled")

@@ -61,6 +61,9 @@ pub enum ErrorCode {
     InvalidGrant,
     /// Sign-in: the person may not sign in (see `reason`).
     AccessDenied,
+    /// Sign-in: the grant type or flow is not offered (e.g. the identity provider has no
+    /// device sign-in; RFC 6749).
+    UnsupportedGrantType,
     /// Sign-in: the team has no sign-in configured.
     NotConfigured,
     /// Sign-in: the identity provider failed or could not be reached.
@@ -87,6 +90,7 @@ impl ErrorCode {
             ErrorCode::SlowDown => "slow_down",
             ErrorCode::InvalidGrant => "invalid_grant",
             ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::NotConfigured => "not_configured",
             ErrorCode::ProviderError => "provider_error",
             ErrorCode::Other => "other",

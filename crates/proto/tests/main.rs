@@ -122,6 +122,7 @@ fn every_error_code_spells_as_its_json() {
         ErrorCode::SlowDown,
         ErrorCode::InvalidGrant,
         ErrorCode::AccessDenied,
+        ErrorCode::UnsupportedGrantType,
         ErrorCode::NotConfigured,
         ErrorCode::ProviderError,
     ];

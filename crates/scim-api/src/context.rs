@@ -4,11 +4,10 @@ use crate::ScimState;
 use crate::auth_cache::AuthCache;
 use crate::error::ApiError;
 use crate::repo;
-use crate::request;
 use actix_web::ResponseError;
 use actix_web::{HttpRequest, web};
 use scim_core::ResourceKind;
-use store::{Team, TokenInfo, Tx};
+use store::{StoreError, Team, TokenInfo, Tx};
 use time::OffsetDateTime;
 
 /// The authenticated caller: a team and the token it used.
@@ -45,7 +44,7 @@ impl Ctx {
         Ok(Ctx {
             state,
             team_slug,
-            secret: request::bearer(req),
+            secret: web_common::bearer_token(req),
         })
     }
 
@@ -69,7 +68,8 @@ impl Ctx {
     }
 
     /// Authenticates, then runs `f` in one write transaction on the blocking pool. When
-    /// the write fails for a reason other than authentication, the failure is recorded in
+    /// the write fails for a reason other than authentication or an unreachable database,
+    /// the failure is recorded in
     /// the audit log in a transaction of its own (the failed one rolled back with
     /// everything it did); `f` records success itself, with its summary.
     pub async fn write<T, F>(
@@ -84,8 +84,12 @@ impl Ctx {
         F: FnOnce(&mut Tx<'_>, &Caller) -> Result<T, ApiError> + Send + 'static,
     {
         let result = self.run(true, f).await;
+        // Not for a database that is away: the entry could not be written either, and
+        // trying would hold the request for another connection timeout.
+        let database_away = |e: &ApiError| matches!(e, ApiError::Store(StoreError::Unavailable(_)));
         if let Err(error) = &result
             && !matches!(error, ApiError::Unauthorized(_) | ApiError::Internal(_))
+            && !database_away(error)
         {
             let status = error.status_code().as_u16();
             let detail = format!("failed: {error}");
@@ -155,9 +159,7 @@ impl Ctx {
             }
             result
         };
-        web::block(job)
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
+        web_common::blocking(job).await
     }
 }
 

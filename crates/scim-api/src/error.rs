@@ -43,6 +43,12 @@ pub enum ApiError {
     Internal(String),
 }
 
+impl From<web_common::BlockingFailed> for ApiError {
+    fn from(err: web_common::BlockingFailed) -> Self {
+        ApiError::Internal(err.to_string())
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {

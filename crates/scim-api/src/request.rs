@@ -99,36 +99,6 @@ fn has_nul(value: &Value) -> bool {
     }
 }
 
-/// The bearer token of the `Authorization` header, if there is one.
-pub fn bearer(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_string())
-}
-
-/// The text of header `name`, if present and visible ASCII.
-pub fn header_text(req: &HttpRequest, name: header::HeaderName) -> Option<String> {
-    req.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-}
-
-/// Whether an entity tag list (`If-None-Match`) names `current`, comparing weakly;
-/// `*` matches anything.
-pub fn etag_list_matches(list: &str, current: &str) -> bool {
-    let bare = |tag: &str| {
-        tag.trim()
-            .trim_start_matches("W/")
-            .trim_matches('"')
-            .to_string()
-    };
-    let wanted = bare(current);
-    list.split(',')
-        .any(|tag| tag.trim() == "*" || bare(tag) == wanted)
-}
-
 /// The version named by an `If-Match` header holding one entity tag, for checking inside
 /// the write transaction. `Ok(None)` when the header is absent or `*`.
 pub fn if_match_version(req: &HttpRequest) -> Result<Option<i64>, ApiError> {

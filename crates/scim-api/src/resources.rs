@@ -6,7 +6,7 @@ use crate::repo;
 use crate::request::{self, Query};
 use crate::response;
 use crate::summary;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use scim_core::ResourceKind;
 use scim_core::message::{self, ListParams, ListQuery};
@@ -265,13 +265,13 @@ async fn get(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let ctx = Ctx::new(&req)?;
     let projection = projection_of(&req, kind);
     let base = ctx.base_url();
-    let if_none_match = request::header_text(&req, header::IF_NONE_MATCH);
+    let if_none_match = web_common::NoneMatch::of(&req);
     let outcome = ctx
         .read(move |tx, caller| {
             let projection = projection?;
             let record = repo::get(tx, kind, caller.team.id, &id)?;
             let etag = resource::etag(record.version);
-            if if_none_match.is_some_and(|tags| request::etag_list_matches(&tags, &etag)) {
+            if if_none_match.matches(&etag) {
                 return Ok((None, etag));
             }
             let out = present(tx, kind, caller, &base, &record, &projection)?;

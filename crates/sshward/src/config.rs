@@ -533,38 +533,25 @@ fn validate_public_url(url: &str) -> Result<String, Error> {
 }
 
 fn validate_database_url(url: &str) -> Result<String, Error> {
-    let lower = url.to_ascii_lowercase();
-    let known = ["sqlite:", "postgres://", "postgresql://"];
-    if lower.contains("://") && !known.iter().any(|k| lower.starts_with(k)) {
-        return Err(invalid(
-            "database.url",
-            mask_url_password(url),
-            "unsupported scheme (use sqlite://PATH or postgres://USER@HOST/DB)",
-        ));
+    match store::DatabaseUrl::parse(url) {
+        Ok(_) => Ok(url.to_owned()),
+        Err(e) => {
+            let reason = match e {
+                store::StoreError::Config(reason) => reason,
+                other => other.to_string(),
+            };
+            Err(invalid("database.url", mask_url_password(url), &reason))
+        }
     }
-    if sqlite_file(url).is_some_and(|p| p.as_os_str().is_empty()) {
-        return Err(invalid("database.url", url, "names no SQLite file"));
-    }
-    Ok(url.to_owned())
 }
 
-/// The SQLite file named by a database URL (`None` for PostgreSQL and `:memory:`).
+/// The SQLite file named by a database URL (`None` for PostgreSQL, `:memory:` and URLs
+/// that name no database).
 pub fn sqlite_file(url: &str) -> Option<PathBuf> {
-    let lower = url.to_ascii_lowercase();
-    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-        return None;
-    }
-    let path = if lower.starts_with("sqlite://") {
-        &url["sqlite://".len()..]
-    } else if lower.starts_with("sqlite:") {
-        &url["sqlite:".len()..]
-    } else {
-        url
-    };
-    if path == ":memory:" {
-        return None;
-    }
-    Some(PathBuf::from(path))
+    store::DatabaseUrl::parse(url)
+        .ok()?
+        .sqlite_file()
+        .map(PathBuf::from)
 }
 
 /// `postgres://user:secret@host/db?password=x` -> `postgres://user:****@host/db?password=****`.

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
+use proto::{ErrorBody, ErrorCode};
 use serde_json::json;
 use store::Store;
 
@@ -33,11 +34,10 @@ async fn healthz() -> HttpResponse {
 
 async fn readyz(store: web::Data<Store>) -> HttpResponse {
     let store = store.into_inner();
-    let ping = web::block(move || store.ping());
+    let ping = web_common::blocking(move || store.ping().map_err(|e| NotReady(e.to_string())));
     let problem = match actix_web::rt::time::timeout(READY_TIMEOUT, ping).await {
-        Ok(Ok(Ok(()))) => None,
-        Ok(Ok(Err(e))) => Some(e.to_string()),
-        Ok(Err(e)) => Some(format!("blocking pool: {e}")),
+        Ok(Ok(())) => None,
+        Ok(Err(NotReady(e))) => Some(e),
         Err(_) => Some(format!("no answer within {}s", READY_TIMEOUT.as_secs())),
     };
     match problem {
@@ -50,14 +50,22 @@ async fn readyz(store: web::Data<Store>) -> HttpResponse {
     }
 }
 
-/// A JSON error body: `{"error": ..., "status": ...}`.
-pub fn error_json(status: StatusCode, message: &str) -> HttpResponse {
-    HttpResponse::build(status).json(json!({"error": message, "status": status.as_u16()}))
+/// Why the database did not answer a readiness check.
+struct NotReady(String);
+
+impl From<web_common::BlockingFailed> for NotReady {
+    fn from(err: web_common::BlockingFailed) -> Self {
+        NotReady(err.to_string())
+    }
 }
 
 /// 405 with `Allow: GET, HEAD`.
 pub async fn method_not_allowed() -> HttpResponse {
-    let mut res = error_json(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
+    let body = ErrorBody::new(
+        ErrorCode::MethodNotAllowed,
+        "this route takes GET and HEAD only",
+    );
+    let mut res = web_common::error_response(StatusCode::METHOD_NOT_ALLOWED, &body);
     res.headers_mut().insert(
         actix_web::http::header::ALLOW,
         actix_web::http::header::HeaderValue::from_static("GET, HEAD"),
@@ -66,6 +74,10 @@ pub async fn method_not_allowed() -> HttpResponse {
 }
 
 /// The answer for routes that do not exist (outside `/scim`, which answers SCIM errors).
-pub async fn not_found() -> HttpResponse {
-    error_json(StatusCode::NOT_FOUND, "not found")
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    let body = ErrorBody::new(
+        ErrorCode::NotFound,
+        format!("no route {} {}", req.method(), req.path()),
+    );
+    web_common::error_response(StatusCode::NOT_FOUND, &body)
 }

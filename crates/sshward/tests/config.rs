@@ -120,6 +120,13 @@ fn invalid_values_name_the_option() {
         ("SSHWARD_DATABASE__POOL_SIZE", "0", "database.pool_size"),
         ("SSHWARD_DATABASE__POOL_SIZE", "lots", "pool_size"),
         ("SSHWARD_DATABASE__URL", "mysql://db/x", "database.url"),
+        // Not a SQLite file called "postgres:/x" in the working directory.
+        (
+            "SSHWARD_DATABASE__URL",
+            "postgres:/x",
+            "unsupported database URL scheme",
+        ),
+        ("SSHWARD_DATABASE__URL", "sqlite://", "empty SQLite path"),
         ("SSHWARD_LOG__LEVEL", "verbose", "log.level"),
         ("SSHWARD_METRICS__ENABLED", "perhaps", "enabled"),
         ("SSHWARD_SERVER__LISTEN_ADDRESS", "x", "listen_address"),

@@ -93,7 +93,8 @@ fn health_metrics_and_json_errors() {
             r.content_type.starts_with("application/json"),
             "{path}: {r:?}"
         );
-        assert_eq!(r.json()["status"], 404);
+        assert_eq!(r.json()["error"], "not_found");
+        assert!(r.json()["message"].is_string(), "{path}");
     }
     let r = get(
         &format!("{}/scim/v2/default/Nope", server.base),
