@@ -13,6 +13,8 @@
 //!
 //! | area | methods |
 //! |---|---|
+//! | teams | [`App::create_team`], [`App::update_team`], [`App::teams`], [`App::team`] |
+//! | SCIM tokens | [`App::create_token`], [`App::tokens`], [`App::revoke_token`] |
 //! | hosts | [`App::join`], [`App::access_document`], [`App::hosts`], [`App::host`], [`App::remove_host`] |
 //! | join tokens | [`App::create_join_token`], [`App::join_tokens`], [`App::revoke_join_token`] |
 //! | grants | [`App::add_grant`], [`App::grants`], [`App::remove_grant`] |
@@ -31,6 +33,8 @@ mod grants;
 mod hosts;
 pub mod identities;
 mod lookup;
+mod teams;
+mod tokens;
 
 use std::sync::Arc;
 
@@ -43,6 +47,7 @@ pub use error::AppError;
 pub use grants::{GrantView, NewGrant};
 pub use hosts::Joined;
 pub use identities::{Computed, TeamLocks};
+pub use teams::{DomainChange, NewTeam, TeamChange, TeamSummary};
 
 /// The application: the store plus the process-wide state actions share. Cheap to clone;
 /// make one per process.

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use app::{Actor, App, AppError, NewGrant, PosixSettingsChange};
+use app::{Actor, App, AppError, DomainChange, NewGrant, NewTeam, PosixSettingsChange, TeamChange};
 use host_policy::{HostSelector, IdRange, Role, UsernameStyle, parse_tags};
 use serde_json::{Map, Value, json};
-use store::{AuditQuery, AuditRecord, TeamId};
+use store::{AuditQuery, AuditRecord, EmailDomain, LinkBy, OidcSettingsUpdate, TeamId};
 use testkit::db::{TestDb, sqlite};
 use time::Duration;
 
@@ -38,6 +38,8 @@ db_tests!(
     posix_settings_are_typed_and_audited,
     explain_names_the_deciding_grant,
     unknown_teams_are_not_found,
+    teams_are_created_once_and_changed_with_an_audited_diff,
+    scim_tokens_are_created_and_revoked_once,
 );
 
 fn operator() -> Actor {
@@ -378,4 +380,185 @@ fn corrupt_grant_rows_are_reported_not_used() {
         Err(AppError::Store(store::StoreError::Corrupt(m))) => assert!(m.contains("role"), "{m}"),
         other => panic!("expected a corrupt row, got {other:?}"),
     }
+}
+
+fn domains(list: &[&str]) -> Vec<EmailDomain> {
+    list.iter().map(|d| d.parse().unwrap()).collect()
+}
+
+fn teams_are_created_once_and_changed_with_an_audited_diff(db: &TestDb) {
+    let app = App::new(db.store().clone());
+    let new = NewTeam {
+        slug: "acme".into(),
+        name: Some(" Acme Corp ".into()),
+        tenant: Some("72F988BF-86F1-41AF-91AB-2D7CD011DB47".parse().unwrap()),
+        domains: domains(&["acme.com", "@ACME.com"]),
+        first_token: Some("entra".into()),
+    };
+    let (team, token) = app.create_team(&operator(), &new).unwrap();
+    assert_eq!(team.display_name, "Acme Corp");
+    assert_eq!(team.allowed_domains, domains(&["acme.com"]), "deduplicated");
+    let (info, secret) = token.expect("a first token");
+    assert_eq!(info.label, "entra");
+    assert!(secret.starts_with(store::TOKEN_PREFIX));
+    assert_eq!(
+        last_audit(db, team.id, "admin.team.create").entry.actor,
+        "admin:tester"
+    );
+    assert_eq!(
+        last_audit(db, team.id, "admin.token.create")
+            .entry
+            .resource_id,
+        Some(info.id.to_string())
+    );
+
+    match app.create_team(&operator(), &new) {
+        Err(AppError::Conflict(m)) => assert!(m.contains("exists already"), "{m}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    for slug in ["", "Acme", "-a", "a b", "ä"] {
+        let bad = NewTeam {
+            slug: slug.into(),
+            ..NewTeam::default()
+        };
+        assert!(
+            matches!(
+                app.create_team(&operator(), &bad),
+                Err(AppError::Invalid(_))
+            ),
+            "{slug:?}"
+        );
+    }
+
+    // Domains: add and remove; removing one that is not there is an error.
+    let edit = TeamChange {
+        domains: Some(DomainChange::Edit {
+            add: domains(&["b.example"]),
+            remove: domains(&["ACME.COM"]),
+        }),
+        ..TeamChange::default()
+    };
+    let (team, _) = app.update_team(&operator(), "acme", &edit).unwrap();
+    assert_eq!(team.allowed_domains, domains(&["b.example"]));
+    assert_eq!(
+        last_audit(db, team.id, "admin.team.update").entry.summary,
+        "changed allowed_domains"
+    );
+    let missing = TeamChange {
+        domains: Some(DomainChange::Edit {
+            add: vec![],
+            remove: domains(&["nope.example"]),
+        }),
+        ..TeamChange::default()
+    };
+    assert!(matches!(
+        app.update_team(&operator(), "acme", &missing),
+        Err(AppError::NotFound(_))
+    ));
+
+    // Sign-in settings, tenant and name in one change; the audit names each.
+    let change = TeamChange {
+        name: Some("Acme".into()),
+        tenant: Some(None),
+        domains: None,
+        sign_in: OidcSettingsUpdate {
+            client_id: Some(Some("app-1".into())),
+            client_secret_ref: Some(Some("env:ACME_CLIENT_SECRET".parse().unwrap())),
+            issuer: Some(Some("http://127.0.0.1:9400".parse().unwrap())),
+            link_by: Some(LinkBy::ObjectId),
+        },
+    };
+    let (team, oidc) = app.update_team(&operator(), "acme", &change).unwrap();
+    assert_eq!(
+        (team.display_name.as_str(), team.entra_tenant_id.as_ref()),
+        ("Acme", None)
+    );
+    assert_eq!(oidc.client_id.as_deref(), Some("app-1"));
+    assert_eq!(
+        last_audit(db, team.id, "admin.team.update").entry.summary,
+        "changed name, entra_tenant_id, client_id, client_secret, issuer, link_by"
+    );
+    // A client secret file that cannot be read is refused now, not at the first sign-in.
+    let unreadable = TeamChange {
+        sign_in: OidcSettingsUpdate {
+            client_secret_ref: Some(Some("file:/nonexistent/secret".parse().unwrap())),
+            ..OidcSettingsUpdate::default()
+        },
+        ..TeamChange::default()
+    };
+    match app.update_team(&operator(), "acme", &unreadable) {
+        Err(AppError::Invalid(m)) => assert!(m.contains("/nonexistent/secret"), "{m}"),
+        other => panic!("expected invalid, got {other:?}"),
+    }
+    assert!(matches!(
+        app.update_team(&operator(), "acme", &TeamChange::default()),
+        Err(AppError::Invalid(_))
+    ));
+    let blank = TeamChange {
+        name: Some("  ".into()),
+        ..TeamChange::default()
+    };
+    assert!(matches!(
+        app.update_team(&operator(), "acme", &blank),
+        Err(AppError::Invalid(_))
+    ));
+
+    let (summary, _) = app.team("acme").unwrap();
+    assert_eq!(
+        (summary.users, summary.groups, summary.active_tokens),
+        (0, 0, 1)
+    );
+    assert_eq!(app.teams().unwrap().len(), 1);
+}
+
+fn scim_tokens_are_created_and_revoked_once(db: &TestDb) {
+    let (app, team, _, _) = acme(db);
+    for bad in ["", "  ", "a\u{1b}[2J"] {
+        assert!(
+            matches!(
+                app.create_token(&operator(), "acme", bad, None),
+                Err(AppError::Invalid(_))
+            ),
+            "{bad:?}"
+        );
+    }
+    assert!(matches!(
+        app.create_token(&operator(), "acme", "x", Some(Duration::seconds(-1))),
+        Err(AppError::Invalid(_))
+    ));
+    let (_, info, secret) = app
+        .create_token(&operator(), "acme", " rotation ", Some(Duration::days(90)))
+        .unwrap();
+    assert_eq!(info.label, "rotation");
+    assert!(info.expires.is_some());
+    let authenticated = db
+        .store()
+        .read(|tx| tx.tokens().authenticate("acme", &secret))
+        .unwrap();
+    assert!(authenticated.is_some());
+
+    let (revoked, newly) = app.revoke_token(&operator(), "acme", info.id).unwrap();
+    assert!(newly && revoked.revoked.is_some());
+    let before = audit_count(db, team);
+    let (_, again) = app.revoke_token(&operator(), "acme", info.id).unwrap();
+    assert!(!again);
+    assert_eq!(
+        audit_count(db, team),
+        before,
+        "a second revocation is not audited"
+    );
+    assert_eq!(
+        last_audit(db, team, "admin.token.revoke").entry.resource_id,
+        Some(info.id.to_string())
+    );
+    let authenticated = db
+        .store()
+        .read(|tx| tx.tokens().authenticate("acme", &secret))
+        .unwrap();
+    assert!(authenticated.is_none());
+    assert!(matches!(
+        app.revoke_token(&operator(), "acme", 999_999),
+        Err(AppError::NotFound(_))
+    ));
+    assert_eq!(app.tokens("acme").unwrap().len(), 1);
 }

@@ -11,7 +11,7 @@ use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::Value;
-use store::{LinkBy, ResourceRecord};
+use store::{EmailDomain, LinkBy, ResourceRecord};
 use subtle::ConstantTimeEq;
 
 use crate::error::Denied;
@@ -291,8 +291,8 @@ pub struct TeamPolicy<'a> {
     /// The Entra tenant whose accounts may sign in; `None` skips the `tid` check (only
     /// for teams with an issuer override, where the issuer identifies the tenant).
     pub tenant_id: Option<&'a str>,
-    /// Lower-case email domains allowed to sign in.
-    pub allowed_domains: &'a [String],
+    /// Email domains allowed to sign in.
+    pub allowed_domains: &'a [EmailDomain],
     /// How an account is linked to a SCIM user.
     pub link_by: LinkBy,
 }
@@ -344,7 +344,7 @@ pub fn check_account(claims: &IdClaims, policy: &TeamPolicy<'_>) -> Result<Accou
     if policy.allowed_domains.is_empty() {
         return Err(Denied::NoDomains);
     }
-    if domain.is_empty() || !policy.allowed_domains.contains(&domain) {
+    if domain.is_empty() || !policy.allowed_domains.iter().any(|d| d.as_str() == domain) {
         return Err(Denied::Domain { domain });
     }
     let link = match policy.link_by {

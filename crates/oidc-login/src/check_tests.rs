@@ -210,7 +210,7 @@ fn odd_keys_in_a_jwks_are_skipped() -> R {
     Ok(())
 }
 
-fn policy(domains: &[String]) -> TeamPolicy<'_> {
+fn policy(domains: &[EmailDomain]) -> TeamPolicy<'_> {
     TeamPolicy {
         tenant_id: Some(TENANT),
         allowed_domains: domains,
@@ -224,7 +224,7 @@ fn parsed(changes: serde_json::Value) -> Result<IdClaims, serde_json::Error> {
 
 #[test]
 fn tenant_and_domain_rules() -> R {
-    let domains = vec!["contoso.com".to_string()];
+    let domains: Vec<EmailDomain> = vec!["contoso.com".parse().expect("a domain")];
     let account = check_account(&parsed(json!({}))?, &policy(&domains))?;
     assert_eq!(account.login_name, "Alice@Contoso.com");
     assert_eq!(account.domain, "contoso.com");

@@ -11,7 +11,7 @@ use scim_core::ResourceKind;
 use scim_core::filter::{AttrPath, CompValue, CompareOp, Filter};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use store::{AuditEntry, ListQuery, ResourceRecord, Store, Team, TeamId, Tx};
+use store::{AuditEntry, ListQuery, ResourceRecord, Store, Team, TeamId, TenantId, Tx};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
@@ -456,7 +456,7 @@ impl LoginState {
             .or_else(|| claims.email.clone())
             .or_else(|| claims.oid.clone());
         let policy = TeamPolicy {
-            tenant_id: login.tenant_id.as_deref(),
+            tenant_id: login.tenant_id.as_ref().map(TenantId::as_str),
             allowed_domains: &login.team.allowed_domains,
             link_by: login.link_by,
         };

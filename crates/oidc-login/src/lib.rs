@@ -76,8 +76,5 @@ pub use flow::{
     pkce_matches,
 };
 pub use provider::{CacheSettings, ClientCredentials, Discovery, HttpClient, Providers};
-pub use settings::{
-    Keys, LoginConfig, TeamLogin, decode_key, entra_issuer, parse_tenant_id, read_secret,
-    validate_issuer,
-};
+pub use settings::{Keys, LoginConfig, TeamLogin, decode_key};
 pub use web::{LOGIN_COOKIE, SESSION_COOKIE, configure};

@@ -5,55 +5,11 @@ use std::time::Duration;
 use actix_web::cookie::Key;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use store::{LinkBy, OidcSettings, Store, StoreError, Team};
+use store::{Issuer, LinkBy, OidcSettings, SecretRef, Store, StoreError, Team, TenantId};
 
 use crate::error::LoginError;
 use crate::provider::{CacheSettings, ClientCredentials};
 use crate::token::TokenKey;
-
-/// The default issuer of a team: `https://login.microsoftonline.com/{tenant}/v2.0`.
-pub fn entra_issuer(tenant_id: &str) -> String {
-    format!("https://login.microsoftonline.com/{tenant_id}/v2.0")
-}
-
-/// Checks an issuer URL: `https://`, or `http://` to a loopback address (tests, a local
-/// provider). Without a query or fragment.
-pub fn validate_issuer(issuer: &str) -> Result<(), String> {
-    let url = openidconnect::url::Url::parse(issuer).map_err(|e| format!("{issuer:?}: {e}"))?;
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("{issuer:?} must not have a query or fragment"));
-    }
-    let loopback = match url.host() {
-        Some(openidconnect::url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(openidconnect::url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(openidconnect::url::Host::Domain(d)) => d == "localhost",
-        None => false,
-    };
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if loopback => Ok(()),
-        _ => Err(format!(
-            "{issuer:?} must be an https URL (plain http only to a loopback address)"
-        )),
-    }
-}
-
-/// Checks an Entra tenant ID: a GUID (any case), returned lower-cased.
-pub fn parse_tenant_id(s: &str) -> Result<String, String> {
-    let t = s.trim().to_ascii_lowercase();
-    let groups: Vec<&str> = t.split('-').collect();
-    let ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
-        && groups
-            .iter()
-            .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()));
-    if ok {
-        Ok(t)
-    } else {
-        Err(format!(
-            "{s:?} is not a tenant ID (a GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47)"
-        ))
-    }
-}
 
 /// Server-wide sign-in settings.
 #[derive(Clone, Debug)]
@@ -201,9 +157,9 @@ pub struct TeamLogin {
     /// The OAuth client ID.
     pub client_id: String,
     /// Where the client secret is read.
-    secret_ref: Option<String>,
+    secret_ref: Option<SecretRef>,
     /// The tenant whose accounts may sign in (`None` only with an issuer override).
-    pub tenant_id: Option<String>,
+    pub tenant_id: Option<TenantId>,
     /// How to link accounts to SCIM users.
     pub link_by: LinkBy,
 }
@@ -216,15 +172,14 @@ impl TeamLogin {
             problem: problem.to_owned(),
         };
         let issuer = match (&oidc.issuer, &team.entra_tenant_id) {
-            (Some(issuer), _) => issuer.clone(),
-            (None, Some(tenant)) => entra_issuer(tenant),
+            (Some(issuer), _) => issuer.to_string(),
+            (None, Some(tenant)) => Issuer::entra(tenant).to_string(),
             (None, None) => {
                 return Err(missing(
                     "no Entra tenant ID (sshward team set SLUG --tenant-id GUID)",
                 ));
             }
         };
-        validate_issuer(&issuer).map_err(|e| missing(&format!("bad issuer: {e}")))?;
         let client_id = oidc
             .client_id
             .clone()
@@ -245,14 +200,16 @@ impl TeamLogin {
             team: self.team.slug.clone(),
             problem,
         };
-        let reference = self.secret_ref.as_deref().ok_or_else(|| {
+        let reference = self.secret_ref.as_ref().ok_or_else(|| {
             missing(
                 "no client secret (sshward team set SLUG --client-secret-file PATH or \
                  --client-secret-env NAME)"
                     .into(),
             )
         })?;
-        let secret = read_secret(reference).map_err(missing)?;
+        let secret = reference
+            .read()
+            .map_err(|e| missing(format!("client secret: {e}")))?;
         Ok(ClientCredentials {
             client_id: self.client_id.clone(),
             client_secret: secret,
@@ -260,37 +217,9 @@ impl TeamLogin {
     }
 }
 
-/// Reads a secret named by `file:PATH` or `env:NAME`, trimmed of surrounding whitespace.
-pub fn read_secret(reference: &str) -> Result<String, String> {
-    let value = if let Some(path) = reference.strip_prefix("file:") {
-        std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the client secret file {path}: {e}"))?
-    } else if let Some(name) = reference.strip_prefix("env:") {
-        std::env::var(name)
-            .map_err(|_| format!("the environment variable {name} (client secret) is not set"))?
-    } else {
-        return Err("the client secret reference must be file:PATH or env:NAME".into());
-    };
-    let value = value.trim().to_owned();
-    if value.is_empty() {
-        return Err(format!("the client secret in {reference} is empty"));
-    }
-    Ok(value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn issuers() {
-        assert!(validate_issuer(&entra_issuer("72f988bf-86f1-41af-91ab-2d7cd011db47")).is_ok());
-        assert!(validate_issuer("http://127.0.0.1:9400").is_ok());
-        assert!(validate_issuer("http://[::1]:9400").is_ok());
-        assert!(validate_issuer("http://idp.example.com").is_err());
-        assert!(validate_issuer("https://idp.example.com/?x=1").is_err());
-        assert!(validate_issuer("ftp://idp.example.com").is_err());
-    }
 
     #[test]
     fn paths_follow_the_public_url() {
@@ -309,30 +238,9 @@ mod tests {
     }
 
     #[test]
-    fn tenant_ids() {
-        assert_eq!(
-            parse_tenant_id(" 72F988BF-86F1-41AF-91AB-2D7CD011DB47 ").ok(),
-            Some("72f988bf-86f1-41af-91ab-2d7cd011db47".into())
-        );
-        assert!(parse_tenant_id("contoso.onmicrosoft.com").is_err());
-        assert!(parse_tenant_id("72f988bf86f141af91ab2d7cd011db47").is_err());
-    }
-
-    #[test]
     fn keys_are_checked() {
         assert!(decode_key("k", &STANDARD.encode([1u8; 64]), 64).is_ok());
         assert!(decode_key("k", &STANDARD.encode([1u8; 16]), 64).is_err());
         assert!(decode_key("k", "***", 64).is_err());
-    }
-
-    #[test]
-    fn secrets_from_env_and_file() -> Result<(), String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let path = dir.path().join("secret");
-        std::fs::write(&path, "s3cret\n").map_err(|e| e.to_string())?;
-        assert_eq!(read_secret(&format!("file:{}", path.display()))?, "s3cret");
-        assert!(read_secret("env:SSHWARD_TEST_SURELY_UNSET_VARIABLE").is_err());
-        assert!(read_secret("plain").is_err());
-        Ok(())
     }
 }

@@ -322,8 +322,8 @@ impl Server {
                 tx.teams().update(
                     team.id,
                     &TeamUpdate {
-                        entra_tenant_id: Some(Some(TENANT.into())),
-                        allowed_domains: Some(vec!["contoso.com".into()]),
+                        entra_tenant_id: Some(Some(TENANT.parse()?)),
+                        allowed_domains: Some(vec!["contoso.com".parse()?]),
                         ..TeamUpdate::default()
                     },
                 )?;
@@ -331,8 +331,10 @@ impl Server {
                     team.id,
                     &OidcSettingsUpdate {
                         client_id: Some(Some(CLIENT_ID.into())),
-                        client_secret_ref: Some(Some(format!("file:{}", secret.display()))),
-                        issuer: Some(Some(issuer.into())),
+                        client_secret_ref: Some(Some(
+                            format!("file:{}", secret.display()).parse()?,
+                        )),
+                        issuer: Some(Some(issuer.parse()?)),
                         link_by: Some(LinkBy::UserName),
                     },
                 )?;

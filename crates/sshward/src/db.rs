@@ -104,27 +104,3 @@ fn os_user() -> Option<String> {
     });
     Some(name.unwrap_or_else(|| format!("uid:{uid}")))
 }
-
-/// Appends an audit entry for an admin action on `team` (`action` like
-/// `admin.token.create`, `status` HTTP-like: 201 created, 200 changed).
-pub fn audit(
-    tx: &mut Tx<'_>,
-    team: &Team,
-    action: &str,
-    status: i32,
-    resource_type: &str,
-    resource_id: &str,
-    summary: String,
-) -> Result<()> {
-    tx.audit().append(&store::AuditEntry {
-        team: Some(team.id),
-        at: time::OffsetDateTime::now_utc(),
-        actor: cli_actor().to_string(),
-        action: action.to_owned(),
-        resource_type: Some(resource_type.to_owned()),
-        resource_id: Some(resource_id.to_owned()),
-        status,
-        summary,
-    })?;
-    Ok(())
-}

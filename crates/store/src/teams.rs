@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use time::OffsetDateTime;
 
 use crate::error::StoreError;
+use crate::idp::{EmailDomain, TenantId};
 use crate::schema::teams;
 use crate::timestamps::{from_micros, now, to_micros};
 use crate::tx::Tx;
@@ -28,9 +29,9 @@ pub struct Team {
     /// Human-readable name.
     pub display_name: String,
     /// The Entra tenant ID whose users may sign in, if configured.
-    pub entra_tenant_id: Option<String>,
-    /// Lower-case email domains allowed to sign in.
-    pub allowed_domains: Vec<String>,
+    pub entra_tenant_id: Option<TenantId>,
+    /// Email domains allowed to sign in.
+    pub allowed_domains: Vec<EmailDomain>,
     /// Incremented by every committed write in the team.
     pub revision: i64,
     /// When the team was created.
@@ -43,9 +44,9 @@ pub struct TeamUpdate {
     /// New display name.
     pub display_name: Option<String>,
     /// New tenant ID (`Some(None)` clears it).
-    pub entra_tenant_id: Option<Option<String>>,
-    /// New allow list of email domains (normalised to lower case, without `@`).
-    pub allowed_domains: Option<Vec<String>>,
+    pub entra_tenant_id: Option<Option<TenantId>>,
+    /// New allow list of email domains (duplicates are dropped).
+    pub allowed_domains: Option<Vec<EmailDomain>>,
 }
 
 #[derive(Queryable, Selectable)]
@@ -62,13 +63,27 @@ struct TeamRow {
 
 impl TeamRow {
     fn into_team(self) -> Result<Team, StoreError> {
-        let allowed_domains = serde_json::from_str(&self.allowed_domains)
-            .map_err(|e| StoreError::Corrupt(format!("team {} allowed_domains: {e}", self.id)))?;
+        let id = self.id;
+        let corrupt = |what: &str, e: &dyn std::fmt::Display| {
+            StoreError::Corrupt(format!("team {id} {what}: {e}"))
+        };
+        let domains: Vec<String> = serde_json::from_str(&self.allowed_domains)
+            .map_err(|e| corrupt("allowed_domains", &e))?;
+        let allowed_domains = domains
+            .iter()
+            .map(|d| d.parse())
+            .collect::<Result<_, _>>()
+            .map_err(|e| corrupt("allowed_domains", &e))?;
+        let entra_tenant_id = self
+            .entra_tenant_id
+            .map(|t| t.parse())
+            .transpose()
+            .map_err(|e| corrupt("entra_tenant_id", &e))?;
         Ok(Team {
             id: TeamId(self.id),
             slug: self.slug,
             display_name: self.display_name,
-            entra_tenant_id: self.entra_tenant_id,
+            entra_tenant_id,
             allowed_domains,
             revision: self.revision,
             created: from_micros(self.created_at)?,
@@ -93,30 +108,9 @@ pub fn validate_slug(slug: &str) -> Result<(), StoreError> {
     }
 }
 
-fn normalise_domains(domains: &[String]) -> Result<Vec<String>, StoreError> {
-    let mut out: Vec<String> = Vec::with_capacity(domains.len());
-    for domain in domains {
-        let d = domain.trim().trim_start_matches('@').to_lowercase();
-        let valid = !d.is_empty()
-            && d.len() <= 253
-            && !d.starts_with('.')
-            && !d.ends_with('.')
-            && d.chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
-        if !valid {
-            return Err(StoreError::Invalid(format!(
-                "invalid email domain {domain:?}"
-            )));
-        }
-        if !out.contains(&d) {
-            out.push(d);
-        }
-    }
-    Ok(out)
-}
-
-fn encode_domains(domains: &[String]) -> Result<String, StoreError> {
-    serde_json::to_string(domains).map_err(|e| StoreError::Invalid(e.to_string()))
+fn encode_domains(domains: &[&EmailDomain]) -> Result<String, StoreError> {
+    let texts: Vec<&str> = domains.iter().map(|d| d.as_str()).collect();
+    serde_json::to_string(&texts).map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
 /// Team operations inside a transaction; from [`Tx::teams`].
@@ -189,18 +183,23 @@ impl Teams<'_, '_> {
             None => current.display_name,
         };
         let tenant = match &update.entra_tenant_id {
-            Some(Some(t)) if t.trim().is_empty() => None,
-            Some(t) => t.as_ref().map(|t| t.trim().to_ascii_lowercase()),
+            Some(t) => t.clone(),
             None => current.entra_tenant_id,
         };
-        let domains = match &update.allowed_domains {
-            Some(d) => normalise_domains(d)?,
-            None => current.allowed_domains,
-        };
+        let mut domains: Vec<&EmailDomain> = Vec::new();
+        for d in update
+            .allowed_domains
+            .as_ref()
+            .unwrap_or(&current.allowed_domains)
+        {
+            if !domains.contains(&d) {
+                domains.push(d);
+            }
+        }
         diesel::update(teams::table.find(team.0))
             .set((
                 teams::display_name.eq(display_name),
-                teams::entra_tenant_id.eq(tenant),
+                teams::entra_tenant_id.eq(tenant.as_ref().map(TenantId::as_str)),
                 teams::allowed_domains.eq(encode_domains(&domains)?),
             ))
             .execute(self.tx.conn)?;
@@ -253,20 +252,5 @@ mod tests {
         ] {
             assert!(validate_slug(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn domains_are_normalised() {
-        let d = normalise_domains(&[
-            "@Example.COM".into(),
-            "example.com".into(),
-            " b.org ".into(),
-        ]);
-        assert_eq!(
-            d.ok(),
-            Some(vec!["example.com".to_string(), "b.org".to_string()])
-        );
-        assert!(normalise_domains(&["a b".into()]).is_err());
-        assert!(normalise_domains(&["".into()]).is_err());
     }
 }

@@ -67,20 +67,6 @@ pub fn parse_time(text: &str, now: OffsetDateTime) -> Result<OffsetDateTime> {
     )))
 }
 
-/// Checks an Entra tenant ID: a GUID in its usual hyphenated form; returns it lower-cased.
-pub fn parse_tenant_id(text: &str) -> Result<String> {
-    let t = text.trim();
-    let ok = t.len() == 36 && uuid::Uuid::try_parse(t).is_ok();
-    if ok {
-        Ok(t.to_ascii_lowercase())
-    } else {
-        Err(Error::Usage(format!(
-            "invalid Entra tenant ID {text:?}: expected a GUID like \
-             72f988bf-86f1-41af-91ab-2d7cd011db47 (Entra admin center > Overview > Tenant ID)"
-        )))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -114,21 +100,5 @@ mod tests {
             1_795_824_000
         );
         assert!(parse_time("yesterday", now).is_err());
-    }
-
-    #[test]
-    fn tenant_ids() {
-        assert_eq!(
-            parse_tenant_id("72F988BF-86F1-41AF-91AB-2D7CD011DB47").unwrap(),
-            "72f988bf-86f1-41af-91ab-2d7cd011db47"
-        );
-        for bad in [
-            "",
-            "contoso.onmicrosoft.com",
-            "72f988bf86f141af91ab2d7cd011db47",
-            "{72f988bf-86f1-41af-91ab-2d7cd011db47}",
-        ] {
-            assert!(parse_tenant_id(bad).is_err(), "{bad}");
-        }
     }
 }

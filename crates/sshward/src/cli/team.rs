@@ -1,11 +1,11 @@
 //! `sshward team create|list|show|set`.
 
+use app::{DomainChange, NewTeam, TeamChange, TeamSummary};
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use store::{ListQuery, Team, TeamUpdate, Tx};
+use store::{EmailDomain, Team, TenantId};
 use time::OffsetDateTime;
 
-use super::parse_tenant_id;
 use crate::config::Config;
 use crate::db::{self, Open};
 use crate::error::{Error, Result};
@@ -113,8 +113,12 @@ impl TeamView {
             scim_tenant_url: tenant_url(config, &team.slug),
             slug: team.slug,
             name: team.display_name,
-            entra_tenant_id: team.entra_tenant_id,
-            allowed_domains: team.allowed_domains,
+            entra_tenant_id: team.entra_tenant_id.map(|t| t.to_string()),
+            allowed_domains: team
+                .allowed_domains
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             created: team.created,
             revision: team.revision,
             users: None,
@@ -124,17 +128,12 @@ impl TeamView {
         }
     }
 
-    fn with_counts(mut self, tx: &mut Tx<'_>, team: &Team) -> Result<Self> {
-        let only_total = ListQuery {
-            count: Some(0),
-            ..ListQuery::default()
-        };
-        self.users = Some(tx.users().list(team.id, &only_total)?.total);
-        self.groups = Some(tx.groups().list(team.id, &only_total)?.total);
-        let now = OffsetDateTime::now_utc();
-        let tokens = tx.tokens().list(team.id)?;
-        self.active_tokens = Some(tokens.iter().filter(|t| t.is_valid_at(now)).count());
-        Ok(self)
+    fn with_counts(config: &Config, s: TeamSummary) -> Self {
+        let mut view = TeamView::new(config, s.team);
+        view.users = Some(s.users);
+        view.groups = Some(s.groups);
+        view.active_tokens = Some(s.active_tokens);
+        view
     }
 }
 
@@ -153,46 +152,36 @@ pub fn run(config: &Config, command: TeamCommand) -> Result<()> {
     }
 }
 
+/// Parses `--tenant-id`.
+fn tenant(text: &str) -> Result<TenantId> {
+    text.parse()
+        .map_err(|e: store::StoreError| Error::Usage(strip_invalid(e)))
+}
+
+/// Parses email domains given on the command line.
+fn domain_list<S: AsRef<str>>(items: &[S]) -> Result<Vec<EmailDomain>> {
+    items
+        .iter()
+        .map(|d| d.as_ref().parse())
+        .collect::<Result<_, store::StoreError>>()
+        .map_err(|e| Error::Usage(strip_invalid(e)))
+}
+
 fn create(config: &Config, a: CreateArgs) -> Result<()> {
-    store::validate_slug(&a.slug).map_err(|e| Error::Usage(strip_invalid(e)))?;
-    let tenant = a.tenant_id.as_deref().map(parse_tenant_id).transpose()?;
-    let name = a.name.clone().unwrap_or_else(|| a.slug.clone());
     let label = a.token_label.trim().to_owned();
     if !a.no_token && label.is_empty() {
         return Err(Error::Usage("--token-label must not be empty".into()));
     }
+    let new = NewTeam {
+        slug: a.slug.clone(),
+        name: a.name.clone(),
+        tenant: a.tenant_id.as_deref().map(tenant).transpose()?,
+        domains: domain_list(&a.domains)?,
+        first_token: (!a.no_token).then_some(label),
+    };
+    store::validate_slug(&a.slug).map_err(|e| Error::Usage(strip_invalid(e)))?;
     let store = db::open(config, Open::CreateIfMissing)?;
-    let (team, token) = store.write(|tx| -> Result<_> {
-        let mut team = tx.teams().create(&a.slug, &name).map_err(|e| match e {
-            store::StoreError::Conflict { .. } => {
-                Error::Conflict(format!("team {:?} exists already", a.slug))
-            }
-            other => other.into(),
-        })?;
-        if tenant.is_some() || !a.domains.is_empty() {
-            let update = TeamUpdate {
-                entra_tenant_id: tenant.clone().map(Some),
-                allowed_domains: Some(a.domains.clone()),
-                ..TeamUpdate::default()
-            };
-            team = tx.teams().update(team.id, &update)?;
-        }
-        db::audit(
-            tx,
-            &team,
-            "admin.team.create",
-            201,
-            "Team",
-            &team.slug,
-            format!("created team {}", team.slug),
-        )?;
-        let token = if a.no_token {
-            None
-        } else {
-            Some(super::token::create_audited(tx, &team, &label, None)?)
-        };
-        Ok((team, token))
-    })?;
+    let (team, token) = app::App::new(store).create_team(&db::cli_actor(), &new)?;
     let view = TeamView::new(config, team);
     if a.format.json {
         let token = token.map(|(info, secret)| super::token::TokenCreated::new(info, secret));
@@ -219,17 +208,11 @@ fn create(config: &Config, a: CreateArgs) -> Result<()> {
 }
 
 fn list(config: &Config, format: Format) -> Result<()> {
-    let store = db::open(config, Open::Existing)?;
-    let views = store.read(|tx| -> Result<Vec<TeamView>> {
-        let teams = tx.teams().list()?;
-        teams
-            .into_iter()
-            .map(|t| {
-                let team = t.clone();
-                TeamView::new(config, t).with_counts(tx, &team)
-            })
-            .collect()
-    })?;
+    let views: Vec<TeamView> = db::app(config)?
+        .teams()?
+        .into_iter()
+        .map(|s| TeamView::with_counts(config, s))
+        .collect();
     if format.json {
         return output::print_json(&views);
     }
@@ -259,13 +242,10 @@ fn list(config: &Config, format: Format) -> Result<()> {
 }
 
 fn show(config: &Config, a: ShowArgs) -> Result<()> {
-    let store = db::open(config, Open::Existing)?;
-    let view = store.read(|tx| -> Result<TeamView> {
-        let team = db::team(tx, &a.slug)?;
-        let mut view = TeamView::new(config, team.clone()).with_counts(tx, &team)?;
-        view.login = Some(super::team_oidc::LoginView::load(tx, config, &team)?);
-        Ok(view)
-    })?;
+    let (summary, oidc) = db::app(config)?.team(&a.slug)?;
+    let login = super::team_oidc::LoginView::new(config, &summary.team, oidc);
+    let mut view = TeamView::with_counts(config, summary);
+    view.login = Some(login);
     print_team(&view, a.format)
 }
 
@@ -300,91 +280,46 @@ fn print_team(v: &TeamView, format: Format) -> Result<()> {
 
 fn set(config: &Config, a: SetArgs) -> Result<()> {
     let tenant = match (&a.tenant_id, a.clear_tenant_id) {
-        (Some(t), _) => Some(Some(parse_tenant_id(t)?)),
+        (Some(t), _) => Some(Some(tenant(t)?)),
         (None, true) => Some(None),
         (None, false) => None,
     };
     if a.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
         return Err(Error::Usage("--name must not be empty".into()));
     }
-    let changes_domains =
-        a.domains.is_some() || !a.add_domain.is_empty() || !a.remove_domain.is_empty();
-    if a.name.is_none() && tenant.is_none() && !changes_domains && a.oidc.is_empty() {
+    let domains = match &a.domains {
+        Some(list) => {
+            let items: Vec<&str> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
+            Some(DomainChange::Replace(domain_list(&items)?))
+        }
+        None if a.add_domain.is_empty() && a.remove_domain.is_empty() => None,
+        None => Some(DomainChange::Edit {
+            add: domain_list(&a.add_domain)?,
+            remove: domain_list(&a.remove_domain)?,
+        }),
+    };
+    let change = TeamChange {
+        name: a.name.clone(),
+        tenant,
+        domains,
+        sign_in: a.oidc.update()?,
+    };
+    if change.is_empty() {
         return Err(Error::Usage(
             "nothing to change: give --name, --tenant-id, --clear-tenant-id, --domains, \
              --add-domain, --remove-domain or a sign-in option (see --help)"
                 .into(),
         ));
     }
-    let store = db::open(config, Open::Existing)?;
-    let view = store.write(|tx| -> Result<TeamView> {
-        let team = db::team(tx, &a.slug)?;
-        let allowed_domains = if changes_domains {
-            let mut list: Vec<String> = match &a.domains {
-                Some(d) => d
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-                None => team.allowed_domains.clone(),
-            };
-            list.extend(a.add_domain.iter().map(|d| d.trim().to_owned()));
-            for remove in &a.remove_domain {
-                let r = normalise_domain(remove);
-                if !list.iter().any(|d| normalise_domain(d) == r) {
-                    return Err(Error::NotFound(format!(
-                        "{remove:?} is not an allowed domain of team {}",
-                        team.slug
-                    )));
-                }
-                list.retain(|d| normalise_domain(d) != r);
-            }
-            Some(list)
-        } else {
-            None
-        };
-        let update = TeamUpdate {
-            display_name: a.name.clone(),
-            entra_tenant_id: tenant.clone(),
-            allowed_domains,
-        };
-        let updated = tx.teams().update(team.id, &update)?;
-        let mut changed = Vec::new();
-        if updated.display_name != team.display_name {
-            changed.push("name");
-        }
-        if updated.entra_tenant_id != team.entra_tenant_id {
-            changed.push("entra_tenant_id");
-        }
-        if updated.allowed_domains != team.allowed_domains {
-            changed.push("allowed_domains");
-        }
-        changed.extend(a.oidc.apply(tx, &updated)?);
-        let summary = if changed.is_empty() {
-            "no change".to_owned()
-        } else {
-            format!("changed {}", changed.join(", "))
-        };
-        db::audit(
-            tx,
-            &updated,
-            "admin.team.update",
-            200,
-            "Team",
-            &updated.slug,
-            summary,
-        )?;
-        let login = super::team_oidc::LoginView::load(tx, config, &updated)?;
-        let mut view = TeamView::new(config, updated);
-        view.login = Some(login);
-        Ok(view)
-    })?;
+    let (team, oidc) = db::app(config)?.update_team(&db::cli_actor(), &a.slug, &change)?;
+    let login = super::team_oidc::LoginView::new(config, &team, oidc);
+    let mut view = TeamView::new(config, team);
+    view.login = Some(login);
     print_team(&view, a.format)
-}
-
-fn normalise_domain(d: &str) -> String {
-    d.trim().trim_start_matches('@').to_lowercase()
 }
 
 fn count(n: Option<u64>) -> String {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use serde::Serialize;
-use store::{LinkBy, OidcSettingsUpdate, Team, Tx};
+use store::{Issuer, LinkBy, OidcSettings, OidcSettingsUpdate, SecretRef, Team};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -35,43 +35,33 @@ pub struct OidcArgs {
 }
 
 impl OidcArgs {
-    /// True when no sign-in option is given.
-    pub fn is_empty(&self) -> bool {
-        self.client_id.is_none()
-            && self.client_secret_file.is_none()
-            && self.client_secret_env.is_none()
-            && self.issuer.is_none()
-            && !self.clear_issuer
-            && self.link_by.is_none()
-    }
-
-    fn update(&self) -> Result<OidcSettingsUpdate> {
+    /// The sign-in settings these options change.
+    pub fn update(&self) -> Result<OidcSettingsUpdate> {
+        let usage = |flag: &str, e: store::StoreError| {
+            Error::Usage(format!(
+                "{flag}: {}",
+                match e {
+                    store::StoreError::Invalid(m) => m,
+                    other => other.to_string(),
+                }
+            ))
+        };
         let secret_ref = match (&self.client_secret_file, &self.client_secret_env) {
             (Some(path), _) => {
                 let path = std::path::absolute(path).map_err(|e| {
                     Error::Usage(format!("--client-secret-file {}: {e}", path.display()))
                 })?;
-                let reference = format!("file:{}", path.display());
-                // Checked now, so a typo shows here rather than at the first sign-in.
-                oidc_login::read_secret(&reference).map_err(Error::Usage)?;
-                Some(Some(reference))
+                Some(Some(SecretRef::File(path)))
             }
-            (None, Some(name)) if name.trim().starts_with("SSHWARD_") => {
-                return Err(Error::Usage(format!(
-                    "--client-secret-env {name}: SSHWARD_* variables are configuration \
-                     options; choose another name (e.g. ACME_ENTRA_CLIENT_SECRET)"
-                )));
-            }
-            (None, Some(name)) => Some(Some(format!("env:{}", name.trim()))),
+            (None, Some(name)) => Some(Some(
+                format!("env:{}", name.trim())
+                    .parse()
+                    .map_err(|e| usage("--client-secret-env", e))?,
+            )),
             (None, None) => None,
         };
         let issuer = match (&self.issuer, self.clear_issuer) {
-            (Some(i), _) => {
-                let i = i.trim().trim_end_matches('/').to_owned();
-                oidc_login::validate_issuer(&i)
-                    .map_err(|e| Error::Usage(format!("--issuer {e}")))?;
-                Some(Some(i))
-            }
+            (Some(i), _) => Some(Some(i.parse().map_err(|e| usage("--issuer", e))?)),
             (None, true) => Some(None),
             (None, false) => None,
         };
@@ -88,30 +78,6 @@ impl OidcArgs {
             link_by,
         })
     }
-
-    /// Applies the options to `team` and returns the names of what changed.
-    pub fn apply(&self, tx: &mut Tx<'_>, team: &Team) -> Result<Vec<&'static str>> {
-        if self.is_empty() {
-            return Ok(Vec::new());
-        }
-        let update = self.update()?;
-        let before = tx.login().oidc(team.id)?;
-        let after = tx.login().set_oidc(team.id, &update)?;
-        let mut changed = Vec::new();
-        if before.client_id != after.client_id {
-            changed.push("client_id");
-        }
-        if before.client_secret_ref != after.client_secret_ref {
-            changed.push("client_secret");
-        }
-        if before.issuer != after.issuer {
-            changed.push("issuer");
-        }
-        if before.link_by != after.link_by {
-            changed.push("link_by");
-        }
-        Ok(changed)
-    }
 }
 
 /// A team's sign-in settings as `team show` prints them (the secret's location, never
@@ -127,22 +93,20 @@ pub struct LoginView {
 }
 
 impl LoginView {
-    /// The settings of `team`.
-    pub fn load(tx: &mut Tx<'_>, config: &Config, team: &Team) -> Result<LoginView> {
-        let oidc = tx.login().oidc(team.id)?;
+    /// The settings `oidc` of `team`.
+    pub fn new(config: &Config, team: &Team, oidc: OidcSettings) -> LoginView {
         let public = config.public_url();
-        Ok(LoginView {
+        LoginView {
             client_id: oidc.client_id,
-            client_secret: oidc.client_secret_ref,
-            issuer: oidc.issuer.or_else(|| {
-                team.entra_tenant_id
-                    .as_deref()
-                    .map(oidc_login::entra_issuer)
-            }),
+            client_secret: oidc.client_secret_ref.map(|r| r.to_string()),
+            issuer: oidc
+                .issuer
+                .or_else(|| team.entra_tenant_id.as_ref().map(Issuer::entra))
+                .map(|i| i.to_string()),
             link_by: oidc.link_by.to_string(),
             sign_in_url: format!("{public}/login/{}", team.slug),
             redirect_uri: format!("{public}/callback"),
-        })
+        }
     }
 
     /// Lines for the human-readable `team show`.

@@ -2,12 +2,12 @@
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use store::{Team, TokenInfo, Tx};
+use store::TokenInfo;
 use time::OffsetDateTime;
 
 use super::{DEFAULT_TEAM, parse_duration};
 use crate::config::Config;
-use crate::db::{self, Open};
+use crate::db;
 use crate::error::{Error, Result};
 use crate::output::{self, Format, Table};
 
@@ -143,44 +143,13 @@ pub fn run(config: &Config, command: TokenCommand) -> Result<()> {
     }
 }
 
-/// Creates a SCIM token of `team` and records it in the audit log; returns it with its
-/// secret (shown once).
-pub fn create_audited(
-    tx: &mut Tx<'_>,
-    team: &Team,
-    label: &str,
-    expires: Option<OffsetDateTime>,
-) -> Result<(TokenInfo, String)> {
-    let (info, secret) = tx.tokens().create(team.id, label, expires)?;
-    db::audit(
-        tx,
-        team,
-        "admin.token.create",
-        201,
-        "Token",
-        &info.id.to_string(),
-        format!("created token {} ({})", info.id, info.label),
-    )?;
-    Ok((info, secret))
-}
-
 fn create(config: &Config, a: CreateArgs) -> Result<()> {
-    let label = a.label.trim().to_owned();
-    if label.is_empty() {
+    if a.label.trim().is_empty() {
         return Err(Error::Usage("--label must not be empty".into()));
     }
-    let expires = a
-        .expires_in
-        .as_deref()
-        .map(parse_duration)
-        .transpose()?
-        .map(|d| OffsetDateTime::now_utc() + d);
-    let store = db::open(config, Open::Existing)?;
-    let (team, info, secret) = store.write(|tx| -> Result<_> {
-        let team = db::team(tx, &a.team.team)?;
-        let (info, secret) = create_audited(tx, &team, &label, expires)?;
-        Ok((team, info, secret))
-    })?;
+    let expires_in = a.expires_in.as_deref().map(parse_duration).transpose()?;
+    let (team, info, secret) =
+        db::app(config)?.create_token(&db::cli_actor(), &a.team.team, &a.label, expires_in)?;
     let url = super::team::tenant_url(config, &team.slug);
     if a.format.json {
         return output::print_json(&serde_json::json!({
@@ -203,11 +172,7 @@ fn create(config: &Config, a: CreateArgs) -> Result<()> {
 }
 
 fn list(config: &Config, a: ListArgs) -> Result<()> {
-    let store = db::open(config, Open::Existing)?;
-    let tokens = store.read(|tx| -> Result<Vec<TokenInfo>> {
-        let team = db::team(tx, &a.team.team)?;
-        Ok(tx.tokens().list(team.id)?)
-    })?;
+    let tokens = db::app(config)?.tokens(&a.team.team)?;
     let now = OffsetDateTime::now_utc();
     let views: Vec<TokenView> = tokens.into_iter().map(|t| TokenView::new(t, now)).collect();
     if a.format.json {
@@ -231,41 +196,15 @@ fn list(config: &Config, a: ListArgs) -> Result<()> {
 }
 
 fn revoke(config: &Config, a: RevokeArgs) -> Result<()> {
-    let store = db::open(config, Open::Existing)?;
-    let (token, newly) = store.write(|tx| -> Result<_> {
-        let team = db::team(tx, &a.team.team)?;
-        let token = tx
-            .tokens()
-            .list(team.id)?
-            .into_iter()
-            .find(|t| t.id == a.id)
-            .ok_or_else(|| {
-                Error::NotFound(format!(
-                    "team {} has no token with ID {} (see `sshward token list --team {}`)",
-                    team.slug, a.id, team.slug
-                ))
-            })?;
-        let newly = tx.tokens().revoke(team.id, a.id)?;
-        if newly {
-            let summary = format!("revoked token {} ({})", token.id, token.label);
-            db::audit(
-                tx,
-                &team,
-                "admin.token.revoke",
-                200,
-                "Token",
-                &token.id.to_string(),
-                summary,
-            )?;
-        }
-        let token = tx
-            .tokens()
-            .list(team.id)?
-            .into_iter()
-            .find(|t| t.id == a.id)
-            .unwrap_or(token);
-        Ok((token, newly))
-    })?;
+    let (token, newly) = db::app(config)?
+        .revoke_token(&db::cli_actor(), &a.team.team, a.id)
+        .map_err(|e| match e {
+            app::AppError::NotFound(m) => Error::NotFound(format!(
+                "{m} (see `sshward token list --team {}`)",
+                a.team.team
+            )),
+            other => other.into(),
+        })?;
     let view = TokenView::new(token, OffsetDateTime::now_utc());
     if a.format.json {
         return output::print_json(&serde_json::json!({
