@@ -2,8 +2,9 @@
 
 use host_policy::{Explanation, HomeBase, IdRange, LoginShell, PosixSettings, UsernameStyle};
 
-use crate::audit::{self, Action};
-use crate::{Actor, App, AppError, identities, lookup};
+use crate::audit;
+
+use crate::{Actor, App, AppError, AuditAction, identities, lookup};
 
 /// An explanation of one user's access to one host.
 #[derive(Clone, Debug)]
@@ -90,7 +91,7 @@ impl App {
                 tx,
                 team.id,
                 actor,
-                Action::PosixSettings,
+                AuditAction::PosixSettings,
                 &team.slug,
                 format!(
                     "POSIX settings: {} ids {} home {} shell {}",

@@ -4,8 +4,9 @@ use host_policy::{HostSelector, PosixName, Role};
 use store::{GrantRecord, StoreError, TeamId, Tx};
 use time::OffsetDateTime;
 
-use crate::audit::{self, Action};
-use crate::{Actor, App, AppError, lookup};
+use crate::audit;
+
+use crate::{Actor, App, AppError, AuditAction, lookup};
 
 /// A grant to add. Every field is already a checked value: nothing here can be stored
 /// that the policy would refuse later.
@@ -81,7 +82,7 @@ impl App {
                 tx,
                 team.id,
                 actor,
-                Action::GrantAdd,
+                AuditAction::GrantAdd,
                 &added.id.to_string(),
                 format!("grant {}: group {} {role} on {hosts}", added.id, group.id),
             )?;
@@ -111,7 +112,7 @@ impl App {
                 tx,
                 team.id,
                 actor,
-                Action::GrantRemove,
+                AuditAction::GrantRemove,
                 &id.to_string(),
                 format!(
                     "removed grant {id}: group {} {} on {}",

@@ -6,9 +6,10 @@ use host_policy::{Tag, format_tags, normalize_hostname};
 use store::{HostRecord, JoinTokenInfo, StoreError, TeamId};
 use time::{Duration, OffsetDateTime};
 
-use crate::audit::{self, Action};
+use crate::audit;
+
 use crate::identities::{self, Computed};
-use crate::{Actor, App, AppError, lookup};
+use crate::{Actor, App, AppError, AuditAction, lookup};
 
 /// A host that has just joined, with its credential (shown once).
 #[derive(Clone, Debug)]
@@ -39,7 +40,7 @@ impl App {
     /// token's tags. `requested` tags, when given, must all be conferred by the token (a
     /// host never picks its own tags: that would let it read another environment's
     /// users). The token is used up only if the join succeeds. Audited as
-    /// [`Action::HostJoin`] by the join token.
+    /// [`AuditAction::HostJoin`] by the join token.
     pub fn join(
         &self,
         token: &str,
@@ -76,7 +77,7 @@ impl App {
                 tx,
                 info.team,
                 &Actor::JoinToken(info.id),
-                Action::HostJoin,
+                AuditAction::HostJoin,
                 &host.id.to_string(),
                 format!(
                     "host {hostname} joined with tags [{}]",
@@ -140,7 +141,7 @@ impl App {
                 tx,
                 team.id,
                 actor,
-                Action::JoinTokenCreate,
+                AuditAction::JoinTokenCreate,
                 &info.id.to_string(),
                 format!("join token {} for tags [{}]", info.id, format_tags(tags)),
             )?;
@@ -191,7 +192,7 @@ impl App {
                 tx,
                 team.id,
                 actor,
-                Action::JoinTokenRevoke,
+                AuditAction::JoinTokenRevoke,
                 &info.id.to_string(),
                 format!("revoked join token {}", info.id),
             )?;
@@ -241,7 +242,7 @@ impl App {
                 tx,
                 team.id,
                 actor,
-                Action::HostRemove,
+                AuditAction::HostRemove,
                 &host.id.to_string(),
                 format!("removed host {}", host.hostname),
             )?;

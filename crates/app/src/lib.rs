@@ -18,6 +18,7 @@
 //! | hosts | [`App::join`], [`App::access_document`], [`App::hosts`], [`App::host`], [`App::remove_host`] |
 //! | join tokens | [`App::create_join_token`], [`App::join_tokens`], [`App::revoke_join_token`] |
 //! | grants | [`App::add_grant`], [`App::grants`], [`App::remove_grant`] |
+//! | audit log | [`App::audit`], [`App::bootstrap`] |
 //! | access | [`App::explain`], [`App::posix_settings`], [`App::set_posix_settings`] |
 //!
 //! [`HostSelector`]: host_policy::HostSelector
@@ -26,12 +27,12 @@
 //! [`PosixSettings`]: host_policy::PosixSettings
 
 mod access;
-mod actor;
-pub mod audit;
+mod audit;
 mod error;
 mod grants;
 mod hosts;
 pub mod identities;
+mod log;
 mod lookup;
 mod teams;
 mod tokens;
@@ -41,12 +42,12 @@ use std::sync::Arc;
 use store::Store;
 
 pub use access::{Explained, PosixSettingsChange};
-pub use actor::Actor;
-pub use audit::Action;
 pub use error::AppError;
 pub use grants::{GrantView, NewGrant};
 pub use hosts::Joined;
 pub use identities::{Computed, TeamLocks};
+pub use log::MAX_AUDIT_ENTRIES;
+pub use store::{Actor, AuditAction};
 pub use teams::{DomainChange, NewTeam, TeamChange, TeamSummary};
 
 /// The application: the store plus the process-wide state actions share. Cheap to clone;

@@ -7,8 +7,9 @@ use store::{
 };
 use time::OffsetDateTime;
 
-use crate::audit::{self, Action};
-use crate::{Actor, App, AppError, lookup, tokens};
+use crate::audit;
+
+use crate::{Actor, App, AppError, AuditAction, lookup, tokens};
 
 /// A team to create.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -181,7 +182,7 @@ impl App {
                 tx,
                 team.id,
                 actor,
-                Action::TeamCreate,
+                AuditAction::TeamCreate,
                 &team.slug,
                 format!("created team {}", team.slug),
             )?;
@@ -246,7 +247,14 @@ impl App {
             } else {
                 format!("changed {}", changed.join(", "))
             };
-            audit::record(tx, team.id, actor, Action::TeamUpdate, &team.slug, summary)?;
+            audit::record(
+                tx,
+                team.id,
+                actor,
+                AuditAction::TeamUpdate,
+                &team.slug,
+                summary,
+            )?;
             Ok((updated, after))
         })
     }

@@ -3,8 +3,9 @@
 use store::{Team, TeamId, TokenInfo, Tx};
 use time::{Duration, OffsetDateTime};
 
-use crate::audit::{self, Action};
-use crate::{Actor, App, AppError, lookup};
+use crate::audit;
+
+use crate::{Actor, App, AppError, AuditAction, lookup};
 
 /// Longest label of a token.
 pub const MAX_LABEL_LEN: usize = 200;
@@ -46,7 +47,7 @@ pub(crate) fn create_in(
         tx,
         team,
         actor,
-        Action::TokenCreate,
+        AuditAction::TokenCreate,
         &info.id.to_string(),
         format!("created token {} ({})", info.id, info.label),
     )?;
@@ -102,7 +103,7 @@ impl App {
                     tx,
                     team.id,
                     actor,
-                    Action::TokenRevoke,
+                    AuditAction::TokenRevoke,
                     &id.to_string(),
                     format!("revoked token {id} ({})", token.label),
                 )?;

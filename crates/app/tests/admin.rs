@@ -85,7 +85,7 @@ fn acme(db: &TestDb) -> (App, TeamId, String, String) {
 /// The newest audit entry of `team` with `action`.
 fn last_audit(db: &TestDb, team: TeamId, action: &str) -> AuditRecord {
     let query = AuditQuery {
-        action: Some(action.into()),
+        action: Some(action.parse().unwrap()),
         ..AuditQuery::default()
     };
     db.store()
@@ -116,7 +116,7 @@ fn grants_resolve_groups_refuse_duplicates_and_are_audited(db: &TestDb) {
     assert_eq!(added.group_name.as_deref(), Some("SSH Users"));
     assert_eq!(added.hosts.to_string(), "env=prod,role=web");
     let entry = last_audit(db, team, "admin.grant.add");
-    assert_eq!(entry.entry.actor, "admin:tester");
+    assert_eq!(entry.entry.actor, operator());
     assert_eq!(entry.entry.status, 201);
     assert_eq!(entry.entry.resource_id, Some(added.id.to_string()));
 
@@ -172,7 +172,7 @@ fn join_tokens_confer_tags_and_revoke_only_unused(db: &TestDb) {
         last_audit(db, team, "admin.host.join-token.create")
             .entry
             .actor,
-        "admin:tester"
+        operator()
     );
 
     // A host may not ask for a tag the token does not confer; the token stays unused.
@@ -191,7 +191,11 @@ fn join_tokens_confer_tags_and_revoke_only_unused(db: &TestDb) {
     let response = joined.response();
     assert_eq!(response.tags, ["env=prod", "role=web"]);
     let entry = last_audit(db, team, "host.join");
-    assert_eq!(entry.entry.actor, format!("join-token:{}", info.id));
+    assert_eq!(entry.entry.actor, Actor::JoinToken(info.id));
+    assert_eq!(
+        entry.entry.actor.to_string(),
+        format!("join-token:{}", info.id)
+    );
     // Works once.
     assert!(matches!(
         app.join(&secret, "web-2", &BTreeSet::new()),
@@ -403,7 +407,7 @@ fn teams_are_created_once_and_changed_with_an_audited_diff(db: &TestDb) {
     assert!(secret.starts_with(store::TOKEN_PREFIX));
     assert_eq!(
         last_audit(db, team.id, "admin.team.create").entry.actor,
-        "admin:tester"
+        operator()
     );
     assert_eq!(
         last_audit(db, team.id, "admin.token.create")

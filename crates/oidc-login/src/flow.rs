@@ -11,7 +11,9 @@ use scim_core::ResourceKind;
 use scim_core::filter::{AttrPath, CompValue, CompareOp, Filter};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use store::{AuditEntry, ListQuery, ResourceRecord, Store, Team, TeamId, TenantId, Tx};
+use store::{
+    Actor, AuditAction, AuditEntry, ListQuery, ResourceRecord, Store, Team, TeamId, TenantId, Tx,
+};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
@@ -308,9 +310,9 @@ fn still_active(tx: &mut Tx<'_>, team: TeamId, user_id: &str) -> Result<LinkedUs
 }
 
 /// One audit entry of a sign-in attempt.
-struct Attempt<'a> {
+struct Attempt {
     team: Option<TeamId>,
-    action: &'a str,
+    action: AuditAction,
     who: Option<String>,
     user: Option<String>,
 }
@@ -370,7 +372,7 @@ impl LoginState {
         Ok((claims, user))
     }
 
-    fn audit(&self, attempt: &Attempt<'_>, result: Result<String, &LoginError>) {
+    fn audit(&self, attempt: &Attempt, result: Result<String, &LoginError>) {
         let (status, summary) = match result {
             Ok(summary) => (200, summary),
             Err(e) => {
@@ -389,14 +391,14 @@ impl LoginState {
             team: attempt.team,
             at: OffsetDateTime::now_utc(),
             actor: match (&attempt.user, &attempt.who) {
-                (Some(id), _) => format!("user:{id}"),
-                (None, Some(who)) => format!("oidc:{who}"),
-                (None, None) => "anonymous".into(),
+                (Some(id), _) => Actor::User(id.clone()),
+                (None, Some(who)) => Actor::Account(who.clone()),
+                (None, None) => Actor::Anonymous,
             },
             action: if status == 200 {
-                attempt.action.to_owned()
+                attempt.action
             } else {
-                "login.denied".to_owned()
+                AuditAction::LoginDenied
             },
             resource_type: attempt.user.as_ref().map(|_| "User".to_owned()),
             resource_id: attempt.user.clone(),
@@ -519,7 +521,7 @@ impl LoginState {
         };
         let mut attempt = Attempt {
             team: None,
-            action: "login.success",
+            action: AuditAction::LoginSuccess,
             who: None,
             user: None,
         };
@@ -604,7 +606,7 @@ impl LoginState {
         state: &str,
         team: &TeamId,
         data: &AuthFlow,
-        attempt: &mut Attempt<'_>,
+        attempt: &mut Attempt,
     ) -> Result<(Team, LinkedUser), LoginError> {
         let same_browser =
             browser_state.is_some_and(|b| bool::from(b.as_bytes().ct_eq(state.as_bytes())));
@@ -689,7 +691,7 @@ impl LoginState {
         let flow = store.write(|tx| tx.login().take_flow(&digest(code), CLI_CODE))?;
         let mut attempt = Attempt {
             team: flow.as_ref().map(|f| f.team),
-            action: "login.token",
+            action: AuditAction::LoginToken,
             who: None,
             user: None,
         };
@@ -779,7 +781,7 @@ impl LoginState {
         let discovery = self.inner.providers.discovery(&login.issuer)?;
         let mut attempt = Attempt {
             team: Some(flow.team),
-            action: "login.success",
+            action: AuditAction::LoginSuccess,
             who: None,
             user: None,
         };

@@ -412,7 +412,7 @@ impl Server {
     /// The newest audit entry with `action` (`login.success`, `login.denied`, ...).
     pub fn last_audit(&self, action: &str) -> Option<store::AuditEntry> {
         let query = AuditQuery {
-            action: Some(action.into()),
+            action: Some(action.parse().expect("an audit action")),
             ..AuditQuery::default()
         };
         self.store

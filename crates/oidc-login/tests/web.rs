@@ -79,7 +79,11 @@ fn success_sets_a_session_and_logout_ends_it() {
         "{}",
         entry.summary
     );
-    assert!(entry.actor.starts_with("user:"));
+    assert!(
+        matches!(entry.actor, store::Actor::User(_)),
+        "{:?}",
+        entry.actor
+    );
 
     let out = browser.post(&format!("{}/logout", server.origin));
     assert_eq!(out.status, 200);

@@ -7,7 +7,7 @@ use crate::repo;
 use actix_web::ResponseError;
 use actix_web::{HttpRequest, web};
 use scim_core::ResourceKind;
-use store::{StoreError, Team, TokenInfo, Tx};
+use store::{Actor, AuditAction, ScimOp, StoreError, Team, TokenInfo, Tx};
 use time::OffsetDateTime;
 
 /// The authenticated caller: a team and the token it used.
@@ -21,8 +21,8 @@ pub struct Caller {
 
 impl Caller {
     /// The audit actor of this caller.
-    pub fn actor(&self) -> String {
-        format!("scim-token:{}", self.token.id)
+    pub fn actor(&self) -> Actor {
+        Actor::ScimToken(self.token.id)
     }
 }
 
@@ -74,7 +74,7 @@ impl Ctx {
     /// everything it did); `f` records success itself, with its summary.
     pub async fn write<T, F>(
         &self,
-        action: &'static str,
+        op: ScimOp,
         kind: ResourceKind,
         id: Option<String>,
         f: F,
@@ -96,11 +96,12 @@ impl Ctx {
             let id = id.unwrap_or_default();
             let recorded = self
                 .run(true, move |tx, caller| {
-                    repo::audit(tx, caller, action, kind, &id, status, &detail)
+                    repo::audit(tx, caller, op, kind, &id, status, &detail)
                 })
                 .await;
             if let Err(e) = recorded {
-                log::warn!("could not record a failed SCIM {action} in the audit log: {e}");
+                let action = AuditAction::Scim(kind, op);
+                log::warn!("could not record a failed {action} in the audit log: {e}");
             }
         }
         result

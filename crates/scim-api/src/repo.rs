@@ -10,7 +10,9 @@ use scim_core::patch::{self, MemberChange};
 use scim_core::resource::Link;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use store::{AuditEntry, ResourceRecord, Sort, SortKey, StoreError, TeamId, Tx};
+use store::{
+    AuditAction, AuditEntry, ResourceRecord, ScimOp, Sort, SortKey, StoreError, TeamId, Tx,
+};
 use time::OffsetDateTime;
 
 /// How many member rows a PATCH added and removed.
@@ -254,7 +256,7 @@ pub(crate) fn apply_member_changes(
 pub(crate) fn audit(
     tx: &mut Tx<'_>,
     caller: &Caller,
-    action: &str,
+    op: ScimOp,
     kind: ResourceKind,
     id: &str,
     status: u16,
@@ -266,7 +268,7 @@ pub(crate) fn audit(
         team: Some(caller.team.id),
         at: OffsetDateTime::now_utc(),
         actor: caller.actor(),
-        action: format!("scim.{action}"),
+        action: AuditAction::Scim(kind, op),
         resource_type: Some(kind.name().to_string()),
         // A create that failed has no id yet.
         resource_id: (!id.is_empty()).then(|| text(id)),

@@ -14,7 +14,7 @@ use scim_core::patch::{self, PatchRequest};
 use scim_core::projection::Projection;
 use scim_core::resource::{self, Link, Meta};
 use serde_json::Value;
-use store::{ResourceRecord, Tx};
+use store::{ResourceRecord, ScimOp, Tx};
 
 /// The `{resource}` path segment: only the endpoints that exist, so that any other path
 /// falls through to the scope's 404 whatever the method (a 405 would claim it exists).
@@ -240,7 +240,7 @@ async fn create(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse,
     let projection = projection_of(&req, kind);
     let base = ctx.base_url();
     let (body, etag, location) = ctx
-        .write("create", kind, None, move |tx, caller| {
+        .write(ScimOp::Create, kind, None, move |tx, caller| {
             let projection = projection?;
             let input = resource::normalize(kind, &body?)?;
             let record = repo::insert(tx, kind, caller.team.id, input.data)?;
@@ -249,7 +249,7 @@ async fn create(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse,
                 repo::add_members(tx, caller.team.id, &record.id, &ids)?;
             }
             let summary = summary::created(kind, &record.data);
-            repo::audit(tx, caller, "create", kind, &record.id, 201, &summary)?;
+            repo::audit(tx, caller, ScimOp::Create, kind, &record.id, 201, &summary)?;
             let out = present(tx, kind, caller, &base, &record, &projection)?;
             // Not taken from the body: `attributes` may have left `meta` out of it.
             let location = format!("{base}/{}/{}", kind.endpoint(), record.id);
@@ -293,29 +293,34 @@ async fn replace(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse
     let expected = request::if_match_version(&req);
     let base = ctx.base_url();
     let (body, etag) = ctx
-        .write("replace", kind, Some(id.clone()), move |tx, caller| {
-            let projection = projection?;
-            let expected = expected?;
-            let input = resource::normalize(kind, &body?)?;
-            let team = caller.team.id;
-            let mut record = repo::replace(tx, kind, team, &id, input.data, expected)?;
-            if kind == ResourceKind::Group {
-                let ids: Vec<String> = input.members.into_iter().map(|m| m.value).collect();
-                repo::set_members(tx, team, &id, &ids)?;
-                record = repo::get(tx, kind, team, &id)?;
-            }
-            repo::audit(
-                tx,
-                caller,
-                "replace",
-                kind,
-                &id,
-                200,
-                "replaced the whole resource",
-            )?;
-            let out = present(tx, kind, caller, &base, &record, &projection)?;
-            Ok((out, resource::etag(record.version)))
-        })
+        .write(
+            ScimOp::Replace,
+            kind,
+            Some(id.clone()),
+            move |tx, caller| {
+                let projection = projection?;
+                let expected = expected?;
+                let input = resource::normalize(kind, &body?)?;
+                let team = caller.team.id;
+                let mut record = repo::replace(tx, kind, team, &id, input.data, expected)?;
+                if kind == ResourceKind::Group {
+                    let ids: Vec<String> = input.members.into_iter().map(|m| m.value).collect();
+                    repo::set_members(tx, team, &id, &ids)?;
+                    record = repo::get(tx, kind, team, &id)?;
+                }
+                repo::audit(
+                    tx,
+                    caller,
+                    ScimOp::Replace,
+                    kind,
+                    &id,
+                    200,
+                    "replaced the whole resource",
+                )?;
+                let out = present(tx, kind, caller, &base, &record, &projection)?;
+                Ok((out, resource::etag(record.version)))
+            },
+        )
         .await?;
     Ok(response::resource(StatusCode::OK, &body, &etag))
 }
@@ -333,7 +338,7 @@ async fn patch(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, 
     let expected = request::if_match_version(&req);
     let base = ctx.base_url();
     let (body, etag) = ctx
-        .write("patch", kind, Some(id.clone()), move |tx, caller| {
+        .write(ScimOp::Patch, kind, Some(id.clone()), move |tx, caller| {
             let projection = projection?;
             let expected = expected?;
             let request = PatchRequest::parse(&body?)?;
@@ -346,7 +351,7 @@ async fn patch(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, 
             }
             let summary = summary::patched(&request, &stats);
             let status = if respond_with_body { 200 } else { 204 };
-            repo::audit(tx, caller, "patch", kind, &id, status, &summary)?;
+            repo::audit(tx, caller, ScimOp::Patch, kind, &id, status, &summary)?;
             let out = if respond_with_body {
                 Some(present(tx, kind, caller, &base, &record, &projection)?)
             } else {
@@ -414,7 +419,7 @@ async fn delete(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let id = id_of(&req);
     let ctx = Ctx::new(&req)?;
     let expected = request::if_match_version(&req);
-    ctx.write("delete", kind, Some(id.clone()), move |tx, caller| {
+    ctx.write(ScimOp::Delete, kind, Some(id.clone()), move |tx, caller| {
         let team = caller.team.id;
         if let Some(v) = expected? {
             let record = repo::get(tx, kind, team, &id)?;
@@ -432,7 +437,7 @@ async fn delete(req: HttpRequest) -> Result<HttpResponse, ApiError> {
                 kind.name()
             )));
         }
-        repo::audit(tx, caller, "delete", kind, &id, 204, "deleted")?;
+        repo::audit(tx, caller, ScimOp::Delete, kind, &id, 204, "deleted")?;
         Ok(())
     })
     .await?;

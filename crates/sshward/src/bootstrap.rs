@@ -1,8 +1,7 @@
 //! First run: an empty database gets the team `default` and one SCIM token, whose
 //! secret is printed once (and stored only as a hash).
 
-use store::{Store, StoreError, Team};
-use time::OffsetDateTime;
+use store::{Store, Team};
 
 use crate::error::Result;
 
@@ -32,38 +31,15 @@ pub enum Outcome {
 /// several instances start at once on one empty database: one creates, the others see
 /// its team.
 pub fn run(store: &Store) -> Result<Outcome> {
-    let created = store.write(|tx| -> Result<Option<Outcome>, StoreError> {
-        if !tx.teams().list()?.is_empty() {
-            return Ok(None);
-        }
-        let team = tx.teams().create(DEFAULT_TEAM, "Default team")?;
-        let (token, secret) = tx.tokens().create(team.id, "bootstrap", None)?;
-        tx.audit().append(&store::AuditEntry {
-            team: Some(team.id),
-            at: OffsetDateTime::now_utc(),
-            actor: "system".into(),
-            action: "bootstrap".into(),
-            resource_type: Some("Team".into()),
-            resource_id: Some(team.slug.clone()),
-            status: 201,
-            summary: format!(
-                "first run: created team {} and token {} ({})",
-                team.slug, token.id, token.label
-            ),
-        })?;
-        Ok(Some(Outcome::Created {
+    match app::App::new(store.clone()).bootstrap(DEFAULT_TEAM)? {
+        Some((team, token, secret)) => Ok(Outcome::Created {
             team,
             secret,
             token_id: token.id,
-        }))
-    });
-    match created {
-        Ok(Some(outcome)) => Ok(outcome),
-        // Another instance created it first.
-        Ok(None) | Err(StoreError::Conflict { .. }) => Ok(Outcome::Existing {
+        }),
+        None => Ok(Outcome::Existing {
             teams: store.read(|tx| tx.teams().list())?,
         }),
-        Err(e) => Err(e.into()),
     }
 }
 

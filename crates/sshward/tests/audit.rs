@@ -68,12 +68,17 @@ fn audit_log_filters() {
     let text = env.run(&["audit", "--team", "other"]).ok().to_owned();
     assert!(text.starts_with("TIME "), "{text}");
     assert!(text.contains("admin.team.create"), "{text}");
-    let none = env.run(&["audit", "--actor", "nobody"]);
+    let none = env.run(&["audit", "--actor", "admin:nobody"]);
     assert!(
         none.ok().contains("No audit entries match"),
         "{}",
         none.stdout
     );
+    // A filter that names no possible actor or action is a usage error, not an empty list.
+    env.run(&["audit", "--actor", "nobody"])
+        .fails(2, "admin:NAME, scim-token:ID");
+    env.run(&["audit", "--action", "scim.create"])
+        .fails(2, "scim.user.create");
 
     env.run(&["audit", "--since", "yesterday"])
         .fails(2, "invalid time");

@@ -1,6 +1,12 @@
-//! The audit log: who did what to which resource, when, with what outcome.
+//! The audit log: who did what to which resource, when, with what outcome. Actors and
+//! actions are typed ([`Actor`], [`AuditAction`]); their text forms are what the log
+//! stores and what `sshward audit --actor/--action` match.
+
+use std::fmt;
+use std::str::FromStr;
 
 use diesel::prelude::*;
+use scim_core::ResourceKind;
 use time::OffsetDateTime;
 
 use crate::error::StoreError;
@@ -9,6 +15,224 @@ use crate::teams::TeamId;
 use crate::timestamps::{from_micros, to_micros};
 use crate::tx::Tx;
 
+/// Who acted. The text forms: `admin:NAME` (an operator at the CLI, by OS user),
+/// `scim-token:ID`, `join-token:ID`, `host:ID`, `user:ID` (a signed-in person, by SCIM id),
+/// `oidc:NAME` (a sign-in attempt not linked to a SCIM user), `anonymous`, `system`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Actor {
+    /// An operator at the admin CLI, by operating-system user name.
+    Operator(String),
+    /// A SCIM token (Entra's provisioning service).
+    ScimToken(i64),
+    /// A host redeeming a join token.
+    JoinToken(i64),
+    /// A joined host, by its credential.
+    Host(i64),
+    /// A signed-in person, by SCIM user id.
+    User(String),
+    /// A sign-in attempt by an account not (yet) linked to a SCIM user, by account name.
+    Account(String),
+    /// A sign-in attempt that named no account.
+    Anonymous,
+    /// sshward itself (first-run bootstrap).
+    System,
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Actor::Operator(name) => write!(f, "admin:{name}"),
+            Actor::ScimToken(id) => write!(f, "scim-token:{id}"),
+            Actor::JoinToken(id) => write!(f, "join-token:{id}"),
+            Actor::Host(id) => write!(f, "host:{id}"),
+            Actor::User(id) => write!(f, "user:{id}"),
+            Actor::Account(name) => write!(f, "oidc:{name}"),
+            Actor::Anonymous => f.write_str("anonymous"),
+            Actor::System => f.write_str("system"),
+        }
+    }
+}
+
+impl FromStr for Actor {
+    type Err = StoreError;
+
+    fn from_str(s: &str) -> Result<Actor, StoreError> {
+        let number = |n: &str| n.parse::<i64>().ok();
+        let actor = match s.split_once(':') {
+            None if s == "anonymous" => Some(Actor::Anonymous),
+            None if s == "system" => Some(Actor::System),
+            None => None,
+            Some(("admin", name)) if !name.is_empty() => Some(Actor::Operator(name.to_owned())),
+            Some(("scim-token", id)) => number(id).map(Actor::ScimToken),
+            Some(("join-token", id)) => number(id).map(Actor::JoinToken),
+            Some(("host", id)) => number(id).map(Actor::Host),
+            Some(("user", id)) if !id.is_empty() => Some(Actor::User(id.to_owned())),
+            Some(("oidc", name)) if !name.is_empty() => Some(Actor::Account(name.to_owned())),
+            Some(_) => None,
+        };
+        actor.ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "unknown actor {s:?}: use admin:NAME, scim-token:ID, join-token:ID, host:ID, \
+                 user:ID, oidc:NAME, anonymous or system"
+            ))
+        })
+    }
+}
+
+/// A SCIM write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ScimOp {
+    /// POST.
+    Create,
+    /// PUT.
+    Replace,
+    /// PATCH.
+    Patch,
+    /// DELETE.
+    Delete,
+}
+
+impl ScimOp {
+    /// `create`, `replace`, `patch` or `delete`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScimOp::Create => "create",
+            ScimOp::Replace => "replace",
+            ScimOp::Patch => "patch",
+            ScimOp::Delete => "delete",
+        }
+    }
+}
+
+/// What was done. The text forms are listed by [`AuditAction::all`]: `scim.user.create`
+/// and the other SCIM writes, `login.success`, `login.token`, `login.denied`, the admin
+/// actions `admin.*`, `host.join` and `bootstrap`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    /// A SCIM write to a user or a group.
+    Scim(ResourceKind, ScimOp),
+    /// A person signed in (browser or CLI).
+    LoginSuccess,
+    /// The CLI traded a sign-in for an access token.
+    LoginToken,
+    /// A sign-in was refused.
+    LoginDenied,
+    /// A team was created.
+    TeamCreate,
+    /// A team's name, tenant, domains or sign-in settings changed.
+    TeamUpdate,
+    /// A SCIM token was created.
+    TokenCreate,
+    /// A SCIM token was revoked.
+    TokenRevoke,
+    /// A grant was added.
+    GrantAdd,
+    /// A grant was removed.
+    GrantRemove,
+    /// A join token was created.
+    JoinTokenCreate,
+    /// An unused join token was revoked.
+    JoinTokenRevoke,
+    /// A host was removed.
+    HostRemove,
+    /// The team's POSIX settings changed.
+    PosixSettings,
+    /// A host joined with a join token.
+    HostJoin,
+    /// The first run created the default team and its token.
+    Bootstrap,
+}
+
+impl AuditAction {
+    /// Every action, in the order the docs list them.
+    pub fn all() -> Vec<AuditAction> {
+        let mut all = Vec::new();
+        for kind in [ResourceKind::User, ResourceKind::Group] {
+            for op in [
+                ScimOp::Create,
+                ScimOp::Replace,
+                ScimOp::Patch,
+                ScimOp::Delete,
+            ] {
+                all.push(AuditAction::Scim(kind, op));
+            }
+        }
+        all.extend([
+            AuditAction::LoginSuccess,
+            AuditAction::LoginToken,
+            AuditAction::LoginDenied,
+            AuditAction::TeamCreate,
+            AuditAction::TeamUpdate,
+            AuditAction::TokenCreate,
+            AuditAction::TokenRevoke,
+            AuditAction::GrantAdd,
+            AuditAction::GrantRemove,
+            AuditAction::JoinTokenCreate,
+            AuditAction::JoinTokenRevoke,
+            AuditAction::HostRemove,
+            AuditAction::PosixSettings,
+            AuditAction::HostJoin,
+            AuditAction::Bootstrap,
+        ]);
+        all
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            AuditAction::Scim(..) => "",
+            AuditAction::LoginSuccess => "login.success",
+            AuditAction::LoginToken => "login.token",
+            AuditAction::LoginDenied => "login.denied",
+            AuditAction::TeamCreate => "admin.team.create",
+            AuditAction::TeamUpdate => "admin.team.update",
+            AuditAction::TokenCreate => "admin.token.create",
+            AuditAction::TokenRevoke => "admin.token.revoke",
+            AuditAction::GrantAdd => "admin.grant.add",
+            AuditAction::GrantRemove => "admin.grant.remove",
+            AuditAction::JoinTokenCreate => "admin.host.join-token.create",
+            AuditAction::JoinTokenRevoke => "admin.host.join-token.revoke",
+            AuditAction::HostRemove => "admin.host.remove",
+            AuditAction::PosixSettings => "admin.posix.settings",
+            AuditAction::HostJoin => "host.join",
+            AuditAction::Bootstrap => "bootstrap",
+        }
+    }
+}
+
+impl fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuditAction::Scim(kind, op) => {
+                let kind = match kind {
+                    ResourceKind::User => "user",
+                    ResourceKind::Group => "group",
+                };
+                write!(f, "scim.{kind}.{}", op.as_str())
+            }
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+impl FromStr for AuditAction {
+    type Err = StoreError;
+
+    fn from_str(s: &str) -> Result<AuditAction, StoreError> {
+        let wanted = s.trim().to_ascii_lowercase();
+        AuditAction::all()
+            .into_iter()
+            .find(|a| a.to_string() == wanted)
+            .ok_or_else(|| {
+                let names: Vec<String> =
+                    AuditAction::all().iter().map(ToString::to_string).collect();
+                StoreError::Invalid(format!(
+                    "unknown audit action {s:?}: use one of {}",
+                    names.join(", ")
+                ))
+            })
+    }
+}
+
 /// One event to record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditEntry {
@@ -16,10 +240,10 @@ pub struct AuditEntry {
     pub team: Option<TeamId>,
     /// When it happened.
     pub at: OffsetDateTime,
-    /// Who acted: `token:<id>`, `admin:<name>`, `user:<id>`, `system`.
-    pub actor: String,
-    /// What was done, e.g. `scim.user.create`, `scim.group.patch`, `login`.
-    pub action: String,
+    /// Who acted.
+    pub actor: Actor,
+    /// What was done.
+    pub action: AuditAction,
     /// The target's resource type (`User`, `Group`, `Token`, ...).
     pub resource_type: Option<String>,
     /// The target's id.
@@ -43,9 +267,9 @@ pub struct AuditRecord {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AuditQuery {
     /// Only this actor.
-    pub actor: Option<String>,
+    pub actor: Option<Actor>,
     /// Only this action.
-    pub action: Option<String>,
+    pub action: Option<AuditAction>,
     /// Only this resource type.
     pub resource_type: Option<String>,
     /// Only this resource id.
@@ -56,6 +280,10 @@ pub struct AuditQuery {
     pub until: Option<OffsetDateTime>,
     /// Only events with a smaller id (the next page after a previous answer).
     pub before_id: Option<i64>,
+}
+
+fn corrupt(id: i64, e: &StoreError) -> StoreError {
+    StoreError::Corrupt(format!("audit entry {id}: {e}"))
 }
 
 type AuditRow = (
@@ -83,8 +311,8 @@ impl Audit<'_, '_> {
             .values((
                 a::team_id.eq(entry.team.map(|t| t.0)),
                 a::at.eq(to_micros(entry.at)),
-                a::actor.eq(&entry.actor),
-                a::action.eq(&entry.action),
+                a::actor.eq(entry.actor.to_string()),
+                a::action.eq(entry.action.to_string()),
                 a::resource_type.eq(entry.resource_type.as_deref()),
                 a::resource_id.eq(entry.resource_id.as_deref()),
                 a::status.eq(entry.status),
@@ -103,10 +331,10 @@ impl Audit<'_, '_> {
     ) -> Result<Vec<AuditRecord>, StoreError> {
         let mut q = a::table.filter(a::team_id.eq(team.0)).into_boxed();
         if let Some(actor) = &query.actor {
-            q = q.filter(a::actor.eq(actor.clone()));
+            q = q.filter(a::actor.eq(actor.to_string()));
         }
         if let Some(action) = &query.action {
-            q = q.filter(a::action.eq(action.clone()));
+            q = q.filter(a::action.eq(action.to_string()));
         }
         if let Some(rt) = &query.resource_type {
             q = q.filter(a::resource_type.eq(rt.clone()));
@@ -146,8 +374,8 @@ impl Audit<'_, '_> {
                         entry: AuditEntry {
                             team: team.map(TeamId),
                             at: from_micros(at)?,
-                            actor,
-                            action,
+                            actor: actor.parse().map_err(|e| corrupt(id, &e))?,
+                            action: action.parse().map_err(|e| corrupt(id, &e))?,
                             resource_type,
                             resource_id,
                             status,
@@ -157,5 +385,54 @@ impl Audit<'_, '_> {
                 },
             )
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actors_round_trip() {
+        for actor in [
+            Actor::Operator("root".into()),
+            Actor::ScimToken(3),
+            Actor::JoinToken(4),
+            Actor::Host(5),
+            Actor::User("6b1f".into()),
+            Actor::Account("alice@acme.com".into()),
+            Actor::Anonymous,
+            Actor::System,
+        ] {
+            assert_eq!(actor.to_string().parse::<Actor>().ok(), Some(actor));
+        }
+        assert_eq!(Actor::ScimToken(3).to_string(), "scim-token:3");
+        for bad in ["", "token:1", "scim-token:x", "admin:", "root", "host:-"] {
+            assert!(bad.parse::<Actor>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn actions_round_trip() {
+        let all = AuditAction::all();
+        assert_eq!(all.len(), 23);
+        for action in &all {
+            assert_eq!(
+                action.to_string().parse::<AuditAction>().ok(),
+                Some(*action)
+            );
+        }
+        assert_eq!(
+            AuditAction::Scim(ResourceKind::User, ScimOp::Create).to_string(),
+            "scim.user.create"
+        );
+        assert_eq!(
+            "SCIM.Group.Patch".parse::<AuditAction>().ok(),
+            Some(AuditAction::Scim(ResourceKind::Group, ScimOp::Patch))
+        );
+        match "scim.create".parse::<AuditAction>() {
+            Err(StoreError::Invalid(m)) => assert!(m.contains("scim.user.create"), "{m}"),
+            other => panic!("expected an error listing the actions, got {other:?}"),
+        }
     }
 }

@@ -50,7 +50,7 @@ mod tx;
 
 use std::sync::Arc;
 
-pub use audit::{Audit, AuditEntry, AuditQuery, AuditRecord};
+pub use audit::{Actor, Audit, AuditAction, AuditEntry, AuditQuery, AuditRecord, ScimOp};
 pub use config::{Backend, DatabaseUrl, StoreConfig};
 pub use error::StoreError;
 pub use grants::{GrantRecord, Grants};

@@ -23,7 +23,7 @@ const TOUCH_INTERVAL: time::Duration = time::Duration::seconds(60);
 /// A token's metadata (never the secret).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenInfo {
-    /// Database key; audit entries name the token as `token:<id>`.
+    /// Database key; audit entries name the token as `scim-token:<id>`.
     pub id: i64,
     /// The team the token is valid for.
     pub team: TeamId,

@@ -2,12 +2,12 @@
 
 use clap::Args;
 use serde::Serialize;
-use store::{AuditQuery, AuditRecord, Team};
+use store::AuditQuery;
 use time::OffsetDateTime;
 
 use super::parse_time;
 use crate::config::Config;
-use crate::db::{self, Open};
+use crate::db;
 use crate::error::{Error, Result};
 use crate::output::{self, Format, Table};
 
@@ -26,10 +26,12 @@ pub struct AuditArgs {
     /// Only this resource: a type (User, Group, Team, Token) or TYPE/ID
     #[arg(long, value_name = "TYPE[/ID]")]
     pub resource: Option<String>,
-    /// Only this actor (e.g. scim-token:3, admin:alice)
+    /// Only this actor: scim-token:ID, admin:NAME, join-token:ID, host:ID, user:ID,
+    /// oidc:NAME, anonymous or system
     #[arg(long)]
     pub actor: Option<String>,
-    /// Only this action (e.g. scim.user.create, admin.token.revoke)
+    /// Only this action, e.g. scim.user.create, scim.group.patch, login.denied,
+    /// admin.grant.add, host.join (docs/operations.md lists them all)
     #[arg(long)]
     pub action: Option<String>,
     /// Show at most this many entries
@@ -67,9 +69,25 @@ fn resource_type(t: &str) -> String {
 /// Runs `audit`.
 pub fn run(config: &Config, a: AuditArgs) -> Result<()> {
     let now = OffsetDateTime::now_utc();
+    let usage = |flag: &str, e: store::StoreError| {
+        Error::Usage(match e {
+            store::StoreError::Invalid(m) => format!("invalid {flag}: {m}"),
+            other => other.to_string(),
+        })
+    };
     let mut query = AuditQuery {
-        actor: a.actor.clone(),
-        action: a.action.clone(),
+        actor: a
+            .actor
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| usage("--actor", e))?,
+        action: a
+            .action
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| usage("--action", e))?,
         since: a.since.as_deref().map(|t| parse_time(t, now)).transpose()?,
         until: a.until.as_deref().map(|t| parse_time(t, now)).transpose()?,
         ..AuditQuery::default()
@@ -95,31 +113,15 @@ pub fn run(config: &Config, a: AuditArgs) -> Result<()> {
     if a.limit == 0 {
         return Err(Error::Usage("--limit must be at least 1".into()));
     }
-    let store = db::open(config, Open::Existing)?;
-    let entries = store.read(|tx| -> Result<Vec<(String, AuditRecord)>> {
-        let teams: Vec<Team> = match &a.team {
-            Some(slug) => vec![db::team(tx, slug)?],
-            None => tx.teams().list()?,
-        };
-        let mut all = Vec::new();
-        for team in teams {
-            for record in tx.audit().query(team.id, &query, a.limit)? {
-                all.push((team.slug.clone(), record));
-            }
-        }
-        // Newest first across teams.
-        all.sort_by(|(_, x), (_, y)| y.entry.at.cmp(&x.entry.at).then(y.id.cmp(&x.id)));
-        all.truncate(a.limit as usize);
-        Ok(all)
-    })?;
+    let entries = db::app(config)?.audit(a.team.as_deref(), &query, a.limit)?;
     let views: Vec<EntryView> = entries
         .into_iter()
-        .map(|(slug, r)| EntryView {
+        .map(|(team, r)| EntryView {
             id: r.id,
-            team: Some(slug),
+            team: Some(team.slug),
             at: r.entry.at,
-            actor: r.entry.actor,
-            action: r.entry.action,
+            actor: r.entry.actor.to_string(),
+            action: r.entry.action.to_string(),
             resource_type: r.entry.resource_type,
             resource_id: r.entry.resource_id,
             status: r.entry.status,
