@@ -226,6 +226,10 @@ struct Cached {
     discovery: Option<(Arc<Discovery>, Instant)>,
     keys: Option<(Arc<KeySet>, Instant)>,
     last_forced: Option<Instant>,
+    /// When a request started fetching the discovery document (none is fetching: `None`).
+    fetching_discovery: Option<Instant>,
+    /// When a request started fetching the key set.
+    fetching_keys: Option<Instant>,
 }
 
 /// Providers by issuer, with their discovery documents and key sets cached. Shared by
@@ -268,25 +272,43 @@ impl Providers {
         map.entry(issuer.to_owned()).or_default().clone()
     }
 
+    /// True while a fetch that started at `started` may still be running (it ends within
+    /// the HTTP timeout; after that it is taken as lost).
+    fn in_flight(&self, started: Option<Instant>) -> bool {
+        started.is_some_and(|t| t.elapsed() < self.settings.http_timeout * 2)
+    }
+
     /// The issuer's discovery document, fetched when missing or older than
     /// [`CacheSettings::discovery_max_age`]; a stale copy is used while the provider is
-    /// unreachable.
+    /// unreachable, and while another request fetches a new one. No lock is held during
+    /// the fetch: a slow provider delays only the requests that have nothing cached.
     pub fn discovery(&self, issuer: &str) -> Result<Arc<Discovery>, LoginError> {
         let entry = self.entry(issuer);
+        let stale = {
+            let mut cached = entry.lock().unwrap_or_else(|p| p.into_inner());
+            match &cached.discovery {
+                Some((doc, at)) if at.elapsed() < self.settings.discovery_max_age => {
+                    return Ok(doc.clone());
+                }
+                Some((doc, _)) if self.in_flight(cached.fetching_discovery) => {
+                    return Ok(doc.clone());
+                }
+                _ => {}
+            }
+            cached.fetching_discovery = Some(Instant::now());
+            cached.discovery.as_ref().map(|(doc, _)| doc.clone())
+        };
+        let fetched = self.fetch_discovery(issuer);
         let mut cached = entry.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((doc, at)) = &cached.discovery
-            && at.elapsed() < self.settings.discovery_max_age
-        {
-            return Ok(doc.clone());
-        }
-        match self.fetch_discovery(issuer) {
+        cached.fetching_discovery = None;
+        match fetched {
             Ok(doc) => {
                 let doc = Arc::new(doc);
                 cached.discovery = Some((doc.clone(), Instant::now()));
                 Ok(doc)
             }
-            Err(e) => match cached.discovery.take() {
-                Some((doc, _)) => {
+            Err(e) => match stale {
+                Some(doc) => {
                     log::warn!("{e}; using the cached discovery document");
                     let retry = retry_at(self.settings.discovery_max_age);
                     cached.discovery = Some((doc.clone(), retry));
@@ -319,28 +341,37 @@ impl Providers {
     }
 
     /// The issuer's key set: cached unless older than [`CacheSettings::jwks_max_age`], or
-    /// `force`d. Returns whether it was fetched by this call.
+    /// `force`d. Returns whether it was fetched by this call. Like [`Providers::discovery`],
+    /// no lock is held during the fetch, and a cached set is used while another request
+    /// fetches.
     fn keys(&self, issuer: &str, force: bool) -> Result<(Arc<KeySet>, bool), LoginError> {
         let discovery = self.discovery(issuer)?;
         let entry = self.entry(issuer);
-        let mut cached = entry.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((keys, at)) = &cached.keys {
-            let fresh = at.elapsed() < self.settings.jwks_max_age;
-            let may_force = cached
-                .last_forced
-                .is_none_or(|t| t.elapsed() >= self.settings.jwks_min_refresh);
-            if (fresh && !force) || (force && !may_force) {
-                return Ok((keys.clone(), false));
+        let stale = {
+            let mut cached = entry.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((keys, at)) = &cached.keys {
+                let fresh = at.elapsed() < self.settings.jwks_max_age;
+                let may_force = cached
+                    .last_forced
+                    .is_none_or(|t| t.elapsed() >= self.settings.jwks_min_refresh);
+                let busy = self.in_flight(cached.fetching_keys);
+                if (fresh && !force) || (force && !may_force) || busy {
+                    return Ok((keys.clone(), false));
+                }
             }
-        }
-        if force {
-            cached.last_forced = Some(Instant::now());
-        }
+            if force {
+                cached.last_forced = Some(Instant::now());
+            }
+            cached.fetching_keys = Some(Instant::now());
+            cached.keys.as_ref().map(|(keys, _)| keys.clone())
+        };
         let fetched = self
             .http
             .get(&discovery.jwks_uri)
             .map_err(|e| provider_error(issuer, e))
             .and_then(|body| KeySet::from_jwks(&body).map_err(|e| provider_error(issuer, e)));
+        let mut cached = entry.lock().unwrap_or_else(|p| p.into_inner());
+        cached.fetching_keys = None;
         match fetched {
             Ok(keys) => {
                 log::info!("fetched the key set of {issuer}: kids {:?}", keys.kids());
@@ -348,8 +379,8 @@ impl Providers {
                 cached.keys = Some((keys.clone(), Instant::now()));
                 Ok((keys, true))
             }
-            Err(e) => match cached.keys.take() {
-                Some((keys, _)) => {
+            Err(e) => match stale {
+                Some(keys) => {
                     log::warn!("{e}; using the cached key set");
                     cached.keys = Some((keys.clone(), retry_at(self.settings.jwks_max_age)));
                     Ok((keys, false))

@@ -48,6 +48,8 @@ pub struct Seen {
     pub jwks_fetches: AtomicUsize,
     /// When set, the JWKS endpoint answers 503 (an outage).
     pub jwks_down: AtomicBool,
+    /// While set, the JWKS endpoint does not answer (a provider that hangs).
+    pub jwks_hold: AtomicBool,
 }
 
 #[derive(Clone)]
@@ -108,6 +110,9 @@ async fn discovery(fake: web::Data<State>) -> HttpResponse {
 
 async fn jwks(fake: web::Data<State>) -> HttpResponse {
     fake.seen.jwks_fetches.fetch_add(1, Ordering::SeqCst);
+    while fake.seen.jwks_hold.load(Ordering::SeqCst) {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     if fake.seen.jwks_down.load(Ordering::SeqCst) {
         return HttpResponse::ServiceUnavailable().finish();
     }

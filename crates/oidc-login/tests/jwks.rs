@@ -98,3 +98,39 @@ fn an_outage_keeps_the_last_keys_and_retries_later() {
     assert!(providers.verify(&token, &expect(issuer)).is_ok());
     assert_eq!(fake.seen.jwks_fetches.load(Ordering::SeqCst), 2);
 }
+
+#[test]
+fn a_hanging_key_set_fetch_does_not_hold_up_other_sign_ins() {
+    let fake = FakeProvider::start();
+    // Every verification wants a fresh key set.
+    let providers = std::sync::Arc::new(Providers::new(CacheSettings {
+        jwks_max_age: Duration::ZERO,
+        ..CacheSettings::default()
+    }));
+    let issuer = fake.origin.clone();
+    let token = id_token(&issuer, RSA1, "rsa1", Some("n1"));
+    assert!(providers.verify(&token, &expect(&issuer)).is_ok());
+    let fetches = || fake.seen.jwks_fetches.load(Ordering::SeqCst);
+    assert_eq!(fetches(), 1);
+
+    // One sign-in starts a refresh, and the provider hangs.
+    fake.seen.jwks_hold.store(true, Ordering::SeqCst);
+    let verify = |providers: std::sync::Arc<Providers>| {
+        let (issuer, token) = (issuer.clone(), token.clone());
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = done.send(providers.verify(&token, &expect(&issuer)).is_ok());
+        });
+        finished
+    };
+    let hanging = verify(providers.clone());
+    while fetches() < 2 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Another sign-in meanwhile uses the cached key set instead of waiting for it.
+    let other = verify(providers.clone());
+    assert_eq!(other.recv_timeout(Duration::from_secs(10)), Ok(true));
+    assert_eq!(fetches(), 2, "no second fetch while one is in flight");
+    fake.seen.jwks_hold.store(false, Ordering::SeqCst);
+    assert_eq!(hanging.recv_timeout(Duration::from_secs(20)), Ok(true));
+}
