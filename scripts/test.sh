@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command: everything CI checks, in the order it checks it.
 #
-#   1. cargo fmt --check, then clippy with warnings as errors
+#   1. cargo fmt --check, clippy with warnings as errors, the pure crates built and
+#      tested on their own
 #   2. the Python test tools in .venv (scripts/venv.sh; skipped when unchanged)
 #   3. a throw-away PostgreSQL 15 on 127.0.0.1 (scripts/pg.sh), stopped on exit
 #   4. cargo nextest (all workspace tests), the doc tests and rustdoc without warnings
@@ -21,6 +22,17 @@ cargo fmt --all --check
 
 step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+
+# The pure crates build and pass alone, as a host agent or another project uses them:
+# no web framework, no database, no feature of another crate switched on for them.
+step "pure crates alone (host-policy, proto)"
+cargo clippy -p host-policy -p proto --all-targets -- -D warnings
+cargo test -p host-policy -p proto --quiet
+if cargo tree -p host-policy -p proto -e normal --prefix none |
+    grep -E '^(actix[a-z-]*|diesel[a-z_]*|tokio|store|ureq) '; then
+    echo "test.sh: a pure crate depends on a crate that does I/O (above)" >&2
+    exit 1
+fi
 
 step "Python test tools"
 scripts/venv.sh

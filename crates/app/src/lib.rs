@@ -44,11 +44,12 @@ use store::Store;
 pub use access::{Explained, PosixSettingsChange};
 pub use error::AppError;
 pub use grants::{GrantView, NewGrant};
-pub use hosts::Joined;
+pub use hosts::{Joined, MAX_JOIN_TOKEN_TTL};
 pub use identities::{Computed, TeamLocks};
 pub use log::MAX_AUDIT_ENTRIES;
 pub use store::{Actor, AuditAction};
 pub use teams::{DomainChange, NewTeam, TeamChange, TeamSummary};
+pub use tokens::MAX_LABEL_LEN;
 
 /// The application: the store plus the process-wide state actions share. Cheap to clone;
 /// make one per process.
