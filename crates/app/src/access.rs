@@ -39,11 +39,10 @@ impl App {
     /// Whether the user named by `user` (SCIM id, userName or POSIX name) may log in to
     /// the host named by `host` (hostname or id) in `team`, and which grant decides it.
     pub fn explain(&self, team: &str, host: &str, user: &str) -> Result<Explained, AppError> {
-        let (team, host, user_id) = self.store.read(|tx| {
-            let team = lookup::team(tx, team)?;
-            let host = lookup::host(tx, &team, host)?;
-            let user = lookup::user_id(tx, &team, user)?;
-            Ok::<_, AppError>((team, host, user))
+        let (team, host, user_id) = self.read_in(team, |tx, team| {
+            let host = lookup::host(tx, team, host)?;
+            let user = lookup::user_id(tx, team, user)?;
+            Ok::<_, AppError>((team.clone(), host, user))
         })?;
         let explanation = identities::explain_access(self, team.id, host.id, &user_id)?;
         Ok(Explained {
@@ -54,10 +53,7 @@ impl App {
 
     /// The POSIX settings of `team`.
     pub fn posix_settings(&self, team: &str) -> Result<PosixSettings, AppError> {
-        self.store.read(|tx| {
-            let team = lookup::team(tx, team)?;
-            Ok(tx.posix().settings(team.id)?)
-        })
+        self.read_in(team, |tx, team| Ok(tx.posix().settings(team.id)?))
     }
 
     /// Changes the POSIX settings of `team` and returns them. New names and numbers follow
@@ -68,8 +64,7 @@ impl App {
         team: &str,
         change: &PosixSettingsChange,
     ) -> Result<PosixSettings, AppError> {
-        self.store.write(|tx| {
-            let team = lookup::team(tx, team)?;
+        self.write_in(team, |tx, team| {
             let mut s = tx.posix().settings(team.id)?;
             if change.is_empty() {
                 return Ok(s);

@@ -64,9 +64,8 @@ impl App {
         team: &str,
         grant: &NewGrant,
     ) -> Result<GrantView, AppError> {
-        self.store.write(|tx| {
-            let team = lookup::team(tx, team)?;
-            let group = lookup::group(tx, &team, &grant.group)?;
+        self.write_in(team, |tx, team| {
+            let group = lookup::group(tx, team, &grant.group)?;
             let (role, hosts) = (grant.role, &grant.hosts);
             let added = tx
                 .grants()
@@ -92,8 +91,7 @@ impl App {
 
     /// The grants of `team`, oldest first.
     pub fn grants(&self, team: &str) -> Result<Vec<GrantView>, AppError> {
-        self.store.read(|tx| {
-            let team = lookup::team(tx, team)?;
+        self.read_in(team, |tx, team| {
             let grants = tx.grants().list(team.id)?;
             grants.into_iter().map(|g| view(tx, team.id, g)).collect()
         })
@@ -101,8 +99,7 @@ impl App {
 
     /// Removes grant `id` of `team`.
     pub fn remove_grant(&self, actor: &Actor, team: &str, id: i64) -> Result<GrantView, AppError> {
-        self.store.write(|tx| {
-            let team = lookup::team(tx, team)?;
+        self.write_in(team, |tx, team| {
             let grant = tx.grants().get(team.id, id)?.ok_or_else(|| {
                 AppError::NotFound(format!("team {} has no grant {id}", team.slug))
             })?;

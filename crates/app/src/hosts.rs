@@ -133,8 +133,7 @@ impl App {
                 MAX_JOIN_TOKEN_TTL.whole_days()
             )));
         }
-        self.store.write(|tx| {
-            let team = lookup::team(tx, team)?;
+        self.write_in(team, |tx, team| {
             let expires = OffsetDateTime::now_utc() + ttl;
             let (info, secret) = tx.hosts().create_join_token(team.id, tags, expires)?;
             audit::record(
@@ -151,10 +150,7 @@ impl App {
 
     /// The join tokens of `team`, newest first, used and expired ones included.
     pub fn join_tokens(&self, team: &str) -> Result<Vec<JoinTokenInfo>, AppError> {
-        self.store.read(|tx| {
-            let team = lookup::team(tx, team)?;
-            Ok(tx.hosts().join_tokens(team.id)?)
-        })
+        self.read_in(team, |tx, team| Ok(tx.hosts().join_tokens(team.id)?))
     }
 
     /// Revokes the unused join token `id` of `team`: it stops working at once. A used
@@ -165,8 +161,7 @@ impl App {
         team: &str,
         id: i64,
     ) -> Result<JoinTokenInfo, AppError> {
-        self.store.write(|tx| {
-            let team = lookup::team(tx, team)?;
+        self.write_in(team, |tx, team| {
             let info = tx
                 .hosts()
                 .revoke_join_token(team.id, id)
@@ -206,8 +201,7 @@ impl App {
         team: &str,
         with_tags: &BTreeSet<Tag>,
     ) -> Result<Vec<HostRecord>, AppError> {
-        let hosts = self.store.read(|tx| {
-            let team = lookup::team(tx, team)?;
+        let hosts = self.read_in(team, |tx, team| {
             Ok::<_, AppError>(tx.hosts().list(team.id)?)
         })?;
         Ok(hosts
@@ -218,10 +212,7 @@ impl App {
 
     /// The host of `team` named by `key` (hostname or id) with its current document.
     pub fn host(&self, team: &str, key: &str) -> Result<(HostRecord, Computed), AppError> {
-        let host = self.store.read(|tx| {
-            let team = lookup::team(tx, team)?;
-            lookup::host(tx, &team, key)
-        })?;
+        let host = self.read_in(team, |tx, team| lookup::host(tx, team, key))?;
         let computed = self.access_document(host.team, host.id)?;
         Ok((host, computed))
     }
@@ -234,9 +225,8 @@ impl App {
         team: &str,
         key: &str,
     ) -> Result<HostRecord, AppError> {
-        self.store.write(|tx| {
-            let team = lookup::team(tx, team)?;
-            let host = lookup::host(tx, &team, key)?;
+        self.write_in(team, |tx, team| {
+            let host = lookup::host(tx, team, key)?;
             tx.hosts().remove(team.id, host.id)?;
             audit::record(
                 tx,

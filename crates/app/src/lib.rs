@@ -39,7 +39,7 @@ mod tokens;
 
 use std::sync::Arc;
 
-use store::Store;
+use store::{Store, Team, Tx};
 
 pub use access::{Explained, PosixSettingsChange};
 pub use error::AppError;
@@ -71,5 +71,31 @@ impl App {
     /// The store (for the reads that have no action of their own yet).
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Runs `f` in one read transaction on the team with slug `team`
+    /// ([`AppError::NotFound`] if there is none).
+    fn read_in<T>(
+        &self,
+        team: &str,
+        f: impl FnOnce(&mut Tx<'_>, &Team) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        self.store.read(|tx| {
+            let team = lookup::team(tx, team)?;
+            f(tx, &team)
+        })
+    }
+
+    /// Runs `f` in one write transaction on the team with slug `team`: everything it
+    /// changes, its audit entry included, commits together or not at all.
+    fn write_in<T>(
+        &self,
+        team: &str,
+        f: impl FnOnce(&mut Tx<'_>, &Team) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        self.store.write(|tx| {
+            let team = lookup::team(tx, team)?;
+            f(tx, &team)
+        })
     }
 }

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::audit;
 
-use crate::{Actor, App, AppError, AuditAction, lookup, tokens};
+use crate::{Actor, App, AppError, AuditAction, tokens};
 
 /// A team to create.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -135,22 +135,28 @@ fn apply_domains(team: &Team, change: &DomainChange) -> Result<Vec<EmailDomain>,
     }
 }
 
-/// The names of the sign-in settings that differ.
-fn sign_in_changes(before: &OidcSettings, after: &OidcSettings) -> Vec<&'static str> {
-    let mut changed = Vec::new();
-    if before.client_id != after.client_id {
-        changed.push("client_id");
-    }
-    if before.client_secret_ref != after.client_secret_ref {
-        changed.push("client_secret");
-    }
-    if before.issuer != after.issuer {
-        changed.push("issuer");
-    }
-    if before.link_by != after.link_by {
-        changed.push("link_by");
-    }
-    changed
+/// The names of the settings that differ between `before` and `after`, in the order of
+/// the audit summary.
+fn changed_fields(
+    before: (&Team, &OidcSettings),
+    after: (&Team, &OidcSettings),
+) -> Vec<&'static str> {
+    let ((t0, o0), (t1, o1)) = (before, after);
+    [
+        ("name", t0.display_name != t1.display_name),
+        ("entra_tenant_id", t0.entra_tenant_id != t1.entra_tenant_id),
+        ("allowed_domains", t0.allowed_domains != t1.allowed_domains),
+        ("client_id", o0.client_id != o1.client_id),
+        (
+            "client_secret",
+            o0.client_secret_ref != o1.client_secret_ref,
+        ),
+        ("issuer", o0.issuer != o1.issuer),
+        ("link_by", o0.link_by != o1.link_by),
+    ]
+    .into_iter()
+    .filter_map(|(name, differs)| differs.then_some(name))
+    .collect()
 }
 
 impl App {
@@ -212,12 +218,11 @@ impl App {
                 AppError::Invalid(format!("cannot read the client secret file {e}"))
             })?;
         }
-        self.store.write(|tx| {
-            let team = lookup::team(tx, slug)?;
+        self.write_in(slug, |tx, team| {
             let allowed_domains = change
                 .domains
                 .as_ref()
-                .map(|c| apply_domains(&team, c))
+                .map(|c| apply_domains(team, c))
                 .transpose()?;
             let update = TeamUpdate {
                 display_name: name.clone(),
@@ -225,23 +230,13 @@ impl App {
                 allowed_domains,
             };
             let updated = tx.teams().update(team.id, &update)?;
-            let mut changed = Vec::new();
-            if updated.display_name != team.display_name {
-                changed.push("name");
-            }
-            if updated.entra_tenant_id != team.entra_tenant_id {
-                changed.push("entra_tenant_id");
-            }
-            if updated.allowed_domains != team.allowed_domains {
-                changed.push("allowed_domains");
-            }
             let before = tx.login().oidc(team.id)?;
             let after = if change.sign_in == OidcSettingsUpdate::default() {
                 before.clone()
             } else {
                 tx.login().set_oidc(team.id, &change.sign_in)?
             };
-            changed.extend(sign_in_changes(&before, &after));
+            let changed = changed_fields((team, &before), (&updated, &after));
             let summary = if changed.is_empty() {
                 "no change".to_owned()
             } else {
@@ -269,10 +264,9 @@ impl App {
 
     /// The team `slug` with what it holds and its sign-in settings.
     pub fn team(&self, slug: &str) -> Result<(TeamSummary, OidcSettings), AppError> {
-        self.store.read(|tx| {
-            let team = lookup::team(tx, slug)?;
+        self.read_in(slug, |tx, team| {
             let oidc = tx.login().oidc(team.id)?;
-            Ok((summary(tx, team)?, oidc))
+            Ok((summary(tx, team.clone())?, oidc))
         })
     }
 }

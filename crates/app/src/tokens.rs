@@ -5,7 +5,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::audit;
 
-use crate::{Actor, App, AppError, AuditAction, lookup};
+use crate::{Actor, App, AppError, AuditAction};
 
 /// Longest label of a token.
 pub const MAX_LABEL_LEN: usize = 200;
@@ -65,19 +65,15 @@ impl App {
         label: &str,
         expires_in: Option<Duration>,
     ) -> Result<(Team, TokenInfo, String), AppError> {
-        self.store.write(|tx| {
-            let team = lookup::team(tx, team)?;
+        self.write_in(team, |tx, team| {
             let (info, secret) = create_in(tx, team.id, actor, label, expires_in)?;
-            Ok((team, info, secret))
+            Ok((team.clone(), info, secret))
         })
     }
 
     /// The SCIM tokens of `team` (never their secrets), oldest first.
     pub fn tokens(&self, team: &str) -> Result<Vec<TokenInfo>, AppError> {
-        self.store.read(|tx| {
-            let team = lookup::team(tx, team)?;
-            Ok(tx.tokens().list(team.id)?)
-        })
+        self.read_in(team, |tx, team| Ok(tx.tokens().list(team.id)?))
     }
 
     /// Revokes SCIM token `id` of `team`: every request with it is refused from now on.
@@ -89,8 +85,7 @@ impl App {
         team: &str,
         id: i64,
     ) -> Result<(TokenInfo, bool), AppError> {
-        self.store.write(|tx| {
-            let team = lookup::team(tx, team)?;
+        self.write_in(team, |tx, team| {
             let find = |tx: &mut Tx<'_>| -> Result<Option<TokenInfo>, AppError> {
                 Ok(tx.tokens().list(team.id)?.into_iter().find(|t| t.id == id))
             };

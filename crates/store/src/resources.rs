@@ -277,9 +277,33 @@ fn order_groups(q: GroupsQuery, sort: Option<Sort>) -> Result<GroupsQuery, Store
 
 /// The queries that differ between the users and the groups table only by name.
 macro_rules! table_queries {
-    ($module:ident, $t:ident, $columns:ident, $values:ident, $predicate:path, $order:path) => {
+    (
+        $module:ident, $t:ident, $columns:ident, $values:ident, $predicate:path, $order:path,
+        $unique_lower:ident
+    ) => {
         pub(crate) mod $module {
             use super::*;
+
+            /// The resource whose unique name (`userName`, or a group's `displayName`)
+            /// folds to `folded`.
+            pub(crate) fn get_by_name(
+                conn: &mut DbConnection,
+                team: i64,
+                folded: &str,
+            ) -> Result<Option<Row>, StoreError> {
+                Ok($t::table
+                    .filter($t::team_id.eq(team))
+                    .filter($t::$unique_lower.eq(folded))
+                    .select((
+                        $t::id,
+                        $t::data,
+                        $t::version,
+                        $t::created_at,
+                        $t::modified_at,
+                    ))
+                    .first(conn)
+                    .optional()?)
+            }
 
             /// Inserts a new resource at version 1.
             pub(crate) fn insert(
@@ -464,7 +488,8 @@ table_queries!(
     UserColumns,
     UserValues,
     filter_sql::users_predicate,
-    order_users
+    order_users,
+    user_name_lower
 );
 table_queries!(
     group_rows,
@@ -472,7 +497,8 @@ table_queries!(
     GroupColumns,
     GroupValues,
     filter_sql::groups_predicate,
-    order_groups
+    order_groups,
+    display_name_lower
 );
 
 /// Runs `$call` with `$rows` naming the table-query module of `$kind`: `user_rows` for
@@ -827,13 +853,9 @@ impl Users<'_, '_> {
         team: TeamId,
         user_name: &str,
     ) -> Result<Option<ResourceRecord>, StoreError> {
-        let row: Option<Row> = u::table
-            .filter(u::team_id.eq(team.0))
-            .filter(u::user_name_lower.eq(crate::indexed::fold(user_name)))
-            .select((u::id, u::data, u::version, u::created_at, u::modified_at))
-            .first(self.tx.conn)
-            .optional()?;
-        row.map(record).transpose()
+        user_rows::get_by_name(self.tx.conn, team.0, &crate::indexed::fold(user_name))?
+            .map(record)
+            .transpose()
     }
 }
 
@@ -845,12 +867,8 @@ impl Groups<'_, '_> {
         team: TeamId,
         display_name: &str,
     ) -> Result<Option<ResourceRecord>, StoreError> {
-        let row: Option<Row> = g::table
-            .filter(g::team_id.eq(team.0))
-            .filter(g::display_name_lower.eq(crate::indexed::fold(display_name)))
-            .select((g::id, g::data, g::version, g::created_at, g::modified_at))
-            .first(self.tx.conn)
-            .optional()?;
-        row.map(record).transpose()
+        group_rows::get_by_name(self.tx.conn, team.0, &crate::indexed::fold(display_name))?
+            .map(record)
+            .transpose()
     }
 }
