@@ -18,6 +18,7 @@
 //! | hosts | [`App::join`], [`App::access_document`], [`App::hosts`], [`App::host`], [`App::remove_host`] |
 //! | join tokens | [`App::create_join_token`], [`App::join_tokens`], [`App::revoke_join_token`] |
 //! | grants | [`App::add_grant`], [`App::grants`], [`App::remove_grant`] |
+//! | directory | [`App::users`], [`App::user`], [`App::groups`], [`App::group`] |
 //! | audit log | [`App::audit`], [`App::bootstrap`] |
 //! | access | [`App::explain`], [`App::posix_settings`], [`App::set_posix_settings`] |
 //!
@@ -28,6 +29,7 @@
 
 mod access;
 mod audit;
+mod directory;
 mod error;
 mod grants;
 mod hosts;
@@ -42,6 +44,7 @@ use std::sync::Arc;
 use store::{Store, Team, Tx};
 
 pub use access::{Explained, PosixSettingsChange};
+pub use directory::GroupDetails;
 pub use error::AppError;
 pub use grants::{GrantView, NewGrant};
 pub use hosts::{Joined, MAX_JOIN_TOKEN_TTL};

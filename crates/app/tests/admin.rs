@@ -40,6 +40,8 @@ db_tests!(
     unknown_teams_are_not_found,
     teams_are_created_once_and_changed_with_an_audited_diff,
     scim_tokens_are_created_and_revoked_once,
+    the_directory_reads_by_id_and_name,
+    audit_queries_filter_and_bootstrap_runs_once,
 );
 
 fn operator() -> Actor {
@@ -565,4 +567,81 @@ fn scim_tokens_are_created_and_revoked_once(db: &TestDb) {
         Err(AppError::NotFound(_))
     ));
     assert_eq!(app.tokens("acme").unwrap().len(), 1);
+}
+
+fn the_directory_reads_by_id_and_name(db: &TestDb) {
+    let (app, _, alice, group) = acme(db);
+    let all = app.users("acme", &store::ListQuery::default()).unwrap();
+    assert_eq!(all.total, 2);
+    let (user, groups) = app.user("acme", "ALICE@acme.example").unwrap();
+    assert_eq!(user.id, alice);
+    assert_eq!(
+        groups.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(),
+        [group.as_str()]
+    );
+    assert_eq!(app.user("acme", &alice).unwrap().0.id, alice);
+    assert!(matches!(
+        app.user("acme", "carol"),
+        Err(AppError::NotFound(_))
+    ));
+
+    let (total, groups) = app.groups("acme", &store::ListQuery::default()).unwrap();
+    assert_eq!((total, groups[0].member_count), (1, 1));
+    let shown = app.group("acme", "ssh users", true).unwrap();
+    assert_eq!(shown.group.id, group);
+    assert_eq!(shown.members.len(), 1);
+    assert!(app.group("acme", &group, false).unwrap().members.is_empty());
+    assert!(matches!(
+        app.group("acme", "nope", true),
+        Err(AppError::NotFound(_))
+    ));
+}
+
+fn audit_queries_filter_and_bootstrap_runs_once(db: &TestDb) {
+    let app = App::new(db.store().clone());
+    let (team, token, _) = app
+        .bootstrap("default")
+        .unwrap()
+        .expect("an empty database");
+    assert_eq!(token.label, "bootstrap");
+    assert!(
+        app.bootstrap("default").unwrap().is_none(),
+        "teams exist now"
+    );
+    let entries = app.audit(None, &AuditQuery::default(), 10).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].0.id, team.id);
+    assert_eq!(entries[0].1.entry.actor, Actor::System);
+    assert_eq!(entries[0].1.entry.action, store::AuditAction::Bootstrap);
+
+    app.create_token(&operator(), "default", "second", None)
+        .unwrap();
+    let by_operator = AuditQuery {
+        actor: Some(operator()),
+        ..AuditQuery::default()
+    };
+    let mine = app.audit(Some("default"), &by_operator, 10).unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].1.entry.action, store::AuditAction::TokenCreate);
+    assert_eq!(app.audit(None, &AuditQuery::default(), 1).unwrap().len(), 1);
+    for limit in [0, app::MAX_AUDIT_ENTRIES + 1] {
+        assert!(matches!(
+            app.audit(None, &AuditQuery::default(), limit),
+            Err(AppError::Invalid(_))
+        ));
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let backwards = AuditQuery {
+        since: Some(now),
+        until: Some(now - Duration::hours(1)),
+        ..AuditQuery::default()
+    };
+    assert!(matches!(
+        app.audit(None, &backwards, 10),
+        Err(AppError::Invalid(_))
+    ));
+    assert!(matches!(
+        app.audit(Some("nope"), &AuditQuery::default(), 10),
+        Err(AppError::NotFound(_))
+    ));
 }

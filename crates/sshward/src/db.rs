@@ -1,6 +1,6 @@
 //! Opening the database for a command, and looking things up by name.
 
-use store::{Store, Team, Tx};
+use store::Store;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -59,15 +59,6 @@ fn create_private_dir(dir: &std::path::Path) -> Result<()> {
         Error::Other(format!(
             "cannot create the data directory {}: {e}",
             dir.display()
-        ))
-    })
-}
-
-/// The team with this slug, or a "not found" error that says how to list teams.
-pub fn team(tx: &mut Tx<'_>, slug: &str) -> Result<Team> {
-    tx.teams().get_by_slug(slug)?.ok_or_else(|| {
-        Error::NotFound(format!(
-            "team {slug:?} does not exist (`sshward team list` shows the teams)"
         ))
     })
 }

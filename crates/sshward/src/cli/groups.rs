@@ -3,14 +3,14 @@
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use store::{ListQuery, MemberRecord, ResourceKind, ResourceRecord, TeamId, Tx};
+use store::{ResourceKind, ResourceRecord};
 use time::OffsetDateTime;
 
 use super::token::TeamArg;
 use super::users::{ListArgs, list_query, paging_note, parse_filter};
 use crate::config::Config;
-use crate::db::{self, Open};
-use crate::error::{Error, Result};
+use crate::db;
+use crate::error::Result;
 use crate::output::{self, Format, Table};
 
 /// Groups subcommands.
@@ -74,19 +74,12 @@ pub fn run(config: &Config, command: GroupsCommand) -> Result<()> {
 
 fn list(config: &Config, a: ListArgs) -> Result<()> {
     let filter = parse_filter(a.filter.as_deref(), ResourceKind::Group)?;
-    let store = db::open(config, Open::Existing)?;
-    let (total, rows) = store.read(|tx| -> Result<_> {
-        let team = db::team(tx, &a.team.team)?;
-        let page = tx
-            .groups()
-            .list(team.id, &list_query(filter.as_ref(), &a))?;
-        let mut rows = Vec::with_capacity(page.items.len());
-        for r in &page.items {
-            let n = tx.groups().member_count(team.id, &r.id)?;
-            rows.push(GroupRow::new(r, n));
-        }
-        Ok((page.total, rows))
-    })?;
+    let (total, groups) =
+        db::app(config)?.groups(&a.team.team, &list_query(filter.as_ref(), &a))?;
+    let rows: Vec<GroupRow> = groups
+        .iter()
+        .map(|g| GroupRow::new(&g.group, g.member_count))
+        .collect();
     if a.format.json {
         return output::print_json(&serde_json::json!({
             "totalResults": total,
@@ -120,47 +113,9 @@ fn list(config: &Config, a: ListArgs) -> Result<()> {
     Ok(())
 }
 
-/// The group with this id, or else with this displayName (ignoring case).
-pub(crate) fn find(tx: &mut Tx<'_>, team: TeamId, slug: &str, key: &str) -> Result<ResourceRecord> {
-    if let Some(r) = tx.groups().get(team, key)? {
-        return Ok(r);
-    }
-    let quoted = serde_json::to_string(key)?;
-    let filter = parse_filter(
-        Some(&format!("displayName eq {quoted}")),
-        ResourceKind::Group,
-    )?;
-    let query = ListQuery {
-        filter: filter.as_ref(),
-        count: Some(1),
-        ..ListQuery::default()
-    };
-    tx.groups()
-        .list(team, &query)?
-        .items
-        .into_iter()
-        .next()
-        .ok_or_else(|| {
-            Error::NotFound(format!(
-                "team {slug} has no group with id or displayName {key:?}"
-            ))
-        })
-}
-
 fn show(config: &Config, a: ShowArgs) -> Result<()> {
-    let store = db::open(config, Open::Existing)?;
-    let (record, count, members) =
-        store.read(|tx| -> Result<(ResourceRecord, u64, Vec<MemberRecord>)> {
-            let team = db::team(tx, &a.team.team)?;
-            let record = find(tx, team.id, &team.slug, &a.group)?;
-            let count = tx.groups().member_count(team.id, &record.id)?;
-            let members = if a.no_members {
-                Vec::new()
-            } else {
-                tx.groups().members(team.id, &record.id)?
-            };
-            Ok((record, count, members))
-        })?;
+    let details = db::app(config)?.group(&a.team.team, &a.group, !a.no_members)?;
+    let (record, count, members) = (details.group, details.member_count, details.members);
     let row = GroupRow::new(&record, count);
     if a.format.json {
         let mut doc = Map::new();

@@ -3,12 +3,12 @@
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use store::{GroupRef, ListQuery, ResourceKind, ResourceRecord};
+use store::{ListQuery, ResourceKind, ResourceRecord};
 use time::OffsetDateTime;
 
 use super::token::TeamArg;
 use crate::config::Config;
-use crate::db::{self, Open};
+use crate::db;
 use crate::error::{Error, Result};
 use crate::output::{self, Format, Table};
 
@@ -135,11 +135,7 @@ pub fn run(config: &Config, command: UsersCommand) -> Result<()> {
 
 fn list(config: &Config, a: ListArgs) -> Result<()> {
     let filter = parse_filter(a.filter.as_deref(), ResourceKind::User)?;
-    let store = db::open(config, Open::Existing)?;
-    let page = store.read(|tx| -> Result<_> {
-        let team = db::team(tx, &a.team.team)?;
-        Ok(tx.users().list(team.id, &list_query(filter.as_ref(), &a))?)
-    })?;
+    let page = db::app(config)?.users(&a.team.team, &list_query(filter.as_ref(), &a))?;
     let rows: Vec<UserRow> = page.items.iter().map(UserRow::from).collect();
     if a.format.json {
         return output::print_json(&serde_json::json!({
@@ -178,24 +174,7 @@ fn list(config: &Config, a: ListArgs) -> Result<()> {
 }
 
 fn show(config: &Config, a: ShowArgs) -> Result<()> {
-    let store = db::open(config, Open::Existing)?;
-    let (record, groups) = store.read(|tx| -> Result<(ResourceRecord, Vec<GroupRef>)> {
-        let team = db::team(tx, &a.team.team)?;
-        let record = match tx.users().get(team.id, &a.user)? {
-            Some(r) => r,
-            None => tx
-                .users()
-                .get_by_user_name(team.id, &a.user)?
-                .ok_or_else(|| {
-                    Error::NotFound(format!(
-                        "team {} has no user with id or userName {:?}",
-                        team.slug, a.user
-                    ))
-                })?,
-        };
-        let groups = tx.groups().groups_of_user(team.id, &record.id)?;
-        Ok((record, groups))
-    })?;
+    let (record, groups) = db::app(config)?.user(&a.team.team, &a.user)?;
     if a.format.json {
         let mut doc = Map::new();
         doc.insert("id".into(), Value::String(record.id.clone()));
