@@ -76,7 +76,7 @@ fn audit_log_filters() {
     );
     // A filter that names no possible actor or action is a usage error, not an empty list.
     env.run(&["audit", "--actor", "nobody"])
-        .fails(2, "admin:NAME, scim-token:ID");
+        .fails(2, "admin:NAME, console:ID, scim-token:ID");
     env.run(&["audit", "--action", "scim.create"])
         .fails(2, "scim.user.create");
 

@@ -71,6 +71,17 @@ fn postgres_smoke_two_instances_and_outage() {
     }
     assert_eq!(get(&format!("{}/readyz", a.base), None).status, 503);
     assert_eq!(get(&format!("{}/healthz", a.base), None).status, 200);
+    // A write that failed for want of the database answers after one connection timeout
+    // (2 s here): it does not wait a second time trying to audit its failure.
+    let started = Instant::now();
+    let body = serde_json::json!({"userName": "during-outage@acme.example"});
+    let r = post(&format!("{}/Users", a.url), &token, &body);
+    assert_eq!(r.status, 503, "{r:?}");
+    assert!(
+        started.elapsed() < Duration::from_millis(3500),
+        "a failed write waited {:?}",
+        started.elapsed()
+    );
     db.pg_admin(&format!(
         "ALTER DATABASE {} ALLOW_CONNECTIONS true",
         db.pg_name().unwrap_or_default()

@@ -16,12 +16,15 @@ use crate::timestamps::{from_micros, to_micros};
 use crate::tx::Tx;
 
 /// Who acted. The text forms: `admin:NAME` (an operator at the CLI, by OS user),
+/// `console:ID` (a console admin, by SCIM user id),
 /// `scim-token:ID`, `join-token:ID`, `host:ID`, `user:ID` (a signed-in person, by SCIM id),
 /// `oidc:NAME` (a sign-in attempt not linked to a SCIM user), `anonymous`, `system`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Actor {
     /// An operator at the admin CLI, by operating-system user name.
     Operator(String),
+    /// An administrator in the web console, by SCIM user id.
+    ConsoleAdmin(String),
     /// A SCIM token (Entra's provisioning service).
     ScimToken(i64),
     /// A host redeeming a join token.
@@ -42,6 +45,7 @@ impl fmt::Display for Actor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Actor::Operator(name) => write!(f, "admin:{name}"),
+            Actor::ConsoleAdmin(id) => write!(f, "console:{id}"),
             Actor::ScimToken(id) => write!(f, "scim-token:{id}"),
             Actor::JoinToken(id) => write!(f, "join-token:{id}"),
             Actor::Host(id) => write!(f, "host:{id}"),
@@ -63,6 +67,7 @@ impl FromStr for Actor {
             None if s == "system" => Some(Actor::System),
             None => None,
             Some(("admin", name)) if !name.is_empty() => Some(Actor::Operator(name.to_owned())),
+            Some(("console", id)) if !id.is_empty() => Some(Actor::ConsoleAdmin(id.to_owned())),
             Some(("scim-token", id)) => number(id).map(Actor::ScimToken),
             Some(("join-token", id)) => number(id).map(Actor::JoinToken),
             Some(("host", id)) => number(id).map(Actor::Host),
@@ -72,7 +77,7 @@ impl FromStr for Actor {
         };
         actor.ok_or_else(|| {
             StoreError::Invalid(format!(
-                "unknown actor {s:?}: use admin:NAME, scim-token:ID, join-token:ID, host:ID, \
+                "unknown actor {s:?}: use admin:NAME, console:ID, scim-token:ID, join-token:ID, host:ID, \
                  user:ID, oidc:NAME, anonymous or system"
             ))
         })
@@ -396,6 +401,7 @@ mod tests {
     fn actors_round_trip() {
         for actor in [
             Actor::Operator("root".into()),
+            Actor::ConsoleAdmin("u-1".into()),
             Actor::ScimToken(3),
             Actor::JoinToken(4),
             Actor::Host(5),

@@ -26,8 +26,8 @@ pub struct AuditArgs {
     /// Only this resource: a type (User, Group, Team, Token) or TYPE/ID
     #[arg(long, value_name = "TYPE[/ID]")]
     pub resource: Option<String>,
-    /// Only this actor: scim-token:ID, admin:NAME, join-token:ID, host:ID, user:ID,
-    /// oidc:NAME, anonymous or system
+    /// Only this actor: scim-token:ID, admin:NAME, console:ID, join-token:ID, host:ID,
+    /// user:ID, oidc:NAME, anonymous or system
     #[arg(long)]
     pub actor: Option<String>,
     /// Only this action, e.g. scim.user.create, scim.group.patch, login.denied,
