@@ -10,7 +10,6 @@ use host_policy::{Tag, parse_tags, render};
 use proto::JoinRequest;
 use serde::Deserialize;
 use store::HostRecord;
-
 use web_common::{NoneMatch, bearer_token, blocking};
 
 use crate::cache::Shared;
