@@ -1,0 +1,231 @@
+//! A team's certificate authority key and the certificates it signs.
+
+use ssh_key::certificate::{Builder, CertType};
+use ssh_key::rand_core::CryptoRngCore;
+use ssh_key::{Algorithm, LineEnding, PrivateKey, PublicKey};
+
+use crate::{CaError, SubjectKey};
+
+/// Most principals one certificate may name.
+pub const MAX_PRINCIPALS: usize = 64;
+
+/// What a user certificate permits beyond logging in. The defaults are those of sshward's
+/// teams: a terminal, agent and port forwarding; no X11 forwarding, no `~/.ssh/rc`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Extensions {
+    /// `permit-pty`.
+    pub pty: bool,
+    /// `permit-agent-forwarding`.
+    pub agent_forwarding: bool,
+    /// `permit-port-forwarding`.
+    pub port_forwarding: bool,
+    /// `permit-X11-forwarding`.
+    pub x11_forwarding: bool,
+    /// `permit-user-rc`.
+    pub user_rc: bool,
+}
+
+impl Default for Extensions {
+    fn default() -> Self {
+        Extensions {
+            pty: true,
+            agent_forwarding: true,
+            port_forwarding: true,
+            x11_forwarding: false,
+            user_rc: false,
+        }
+    }
+}
+
+impl Extensions {
+    /// The OpenSSH names of the permitted extensions.
+    pub fn names(&self) -> Vec<&'static str> {
+        [
+            (self.x11_forwarding, "permit-X11-forwarding"),
+            (self.agent_forwarding, "permit-agent-forwarding"),
+            (self.port_forwarding, "permit-port-forwarding"),
+            (self.pty, "permit-pty"),
+            (self.user_rc, "permit-user-rc"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect()
+    }
+}
+
+/// A user certificate to sign.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserCert {
+    /// Serial number, unique per CA (sshward: per team, from the database).
+    pub serial: u64,
+    /// Key ID, logged by sshd at every login (sshward: `sshward:TEAM:USER:SERIAL`).
+    pub key_id: String,
+    /// Principals: the POSIX user names the certificate may log in as.
+    pub principals: Vec<String>,
+    /// Valid from (seconds since the epoch).
+    pub valid_after: u64,
+    /// Valid until, exclusive (seconds since the epoch).
+    pub valid_before: u64,
+    /// What it permits.
+    pub extensions: Extensions,
+}
+
+/// A host certificate to sign.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostCert {
+    /// Serial number, unique per CA.
+    pub serial: u64,
+    /// Key ID (sshward: `sshward:TEAM:host:HOSTNAME:SERIAL`).
+    pub key_id: String,
+    /// Principals: the names clients reach the host by.
+    pub principals: Vec<String>,
+    /// Valid from (seconds since the epoch).
+    pub valid_after: u64,
+    /// Valid until, exclusive (seconds since the epoch).
+    pub valid_before: u64,
+}
+
+/// A certificate authority key: Ed25519, as OpenSSH recommends for CAs.
+#[derive(Clone, Debug)]
+pub struct CaKey(PrivateKey);
+
+impl CaKey {
+    /// A new random CA key.
+    pub fn generate(rng: &mut impl CryptoRngCore) -> Result<CaKey, CaError> {
+        PrivateKey::random(rng, Algorithm::Ed25519)
+            .map(CaKey)
+            .map_err(|e| CaError::CaKey(e.to_string()))
+    }
+
+    /// A CA key from its OpenSSH private key text (unencrypted: sshward encrypts it
+    /// itself before storing it).
+    pub fn from_openssh(text: &str) -> Result<CaKey, CaError> {
+        let key = PrivateKey::from_openssh(text).map_err(|e| CaError::CaKey(e.to_string()))?;
+        if key.algorithm() != Algorithm::Ed25519 || key.is_encrypted() {
+            return Err(CaError::CaKey(
+                "an unencrypted Ed25519 key is expected".into(),
+            ));
+        }
+        Ok(CaKey(key))
+    }
+
+    /// The private key as OpenSSH text. A secret: encrypt it before it goes anywhere.
+    pub fn to_openssh(&self) -> Result<String, CaError> {
+        self.0
+            .to_openssh(LineEnding::LF)
+            .map(|text| text.to_string())
+            .map_err(|e| CaError::CaKey(e.to_string()))
+    }
+
+    /// The public key.
+    pub fn public_key(&self) -> PublicKey {
+        self.0.public_key().clone()
+    }
+
+    /// The public key as one OpenSSH line (`ssh-ed25519 AAAA... COMMENT`), as
+    /// `TrustedUserCAKeys` and `@cert-authority` want it.
+    pub fn public_key_line(&self, comment: &str) -> Result<String, CaError> {
+        let mut key = self.public_key();
+        key.set_comment(comment);
+        key.to_openssh().map_err(|e| CaError::CaKey(e.to_string()))
+    }
+
+    /// Signs a user certificate for `key`; returns it as one OpenSSH line
+    /// (`ssh-ed25519-cert-v01@openssh.com AAAA...`).
+    pub fn sign_user(
+        &self,
+        rng: &mut impl CryptoRngCore,
+        key: &SubjectKey,
+        cert: &UserCert,
+    ) -> Result<String, CaError> {
+        let mut builder = self.builder(
+            rng,
+            key,
+            CertType::User,
+            (cert.serial, &cert.key_id, &cert.principals),
+            (cert.valid_after, cert.valid_before),
+        )?;
+        for name in cert.extensions.names() {
+            builder
+                .extension(name, "")
+                .map_err(|e| CaError::Signing(e.to_string()))?;
+        }
+        self.finish(builder)
+    }
+
+    /// Signs a host certificate for host key `key`; returns it as one OpenSSH line.
+    pub fn sign_host(
+        &self,
+        rng: &mut impl CryptoRngCore,
+        key: &SubjectKey,
+        cert: &HostCert,
+    ) -> Result<String, CaError> {
+        let builder = self.builder(
+            rng,
+            key,
+            CertType::Host,
+            (cert.serial, &cert.key_id, &cert.principals),
+            (cert.valid_after, cert.valid_before),
+        )?;
+        self.finish(builder)
+    }
+
+    /// A builder with everything user and host certificates share, checked.
+    fn builder(
+        &self,
+        rng: &mut impl CryptoRngCore,
+        key: &SubjectKey,
+        cert_type: CertType,
+        (serial, key_id, principals): (u64, &str, &[String]),
+        (valid_after, valid_before): (u64, u64),
+    ) -> Result<Builder, CaError> {
+        let invalid = |why: &str| Err(CaError::InvalidRequest(why.to_owned()));
+        if principals.is_empty() {
+            // No principals would make a certificate valid for every user or host name.
+            return invalid("a certificate must name at least one principal");
+        }
+        if principals.len() > MAX_PRINCIPALS {
+            return invalid("a certificate names at most 64 principals");
+        }
+        let bad = |s: &str| s.is_empty() || s.chars().any(|c| c.is_control() || c == ',');
+        if principals.iter().any(|p| bad(p)) {
+            return invalid("a principal must not be empty or hold a comma or control character");
+        }
+        if key_id.chars().any(char::is_control) {
+            return invalid("a key ID must not hold control characters");
+        }
+        if valid_after >= valid_before {
+            return invalid("a certificate must be valid for some time");
+        }
+        if key.public_key().key_data() == self.0.public_key().key_data() {
+            return invalid("a CA does not sign its own key");
+        }
+        let sign = |e: ssh_key::Error| CaError::Signing(e.to_string());
+        let mut builder = Builder::new_with_random_nonce(
+            rng,
+            key.public_key().key_data().clone(),
+            valid_after,
+            valid_before,
+        )
+        .map_err(sign)?;
+        builder
+            .serial(serial)
+            .map_err(sign)?
+            .key_id(key_id)
+            .map_err(sign)?
+            .cert_type(cert_type)
+            .map_err(sign)?;
+        for principal in principals {
+            builder.valid_principal(principal.as_str()).map_err(sign)?;
+        }
+        Ok(builder)
+    }
+
+    fn finish(&self, builder: Builder) -> Result<String, CaError> {
+        let cert = builder
+            .sign(&self.0)
+            .map_err(|e| CaError::Signing(e.to_string()))?;
+        cert.to_openssh()
+            .map_err(|e| CaError::Signing(e.to_string()))
+    }
+}
