@@ -229,3 +229,91 @@ impl CaKey {
             .map_err(|e| CaError::Signing(e.to_string()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use ssh_key::rand_core::OsRng;
+    use ssh_key::{Certificate, HashAlg};
+
+    fn subject() -> SubjectKey {
+        let key = PrivateKey::random(&mut OsRng, Algorithm::Ed25519).unwrap();
+        SubjectKey::new(key.public_key().clone()).unwrap()
+    }
+
+    #[test]
+    fn signed_fields_are_exactly_the_requested_ones() {
+        let ca = CaKey::generate(&mut OsRng).unwrap();
+        let key = subject();
+        let request = UserCert {
+            serial: 77,
+            key_id: "sshward:acme:u-1:77".into(),
+            principals: vec!["alice".into(), "alice2".into()],
+            valid_after: 1_800_000_000,
+            valid_before: 1_800_057_600,
+            extensions: Extensions::default(),
+        };
+        let text = ca.sign_user(&mut OsRng, &key, &request).unwrap();
+        let cert = Certificate::from_openssh(&text).unwrap();
+        assert_eq!(cert.cert_type(), CertType::User);
+        assert_eq!(cert.serial(), 77);
+        assert_eq!(cert.key_id(), "sshward:acme:u-1:77");
+        assert_eq!(cert.valid_principals(), ["alice", "alice2"]);
+        assert_eq!(
+            (cert.valid_after(), cert.valid_before()),
+            (1_800_000_000, 1_800_057_600)
+        );
+        let names: Vec<&str> = cert.extensions().keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "permit-agent-forwarding",
+                "permit-port-forwarding",
+                "permit-pty"
+            ]
+        );
+        assert!(cert.critical_options().is_empty());
+        assert_eq!(cert.public_key(), key.public_key().key_data());
+        // Signed by this CA: it validates against the CA's fingerprint at a time inside
+        // the window, and not outside it.
+        let fp = ca.public_key().fingerprint(HashAlg::Sha256);
+        assert!(cert.validate_at(1_800_000_001, [&fp]).is_ok());
+        assert!(cert.validate_at(1_800_057_600, [&fp]).is_err());
+        let other = CaKey::generate(&mut OsRng).unwrap().public_key();
+        assert!(
+            cert.validate_at(1_800_000_001, [&other.fingerprint(HashAlg::Sha256)])
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn host_certificates_have_no_extensions() {
+        let ca = CaKey::generate(&mut OsRng).unwrap();
+        let request = HostCert {
+            serial: 1,
+            key_id: "sshward:acme:host:web-1:1".into(),
+            principals: vec!["web-1".into()],
+            valid_after: 0,
+            valid_before: 1,
+        };
+        let cert =
+            Certificate::from_openssh(&ca.sign_host(&mut OsRng, &subject(), &request).unwrap())
+                .unwrap();
+        assert_eq!(cert.cert_type(), CertType::Host);
+        assert!(cert.extensions().is_empty());
+    }
+
+    #[test]
+    fn ca_keys_round_trip_through_their_text() {
+        let ca = CaKey::generate(&mut OsRng).unwrap();
+        let again = CaKey::from_openssh(&ca.to_openssh().unwrap()).unwrap();
+        assert_eq!(again.public_key(), ca.public_key());
+        assert!(CaKey::from_openssh("not a key").is_err());
+        let line = ca.public_key_line("acme user CA").unwrap();
+        assert!(
+            line.starts_with("ssh-ed25519 ") && line.ends_with(" acme user CA"),
+            "{line}"
+        );
+    }
+}
