@@ -193,6 +193,30 @@ fn redirect(location: &str) -> actix_web::HttpResponseBuilder {
     r
 }
 
+/// Checks where a browser may be sent after signing in: a path on sshward's own origin
+/// (the public URL's), never another site. Refused with 400, at `/login`, before anything
+/// is stored: a control character (browsers drop a tab or newline, so `/\t/evil.com`
+/// becomes `//evil.com`), a backslash (`/\evil.com`), a scheme-relative `//host`, or any
+/// value that resolves to another origin.
+fn local_return_to(public_url: &str, raw: &str) -> Result<String, LoginError> {
+    let refuse =
+        || LoginError::BadRequest("return_to must be a path on this server, such as /me".into());
+    if !raw.starts_with('/')
+        || raw.starts_with("//")
+        || raw
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    {
+        return Err(refuse());
+    }
+    let base = openidconnect::url::Url::parse(public_url).map_err(|_| refuse())?;
+    let target = base.join(raw).map_err(|_| refuse())?;
+    if target.origin() != base.origin() {
+        return Err(refuse());
+    }
+    Ok(raw.to_owned())
+}
+
 #[derive(Deserialize)]
 struct LoginQuery {
     return_to: Option<String>,
@@ -221,10 +245,11 @@ async fn login(
             )));
         }
     };
-    // Only local paths: never an open redirect.
     let return_to = q
         .return_to
-        .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\'));
+        .map(|to| local_return_to(&state.config().public_url, &to))
+        .transpose()
+        .map_err(PageError)?;
     let s = state.clone();
     let slug = team.into_inner();
     let (url, oauth_state) = state
@@ -376,4 +401,37 @@ async fn device_start(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(started))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_return_to;
+
+    #[test]
+    fn return_to_stays_on_this_origin() {
+        let public = "https://sshward.example/base";
+        for ok in ["/me", "/console/users?q=a%20b", "/a/b#c", "/%2F%2Fevil.com"] {
+            assert_eq!(
+                local_return_to(public, ok).ok().as_deref(),
+                Some(ok),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "/\t/evil.com",
+            "/\n/evil.com",
+            "/\r/evil.com",
+            "/\u{b}/evil.com",
+            "/\0/evil.com",
+            "//evil.com",
+            "/\\evil.com",
+            "https://evil.com/",
+            "evil.com",
+            "",
+            "/ /x",
+            "javascript:alert(1)",
+        ] {
+            assert!(local_return_to(public, bad).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -38,8 +38,24 @@ fn success_sets_a_session_and_logout_ends_it() {
         return;
     };
     let mut browser = Browser::default();
-    // return_to must be a local path: never an open redirect.
-    let authorize = browser.start(&server, "?return_to=//evil.example/x");
+    // return_to must be a path on this server: anything else is refused at /login, before
+    // a flow exists (browsers drop a tab or newline: "/\t/evil.com" is "//evil.com").
+    for bad in [
+        "//evil.example/x",
+        "%2F%09%2Fevil.com",
+        "%2F%0A%2Fevil.com",
+        "%2F%0D%2Fevil.com",
+        "%2F%0B%2Fevil.com",
+        "%2F%00%2Fevil.com",
+        "%2F%5Cevil.com",
+        "https%3A%2F%2Fevil.com%2F",
+    ] {
+        let page = browser.get(&format!("{}/login/{TEAM}?return_to={bad}", server.origin));
+        assert_eq!(page.status, 400, "{bad}: {}", page.body);
+        assert!(page.location.is_none(), "{bad}");
+    }
+    assert!(server.last_audit("login.success").is_none());
+    let authorize = browser.start(&server, "");
     // The authorization request carries PKCE, state and nonce.
     for param in [
         "code_challenge=",

@@ -2,7 +2,9 @@
 //!
 //! The line has the method, the path (never the query string: a SCIM filter may hold
 //! personal data), the status, the duration, the team of SCIM routes and the peer
-//! address. Headers, and with them bearer tokens, are never logged.
+//! address. Headers, and with them bearer tokens, are never logged. Every field a client
+//! controls is escaped ([`escape`]): a decoded path segment such as the team may hold a
+//! newline (a forged second log line), terminal escapes or NUL.
 
 use std::time::Instant;
 
@@ -37,7 +39,7 @@ pub async fn observe(
         .app_data::<web::Data<AccessLog>>()
         .is_some_and(|a| a.enabled);
     let method = req.method().clone();
-    let path = short_path(req.path());
+    let path = escape(&short_path(req.path()), usize::MAX);
     let peer = req
         .peer_addr()
         .map(|a| a.ip().to_string())
@@ -80,10 +82,29 @@ pub async fn observe(
             target: TARGET,
             "{method} {path} {status} {:.1}ms team={} peer={peer}",
             elapsed.as_secs_f64() * 1000.0,
-            team.as_deref().unwrap_or("-"),
+            team.as_deref()
+                .map_or_else(|| "-".to_owned(), |t| escape(t, MAX_FIELD)),
         );
     }
     result
+}
+
+/// Longest team field logged (a slug is at most 63 characters).
+const MAX_FIELD: usize = 64;
+
+/// A client-controlled value as logged, at most `max` characters of it: control
+/// characters, whitespace and `\` as Unicode escapes (`\u{a}`, `\u{1b}`, `\u{20}`), so
+/// one request is always one line of space-separated fields.
+fn escape(value: &str, max: usize) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars().take(max) {
+        if c.is_control() || c.is_whitespace() || c == '\\' {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The path as logged: at most [`MAX_PATH`] bytes, cut on a character boundary.
@@ -100,7 +121,17 @@ fn short_path(path: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::short_path;
+    use super::{escape, short_path};
+
+    #[test]
+    fn client_values_stay_on_one_line() {
+        assert_eq!(escape("default", 64), "default");
+        assert_eq!(escape("x\n2026 INFO", 64), "x\\u{a}2026\\u{20}INFO");
+        assert_eq!(escape("\u{1b}[2J\0", 64), "\\u{1b}[2J\\u{0}");
+        assert_eq!(escape("a\\b", 64), "a\\u{5c}b");
+        assert!(!escape("a\r\nb\u{85}c\u{2028}", 64).contains(['\r', '\n', '\u{85}', '\u{2028}']));
+        assert_eq!(escape(&"t".repeat(100), 64).len(), 64);
+    }
 
     #[test]
     fn long_paths_are_cut() {

@@ -45,6 +45,16 @@ fn first_run_test_connection_and_second_run() {
     assert_empty_list(&trailing);
     let denied = test_connection(&server.url, "sshw_wrong");
     assert_eq!(denied.status, 401);
+    // A path segment that decodes to a newline, terminal escapes or NUL cannot forge a
+    // log line or reach the operator's terminal.
+    for forged in [
+        "/login/x%0a2026-12-01T00:00:00Z%20INFO%20sshward::access:%20DELETE%20%2Fforged",
+        "/login/x%1b[2J%00y",
+        "/scim/v2/x%0d%0aforged/Users",
+    ] {
+        let r = get(&format!("{}{forged}", server.base), None);
+        assert!(r.status >= 400, "{forged}: {r:?}");
+    }
 
     assert_eq!(server.stop(), Some(0), "SIGTERM ends the server cleanly");
     let log = server.stderr();
@@ -59,6 +69,22 @@ fn first_run_test_connection_and_second_run() {
         "query strings are never logged: {log}"
     );
     assert!(!log.contains("sshw_wrong"));
+    assert!(
+        !log.lines()
+            .any(|l| l.starts_with("2026-12-01T00:00:00Z") || l.starts_with("forged")),
+        "a forged access-log line: {log}"
+    );
+    assert!(
+        !log.contains(['\u{1b}', '\0']),
+        "control characters in the log: {log:?}"
+    );
+    for escaped in [
+        "team=x\\u{a}2026-12-01T00:00:00Z\\u{20}INFO",
+        "team=x\\u{1b}[2J\\u{0}y",
+        "team=x\\u{d}\\u{a}forged",
+    ] {
+        assert!(log.contains(escaped), "{escaped} in {log}");
+    }
 
     // A second start against the same data prints the URL only.
     let again = env.serve();
