@@ -1,4 +1,8 @@
 //! Command output: aligned tables and key/value blocks for people, JSON for scripts.
+//!
+//! Every value printed for people passes [`printable`]: names and labels come from SCIM
+//! clients and may hold ESC, CR or LF, which would clear the operator's screen, set the
+//! terminal title or split a table row. JSON output is escaped by JSON itself.
 
 use std::io::Write;
 
@@ -24,11 +28,25 @@ pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     Ok(())
 }
 
-/// Writes plain lines to stdout.
+/// `text` with every control character (ESC, CR, LF, TAB, NUL, C1 controls, ...) shown as
+/// a Unicode escape (`\u{1b}`), so it stays one harmless piece of one line.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Writes plain lines to stdout (each through [`printable`]).
 pub fn print_lines(lines: &[String]) -> Result<()> {
     let mut out = std::io::stdout().lock();
     for line in lines {
-        writeln!(out, "{line}")?;
+        writeln!(out, "{}", printable(line))?;
     }
     Ok(())
 }
@@ -49,9 +67,10 @@ impl Table {
         }
     }
 
-    /// Adds a row (missing cells are empty, extra ones dropped).
+    /// Adds a row (missing cells are empty, extra ones dropped), each cell through
+    /// [`printable`] (so that widths are those of what is printed).
     pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
+        self.rows.push(cells.iter().map(|c| printable(c)).collect());
     }
 
     /// The table as lines of text, without trailing spaces.
@@ -105,7 +124,10 @@ pub fn print_fields(fields: &[(&str, String)]) -> Result<()> {
         .unwrap_or(0);
     let lines: Vec<String> = fields
         .iter()
-        .map(|(k, v)| format!("{k}:{}{v}", " ".repeat(width - k.chars().count() + 1)))
+        .map(|(k, v)| {
+            let pad = " ".repeat(width - k.chars().count() + 1);
+            format!("{k}:{pad}{}", printable(v))
+        })
         .map(|l| l.trim_end().to_owned())
         .collect();
     print_lines(&lines)
@@ -166,6 +188,20 @@ mod tests {
             t.render(),
             vec!["ID   NAME   X", "1    alice", "100  bö     y"]
         );
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        assert_eq!(printable("alice"), "alice");
+        assert_eq!(
+            printable("a\u{1b}]0;pwned\u{7}b"),
+            "a\\u{1b}]0;pwned\\u{7}b"
+        );
+        assert_eq!(printable("row\r\nfake"), "row\\u{d}\\u{a}fake");
+        assert_eq!(printable("c1\u{9b}2J"), "c1\\u{9b}2J");
+        let mut t = Table::new(&["NAME", "X"]);
+        t.row(vec!["a\nb".into(), "y".into()]);
+        assert_eq!(t.render(), vec!["NAME     X", "a\\u{a}b  y"]);
     }
 
     #[test]

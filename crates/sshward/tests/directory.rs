@@ -102,3 +102,34 @@ fn users_and_groups() {
     env.run(&["groups", "list", "--filter", "displayName zz \"x\""])
         .fails(2, "invalid --filter");
 }
+
+/// Names from SCIM that hold terminal escapes, CR or LF are printed escaped: they cannot
+/// clear the operator's screen, set the window title or forge a table row.
+#[test]
+fn control_characters_from_scim_are_printed_escaped() {
+    let env = Env::new();
+    let server = env.serve();
+    let (url, token) = (server.url.clone(), server.token().to_owned());
+    let alice = create_user(&url, &token, "alice@acme.example");
+    let evil = "\u{1b}]0;pwned\u{7}\u{1b}[2Jops\r\nFAKE  row";
+    create_group(&url, &token, evil, &[&alice]);
+    for args in [
+        &["groups", "list"][..],
+        &["groups", "show", evil],
+        &["users", "show", "alice@acme.example"],
+    ] {
+        let out = env.run(args).ok().to_owned();
+        assert!(
+            !out.contains(['\u{1b}', '\u{7}', '\r']),
+            "{args:?}: {out:?}"
+        );
+        assert!(
+            !out.lines().any(|l| l.starts_with("FAKE")),
+            "{args:?}: {out}"
+        );
+        assert!(out.contains("\\u{1b}]0;pwned"), "{args:?}: {out}");
+    }
+    // JSON keeps the value exactly (escaped by JSON itself).
+    let v = env.run(&["groups", "list", "--json"]).json();
+    assert_eq!(v["groups"][0]["displayName"], evil);
+}
