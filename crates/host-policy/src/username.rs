@@ -23,19 +23,26 @@ use crate::PolicyError;
 pub const MAX_NAME_LEN: usize = 32;
 
 /// Names that are never given to a directory user or group: the system accounts and
-/// groups of common Linux distributions, and the default users of cloud images.
+/// groups of common Linux distributions, and the default users of cloud and device images
+/// (`azureuser`, `ec2-user`, `opc`, `ubuntu`, `pi`, `vagrant`, ...), which often have
+/// passwordless sudo on those images: `azureuser@corp.example` becomes `azureuser2`.
 pub const RESERVED_NAMES: &[&str] = &[
     "_apt",
     "adm",
     "admin",
+    "almalinux",
+    "alpine",
     "apache",
+    "arch",
     "audio",
     "avahi",
+    "azureuser",
     "backup",
     "bin",
+    "bitnami",
+    "cdrom",
     "centos",
     "chrony",
-    "cdrom",
     "cloud-user",
     "colord",
     "core",
@@ -52,6 +59,7 @@ pub const RESERVED_NAMES: &[&str] = &[
     "fax",
     "fedora",
     "floppy",
+    "freebsd",
     "ftp",
     "games",
     "gdm",
@@ -61,6 +69,7 @@ pub const RESERVED_NAMES: &[&str] = &[
     "httpd",
     "input",
     "irc",
+    "kali",
     "kmem",
     "kvm",
     "landscape",
@@ -79,7 +88,9 @@ pub const RESERVED_NAMES: &[&str] = &[
     "nobody",
     "nogroup",
     "ntp",
+    "opc",
     "operator",
+    "pi",
     "plugdev",
     "polkitd",
     "pollinate",
@@ -88,6 +99,7 @@ pub const RESERVED_NAMES: &[&str] = &[
     "proxy",
     "pulse",
     "render",
+    "rocky",
     "root",
     "rpc",
     "rpcuser",
@@ -101,6 +113,7 @@ pub const RESERVED_NAMES: &[&str] = &[
     "sshd",
     "sshward",
     "sshward-agent",
+    "ssm-user",
     "staff",
     "sudo",
     "sync",
@@ -111,11 +124,12 @@ pub const RESERVED_NAMES: &[&str] = &[
     "tss",
     "tty",
     "ubuntu",
-    "users",
     "usbmux",
+    "users",
     "utmp",
     "uucp",
     "uuidd",
+    "vagrant",
     "video",
     "voice",
     "wheel",
@@ -354,11 +368,34 @@ mod tests {
 
     #[test]
     fn reserved_names_are_never_chosen() {
+        assert!(
+            RESERVED_NAMES.windows(2).all(|w| w[0] < w[1]),
+            "sorted, no duplicates"
+        );
         assert_eq!(
             choose_name("systemd-network", |_| false),
             "usystemd-network"
         );
-        for name in ["root", "daemon", "bin", "sys", "nobody", "sshd", "sudo"] {
+        let image_accounts = [
+            "azureuser",
+            "opc",
+            "vagrant",
+            "pi",
+            "rocky",
+            "alpine",
+            "ec2-user",
+            "ubuntu",
+            "debian",
+            "admin",
+            "centos",
+            "fedora",
+            "ssm-user",
+            "bitnami",
+        ];
+        for name in ["root", "daemon", "bin", "sys", "nobody", "sshd", "sudo"]
+            .into_iter()
+            .chain(image_accounts)
+        {
             assert!(is_reserved(name), "{name}");
             let got = choose_name(name, |_| false);
             assert_ne!(got, name);
