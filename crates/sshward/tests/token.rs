@@ -86,6 +86,30 @@ fn errors() {
     assert!(empty.ok().contains("has no tokens"), "{}", empty.stdout);
 }
 
+/// A command without --team acts on the only team; with several it refuses to guess.
+#[test]
+fn without_team_only_the_only_team() {
+    let env = Env::new();
+    env.run(&["migrate"]).ok();
+    env.run(&["token", "list"]).fails(4, "there is no team yet");
+    env.run(&["team", "create", "acme", "--no-token"]).ok();
+    let only = env.run(&["token", "create", "--label", "x"]);
+    assert!(only.ok().contains("for team acme"), "{}", only.stdout);
+    env.run(&["team", "create", "beta", "--no-token"]).ok();
+    for args in [
+        &["token", "list"][..],
+        &["grant", "list"],
+        &["host", "list"],
+        &["users", "list"],
+        &["access", "settings"],
+    ] {
+        env.run(args)
+            .fails(2, "there are 2 teams (acme, beta): name one with --team");
+    }
+    let named = env.run(&["token", "list", "--team", "beta"]);
+    assert!(named.ok().contains("has no tokens"), "{}", named.stdout);
+}
+
 #[test]
 fn rotation_against_a_running_server() {
     let env = Env::new();

@@ -69,6 +69,7 @@ pub fn run(config: &Config, command: AccessCommand) -> Result<()> {
 }
 
 fn settings(config: &Config, a: SettingsArgs) -> Result<()> {
+    let team = a.team.slug(config)?;
     fn parsed<T: std::str::FromStr<Err = host_policy::PolicyError>>(
         text: Option<&String>,
     ) -> Result<Option<T>> {
@@ -82,9 +83,9 @@ fn settings(config: &Config, a: SettingsArgs) -> Result<()> {
     };
     let app = db::app(config)?;
     let current = if change.is_empty() {
-        app.posix_settings(&a.team.team)?
+        app.posix_settings(&team)?
     } else {
-        app.set_posix_settings(&db::cli_actor(), &a.team.team, &change)?
+        app.set_posix_settings(&db::cli_actor(), &team, &change)?
     };
     if a.format.json {
         return output::print_json(&json!({
@@ -104,7 +105,8 @@ fn settings(config: &Config, a: SettingsArgs) -> Result<()> {
 }
 
 fn explain(config: &Config, a: ExplainArgs) -> Result<()> {
-    let explained = db::app(config)?.explain(&a.team.team, &a.host, &a.user)?;
+    let team = a.team.slug(config)?;
+    let explained = db::app(config)?.explain(&team, &a.host, &a.user)?;
     let (e, user) = (explained.explanation, explained.user_id);
     if a.format.json {
         let checks: Vec<_> = e

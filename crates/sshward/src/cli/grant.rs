@@ -104,6 +104,7 @@ pub fn run(config: &Config, command: GrantCommand) -> Result<()> {
 }
 
 fn add(config: &Config, a: AddArgs) -> Result<()> {
+    let team = a.team.slug(config)?;
     let grant = NewGrant {
         group: a.group.clone(),
         hosts: a.hosts.parse()?,
@@ -115,7 +116,7 @@ fn add(config: &Config, a: AddArgs) -> Result<()> {
             .collect::<Result<_, _>>()
             .map_err(|e| Error::Usage(format!("invalid extra group: {e}")))?,
     };
-    let row = GrantRow::new(db::app(config)?.add_grant(&db::cli_actor(), &a.team.team, &grant)?);
+    let row = GrantRow::new(db::app(config)?.add_grant(&db::cli_actor(), &team, &grant)?);
     if a.format.json {
         return output::print_json(&row);
     }
@@ -126,7 +127,8 @@ fn add(config: &Config, a: AddArgs) -> Result<()> {
 }
 
 fn list(config: &Config, a: ListArgs) -> Result<()> {
-    let grants = db::app(config)?.grants(&a.team.team)?;
+    let team = a.team.slug(config)?;
+    let grants = db::app(config)?.grants(&team)?;
     let rows: Vec<GrantRow> = grants.into_iter().map(GrantRow::new).collect();
     if a.format.json {
         return output::print_json(&rows);
@@ -142,11 +144,12 @@ fn list(config: &Config, a: ListArgs) -> Result<()> {
             r.extra_groups.join(","),
         ]);
     }
-    table.print(&format!("Team {} has no grants.", a.team.team))
+    table.print(&format!("Team {} has no grants.", team))
 }
 
 fn remove(config: &Config, a: RemoveArgs) -> Result<()> {
-    let removed = db::app(config)?.remove_grant(&db::cli_actor(), &a.team.team, a.id)?;
+    let team = a.team.slug(config)?;
+    let removed = db::app(config)?.remove_grant(&db::cli_actor(), &team, a.id)?;
     let row = GrantRow::new(removed);
     if a.format.json {
         return output::print_json(&row);

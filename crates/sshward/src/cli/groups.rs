@@ -73,9 +73,9 @@ pub fn run(config: &Config, command: GroupsCommand) -> Result<()> {
 }
 
 fn list(config: &Config, a: ListArgs) -> Result<()> {
+    let team = a.team.slug(config)?;
     let filter = parse_filter(a.filter.as_deref(), ResourceKind::Group)?;
-    let (total, groups) =
-        db::app(config)?.groups(&a.team.team, &list_query(filter.as_ref(), &a))?;
+    let (total, groups) = db::app(config)?.groups(&team, &list_query(filter.as_ref(), &a))?;
     let rows: Vec<GroupRow> = groups
         .iter()
         .map(|g| GroupRow::new(&g.group, g.member_count))
@@ -104,7 +104,7 @@ fn list(config: &Config, a: ListArgs) -> Result<()> {
     }
     let empty = match a.filter {
         Some(_) => "No group matches the filter.".to_owned(),
-        None => format!("Team {} has no groups yet.", a.team.team),
+        None => format!("Team {} has no groups yet.", team),
     };
     table.print(&empty)?;
     if let Some(note) = paging_note(rows.len(), a.offset, total) {
@@ -114,7 +114,8 @@ fn list(config: &Config, a: ListArgs) -> Result<()> {
 }
 
 fn show(config: &Config, a: ShowArgs) -> Result<()> {
-    let details = db::app(config)?.group(&a.team.team, &a.group, !a.no_members)?;
+    let team = a.team.slug(config)?;
+    let details = db::app(config)?.group(&team, &a.group, !a.no_members)?;
     let (record, count, members) = (details.group, details.member_count, details.members);
     let row = GroupRow::new(&record, count);
     if a.format.json {

@@ -172,10 +172,10 @@ pub fn run(config: &Config, command: HostCommand) -> Result<()> {
 }
 
 fn create_token(config: &Config, a: CreateArgs) -> Result<()> {
+    let team = a.team.slug(config)?;
     let tags = tags_arg(&a.tags)?;
     let ttl = parse_duration(&a.ttl)?;
-    let (info, secret) =
-        db::app(config)?.create_join_token(&db::cli_actor(), &a.team.team, &tags, ttl)?;
+    let (info, secret) = db::app(config)?.create_join_token(&db::cli_actor(), &team, &tags, ttl)?;
     if a.format.json {
         let mut row = serde_json::to_value(TokenRow::new(&info))?;
         row["token"] = secret.into();
@@ -194,7 +194,8 @@ fn create_token(config: &Config, a: CreateArgs) -> Result<()> {
 }
 
 fn revoke_token(config: &Config, a: RevokeArgs) -> Result<()> {
-    let info = db::app(config)?.revoke_join_token(&db::cli_actor(), &a.team.team, a.id)?;
+    let team = a.team.slug(config)?;
+    let info = db::app(config)?.revoke_join_token(&db::cli_actor(), &team, a.id)?;
     if a.format.json {
         return output::print_json(&TokenRow::new(&info));
     }
@@ -205,7 +206,8 @@ fn revoke_token(config: &Config, a: RevokeArgs) -> Result<()> {
 }
 
 fn list_tokens(config: &Config, a: TokenListArgs) -> Result<()> {
-    let tokens = db::app(config)?.join_tokens(&a.team.team)?;
+    let team = a.team.slug(config)?;
+    let tokens = db::app(config)?.join_tokens(&team)?;
     let rows: Vec<TokenRow> = tokens.iter().map(TokenRow::new).collect();
     if a.format.json {
         return output::print_json(&rows);
@@ -226,12 +228,13 @@ fn list_tokens(config: &Config, a: TokenListArgs) -> Result<()> {
             state,
         ]);
     }
-    table.print(&format!("Team {} has no join tokens.", a.team.team))
+    table.print(&format!("Team {} has no join tokens.", team))
 }
 
 fn list(config: &Config, a: ListArgs) -> Result<()> {
+    let team = a.team.slug(config)?;
     let wanted = tags_arg(&a.tags)?;
-    let hosts = db::app(config)?.hosts(&a.team.team, &wanted)?;
+    let hosts = db::app(config)?.hosts(&team, &wanted)?;
     let rows: Vec<HostRow> = hosts.iter().map(HostRow::new).collect();
     if a.format.json {
         return output::print_json(&rows);
@@ -246,11 +249,12 @@ fn list(config: &Config, a: ListArgs) -> Result<()> {
             output::opt_time(h.last_seen),
         ]);
     }
-    table.print(&format!("No host of team {} matches.", a.team.team))
+    table.print(&format!("No host of team {} matches.", team))
 }
 
 fn show(config: &Config, a: HostArgs) -> Result<()> {
-    let (host, computed) = db::app(config)?.host(&a.team.team, &a.host)?;
+    let team = a.team.slug(config)?;
+    let (host, computed) = db::app(config)?.host(&team, &a.host)?;
     if a.format.json {
         let mut row = serde_json::to_value(HostRow::new(&host))?;
         row["access"] = serde_json::to_value(&computed.document)?;
@@ -278,7 +282,8 @@ fn show(config: &Config, a: HostArgs) -> Result<()> {
 }
 
 fn remove(config: &Config, a: HostArgs) -> Result<()> {
-    let host = db::app(config)?.remove_host(&db::cli_actor(), &a.team.team, &a.host)?;
+    let team = a.team.slug(config)?;
+    let host = db::app(config)?.remove_host(&db::cli_actor(), &team, &a.host)?;
     if a.format.json {
         return output::print_json(&HostRow::new(&host));
     }

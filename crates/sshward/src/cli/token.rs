@@ -5,7 +5,7 @@ use serde::Serialize;
 use store::TokenInfo;
 use time::OffsetDateTime;
 
-use super::{DEFAULT_TEAM, parse_duration};
+use super::parse_duration;
 use crate::config::Config;
 use crate::db;
 use crate::error::{Error, Result};
@@ -25,9 +25,36 @@ pub enum TokenCommand {
 /// `--team`.
 #[derive(Debug, Args)]
 pub struct TeamArg {
-    /// The team's slug
-    #[arg(long, short = 't', value_name = "SLUG", default_value = DEFAULT_TEAM)]
-    pub team: String,
+    /// The team's slug [default: the only team, when there is just one]
+    #[arg(long, short = 't', value_name = "SLUG")]
+    pub team: Option<String>,
+}
+
+impl TeamArg {
+    /// The team the command acts on: the one named, or else the only team of the
+    /// database. With several teams and none named it is an error: a command must never
+    /// act on a team the operator did not mean.
+    pub fn slug(&self, config: &Config) -> Result<String> {
+        if let Some(slug) = &self.team {
+            return Ok(slug.clone());
+        }
+        let teams = db::app(config)?.teams()?;
+        match teams.as_slice() {
+            [only] => Ok(only.team.slug.clone()),
+            [] => Err(Error::NotFound(
+                "there is no team yet (`sshward serve` creates one, or `sshward team create`)"
+                    .into(),
+            )),
+            several => {
+                let slugs: Vec<&str> = several.iter().map(|t| t.team.slug.as_str()).collect();
+                Err(Error::Usage(format!(
+                    "there are {} teams ({}): name one with --team",
+                    slugs.len(),
+                    slugs.join(", ")
+                )))
+            }
+        }
+    }
 }
 
 /// `token create`.
@@ -144,12 +171,13 @@ pub fn run(config: &Config, command: TokenCommand) -> Result<()> {
 }
 
 fn create(config: &Config, a: CreateArgs) -> Result<()> {
+    let team = a.team.slug(config)?;
     if a.label.trim().is_empty() {
         return Err(Error::Usage("--label must not be empty".into()));
     }
     let expires_in = a.expires_in.as_deref().map(parse_duration).transpose()?;
     let (team, info, secret) =
-        db::app(config)?.create_token(&db::cli_actor(), &a.team.team, &a.label, expires_in)?;
+        db::app(config)?.create_token(&db::cli_actor(), &team, &a.label, expires_in)?;
     let url = super::team::tenant_url(config, &team.slug);
     if a.format.json {
         return output::print_json(&serde_json::json!({
@@ -172,7 +200,8 @@ fn create(config: &Config, a: CreateArgs) -> Result<()> {
 }
 
 fn list(config: &Config, a: ListArgs) -> Result<()> {
-    let tokens = db::app(config)?.tokens(&a.team.team)?;
+    let team = a.team.slug(config)?;
+    let tokens = db::app(config)?.tokens(&team)?;
     let now = OffsetDateTime::now_utc();
     let views: Vec<TokenView> = tokens.into_iter().map(|t| TokenView::new(t, now)).collect();
     if a.format.json {
@@ -191,18 +220,18 @@ fn list(config: &Config, a: ListArgs) -> Result<()> {
     }
     table.print(&format!(
         "Team {} has no tokens: create one with `sshward token create --team {}`.",
-        a.team.team, a.team.team
+        team, team
     ))
 }
 
 fn revoke(config: &Config, a: RevokeArgs) -> Result<()> {
+    let team = a.team.slug(config)?;
     let (token, newly) = db::app(config)?
-        .revoke_token(&db::cli_actor(), &a.team.team, a.id)
+        .revoke_token(&db::cli_actor(), &team, a.id)
         .map_err(|e| match e {
-            app::AppError::NotFound(m) => Error::NotFound(format!(
-                "{m} (see `sshward token list --team {}`)",
-                a.team.team
-            )),
+            app::AppError::NotFound(m) => {
+                Error::NotFound(format!("{m} (see `sshward token list --team {}`)", team))
+            }
             other => other.into(),
         })?;
     let view = TokenView::new(token, OffsetDateTime::now_utc());

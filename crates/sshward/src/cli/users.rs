@@ -134,8 +134,9 @@ pub fn run(config: &Config, command: UsersCommand) -> Result<()> {
 }
 
 fn list(config: &Config, a: ListArgs) -> Result<()> {
+    let team = a.team.slug(config)?;
     let filter = parse_filter(a.filter.as_deref(), ResourceKind::User)?;
-    let page = db::app(config)?.users(&a.team.team, &list_query(filter.as_ref(), &a))?;
+    let page = db::app(config)?.users(&team, &list_query(filter.as_ref(), &a))?;
     let rows: Vec<UserRow> = page.items.iter().map(UserRow::from).collect();
     if a.format.json {
         return output::print_json(&serde_json::json!({
@@ -164,7 +165,7 @@ fn list(config: &Config, a: ListArgs) -> Result<()> {
     }
     let empty = match a.filter {
         Some(_) => "No user matches the filter.".to_owned(),
-        None => format!("Team {} has no users yet.", a.team.team),
+        None => format!("Team {} has no users yet.", team),
     };
     table.print(&empty)?;
     if let Some(note) = paging_note(rows.len(), a.offset, page.total) {
@@ -174,7 +175,8 @@ fn list(config: &Config, a: ListArgs) -> Result<()> {
 }
 
 fn show(config: &Config, a: ShowArgs) -> Result<()> {
-    let (record, groups) = db::app(config)?.user(&a.team.team, &a.user)?;
+    let team = a.team.slug(config)?;
+    let (record, groups) = db::app(config)?.user(&team, &a.user)?;
     if a.format.json {
         let mut doc = Map::new();
         doc.insert("id".into(), Value::String(record.id.clone()));
