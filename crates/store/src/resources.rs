@@ -284,6 +284,19 @@ macro_rules! table_queries {
         pub(crate) mod $module {
             use super::*;
 
+            /// The columns of a [`Row`].
+            macro_rules! row_columns {
+                () => {
+                    (
+                        $t::id,
+                        $t::data,
+                        $t::version,
+                        $t::created_at,
+                        $t::modified_at,
+                    )
+                };
+            }
+
             /// The resource whose unique name (`userName`, or a group's `displayName`)
             /// folds to `folded`.
             pub(crate) fn get_by_name(
@@ -294,13 +307,7 @@ macro_rules! table_queries {
                 Ok($t::table
                     .filter($t::team_id.eq(team))
                     .filter($t::$unique_lower.eq(folded))
-                    .select((
-                        $t::id,
-                        $t::data,
-                        $t::version,
-                        $t::created_at,
-                        $t::modified_at,
-                    ))
+                    .select(row_columns!())
                     .first(conn)
                     .optional()?)
             }
@@ -367,13 +374,7 @@ macro_rules! table_queries {
                 Ok($t::table
                     .filter($t::team_id.eq(team))
                     .filter($t::id.eq(id))
-                    .select((
-                        $t::id,
-                        $t::data,
-                        $t::version,
-                        $t::created_at,
-                        $t::modified_at,
-                    ))
+                    .select(row_columns!())
                     .first(conn)
                     .optional()?)
             }
@@ -467,13 +468,7 @@ macro_rules! table_queries {
                     .filter($predicate(sql, team))
                     .into_boxed();
                 let query = $order(query, sort)?
-                    .select((
-                        $t::id,
-                        $t::data,
-                        $t::version,
-                        $t::created_at,
-                        $t::modified_at,
-                    ))
+                    .select(row_columns!())
                     .offset(offset)
                     .limit(limit);
                 Ok(query.load(conn)?)
