@@ -51,6 +51,36 @@ impl Extensions {
         .filter_map(|(on, name)| on.then_some(name))
         .collect()
     }
+
+    /// The extensions named (OpenSSH names, as [`Extensions::names`] gives them); every
+    /// other one is off. An unknown name is an error that lists the known ones.
+    pub fn from_names<S: AsRef<str>>(names: &[S]) -> Result<Extensions, CaError> {
+        let mut on = Extensions {
+            pty: false,
+            agent_forwarding: false,
+            port_forwarding: false,
+            x11_forwarding: false,
+            user_rc: false,
+        };
+        for name in names {
+            let flag = match name.as_ref() {
+                "permit-pty" => &mut on.pty,
+                "permit-agent-forwarding" => &mut on.agent_forwarding,
+                "permit-port-forwarding" => &mut on.port_forwarding,
+                "permit-X11-forwarding" => &mut on.x11_forwarding,
+                "permit-user-rc" => &mut on.user_rc,
+                other => {
+                    return Err(CaError::InvalidRequest(format!(
+                        "unknown extension {other:?}: the extensions are permit-pty, \
+                         permit-agent-forwarding, permit-port-forwarding, \
+                         permit-X11-forwarding and permit-user-rc"
+                    )));
+                }
+            };
+            *flag = true;
+        }
+        Ok(on)
+    }
 }
 
 /// A user certificate to sign.
@@ -235,6 +265,22 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use ssh_key::rand_core::OsRng;
+
+    #[test]
+    fn extensions_round_trip_through_their_names() {
+        let some = Extensions {
+            pty: true,
+            agent_forwarding: false,
+            port_forwarding: true,
+            x11_forwarding: true,
+            user_rc: false,
+        };
+        assert_eq!(Extensions::from_names(&some.names()).unwrap(), some);
+        let none: [&str; 0] = [];
+        assert!(Extensions::from_names(&none).unwrap().names().is_empty());
+        let err = Extensions::from_names(&["permit-everything"]).unwrap_err();
+        assert!(err.to_string().contains("permit-pty"), "{err}");
+    }
     use ssh_key::{Certificate, HashAlg};
 
     fn subject() -> SubjectKey {

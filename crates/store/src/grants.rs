@@ -148,6 +148,9 @@ impl Grants<'_, '_> {
                 .filter(gr::id.eq(id)),
         )
         .execute(self.tx.conn)?;
+        if n > 0 {
+            self.tx.review_certificates(team, None)?;
+        }
         Ok(n > 0)
     }
 }

@@ -29,6 +29,7 @@
 //! `scim_core::filter::matches` over bounded pages.
 
 mod audit;
+mod ca;
 mod config;
 mod connection;
 mod error;
@@ -51,6 +52,10 @@ mod tx;
 use std::sync::Arc;
 
 pub use audit::{Actor, Audit, AuditAction, AuditEntry, AuditQuery, AuditRecord, ScimOp};
+pub use ca::{
+    CaKeyRecord, CaSettings, CertKind, CertificateQuery, CertificateRecord, Certificates,
+    NewCertificate,
+};
 pub use config::{Backend, DatabaseUrl, StoreConfig};
 pub use error::StoreError;
 pub use grants::{GrantRecord, Grants};
@@ -207,6 +212,7 @@ impl Store {
         connection::begin(conn, kind).map_err(StoreError::from)?;
         let mut tx = Tx::new(conn, self.inner.backend, kind == TxKind::Write);
         let result = f(&mut tx).and_then(|value| {
+            tx.run_certificate_reviews()?;
             tx.bump_dirty_revisions()?;
             Ok(value)
         });

@@ -255,6 +255,10 @@ impl Groups<'_, '_> {
             )
             .execute(self.tx.conn)?;
         }
+        if removed > 0 {
+            let ids: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
+            self.tx.review_certificates(team, Some(&ids))?;
+        }
         Ok(removed)
     }
 
@@ -262,12 +266,16 @@ impl Groups<'_, '_> {
     pub fn clear_members(&mut self, team: TeamId, group: &str) -> Result<usize, StoreError> {
         self.tx.changed(team)?;
         self.require_group(team, group)?;
-        Ok(diesel::delete(
+        let removed = diesel::delete(
             m::table
                 .filter(m::team_id.eq(team.0))
                 .filter(m::group_id.eq(group)),
         )
-        .execute(self.tx.conn)?)
+        .execute(self.tx.conn)?;
+        if removed > 0 {
+            self.tx.review_certificates(team, None)?;
+        }
+        Ok(removed)
     }
 
     /// The group's members in the order they were added ([`StoreError::NotFound`] if the

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use scim_core::ResourceKind;
 use scim_core::filter::{AttrPath, Filter};
 
+use crate::ca::CertKind;
 use crate::connection::{DbConnection, MultiBackend};
 use crate::error::StoreError;
 use crate::filter_sql::{self, Sql};
@@ -742,6 +743,13 @@ impl<'t, 'c> Resources<'t, 'c> {
             at_micros,
             expected_version
         ))?;
+        if self.kind == ResourceKind::User
+            && data.get("active").and_then(Value::as_bool) == Some(false)
+        {
+            self.tx
+                .certificates()
+                .revoke_subject(team, CertKind::User, id, "user disabled")?;
+        }
         Ok(ResourceRecord {
             id: id.to_owned(),
             version,
@@ -755,17 +763,23 @@ impl<'t, 'c> Resources<'t, 'c> {
     /// a new version). Returns false if there was no such resource.
     pub fn delete(&mut self, team: TeamId, id: &str) -> Result<bool, StoreError> {
         self.tx.changed(team)?;
-        let conn = &mut *self.tx.conn;
         match self.kind {
-            ResourceKind::User => delete_user(conn, team.0, id),
+            ResourceKind::User => {
+                let deleted = delete_user(self.tx.conn, team.0, id)?;
+                self.tx
+                    .certificates()
+                    .revoke_subject(team, CertKind::User, id, "user deleted")?;
+                Ok(deleted)
+            }
             ResourceKind::Group => {
                 diesel::delete(
                     m::table
                         .filter(m::team_id.eq(team.0))
                         .filter(m::group_id.eq(id)),
                 )
-                .execute(conn)?;
-                group_rows::delete(conn, team.0, id)
+                .execute(self.tx.conn)?;
+                self.tx.review_certificates(team, None)?;
+                group_rows::delete(self.tx.conn, team.0, id)
             }
         }
     }

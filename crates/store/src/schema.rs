@@ -310,6 +310,80 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Each team's SSH CA keys (crate ssh-ca); the private key sealed (crate keyring).
+    ca_keys (id) {
+        /// Surrogate key.
+        id -> BigInt,
+        /// Owning team.
+        team_id -> BigInt,
+        /// `user` or `host`.
+        kind -> Text,
+        /// The public key, an OpenSSH line.
+        public_key -> Text,
+        /// The private key in OpenSSH format, sealed with the key-encryption key.
+        sealed_private_key -> Text,
+        /// Creation time, unix microseconds.
+        created_at -> BigInt,
+        /// When a rotation retired it (it signs no more), unix microseconds.
+        retired_at -> Nullable<BigInt>,
+        /// A retired key is published until then, unix microseconds.
+        published_until -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Per-team certificate settings (absent: the defaults).
+    ca_settings (team_id) {
+        /// The team.
+        team_id -> BigInt,
+        /// Longest user certificate, seconds.
+        user_cert_ttl_secs -> BigInt,
+        /// Host certificate lifetime, seconds.
+        host_cert_ttl_secs -> BigInt,
+        /// JSON array of the permitted extensions' OpenSSH names.
+        extensions -> Text,
+        /// JSON array of DNS suffixes: a host certificate also names `HOST.SUFFIX`.
+        host_domains -> Text,
+        /// How long a rotated CA key stays published, seconds.
+        rotation_overlap_secs -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Every SSH certificate issued.
+    certificates (serial) {
+        /// The certificate's serial (unique across the server).
+        serial -> BigInt,
+        /// Owning team.
+        team_id -> BigInt,
+        /// `user` or `host`.
+        kind -> Text,
+        /// The CA key that signed it.
+        ca_key_id -> BigInt,
+        /// The user's SCIM id or the host's id.
+        subject -> Text,
+        /// The certificate's key ID.
+        key_id -> Text,
+        /// SHA-256 fingerprint of the certified public key.
+        key_fingerprint -> Text,
+        /// JSON array of principals.
+        principals -> Text,
+        /// Valid from, unix microseconds.
+        valid_after -> BigInt,
+        /// Valid until, unix microseconds.
+        valid_before -> BigInt,
+        /// The requester's address.
+        requester -> Nullable<Text>,
+        /// Issue time, unix microseconds.
+        issued_at -> BigInt,
+        /// Revocation time, unix microseconds.
+        revoked_at -> Nullable<BigInt>,
+        /// Why it was revoked.
+        revoked_reason -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(scim_tokens -> teams (team_id));
 diesel::joinable!(scim_users -> teams (team_id));
 diesel::joinable!(scim_groups -> teams (team_id));
@@ -330,4 +404,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     host_tags,
     host_join_tokens,
     grants,
+    ca_keys,
+    ca_settings,
+    certificates,
 );

@@ -1,11 +1,12 @@
 //! The transaction handle given to [`crate::Store::read`] and [`crate::Store::write`]
 //! closures.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use diesel::prelude::*;
 
 use crate::audit::Audit;
+use crate::ca::Certificates;
 use crate::config::Backend;
 use crate::connection::DbConnection;
 use crate::error::StoreError;
@@ -27,6 +28,9 @@ pub struct Tx<'c> {
     writable: bool,
     /// Teams changed in this transaction; their revision is bumped before commit.
     dirty: BTreeSet<i64>,
+    /// Teams whose members may have lost their last granted group, with the users
+    /// concerned (`None`: any of them); reviewed before commit.
+    review: BTreeMap<i64, Option<BTreeSet<String>>>,
 }
 
 impl<'c> Tx<'c> {
@@ -36,6 +40,7 @@ impl<'c> Tx<'c> {
             backend,
             writable,
             dirty: BTreeSet::new(),
+            review: BTreeMap::new(),
         }
     }
 
@@ -89,6 +94,11 @@ impl<'c> Tx<'c> {
         Posix { tx: self }
     }
 
+    /// SSH CA keys, certificate settings and issued certificates (crate ssh-ca).
+    pub fn certificates(&mut self) -> Certificates<'_, 'c> {
+        Certificates { tx: self }
+    }
+
     /// The audit log.
     pub fn audit(&mut self) -> Audit<'_, 'c> {
         Audit { tx: self }
@@ -135,6 +145,52 @@ impl<'c> Tx<'c> {
     /// Forgets a pending bump (the caller bumped explicitly).
     pub(crate) fn bumped(&mut self, team: TeamId) {
         self.dirty.remove(&team.0);
+    }
+
+    /// Asks for the live user certificates of `users` of `team` (all its users when
+    /// `None`) to be revoked when the transaction commits if by then they are in no group
+    /// that has a grant. Reviewing at commit rather than at each removal keeps a
+    /// replace-all of a group's members from revoking the members it adds back.
+    pub fn review_certificates(
+        &mut self,
+        team: TeamId,
+        users: Option<&[String]>,
+    ) -> Result<(), StoreError> {
+        self.require_write()?;
+        let entry = self
+            .review
+            .entry(team.0)
+            .or_insert_with(|| Some(BTreeSet::new()));
+        match (entry.as_mut(), users) {
+            (Some(set), Some(users)) => set.extend(users.iter().cloned()),
+            (Some(_), None) => *entry = None,
+            (None, _) => {}
+        }
+        Ok(())
+    }
+
+    /// Runs the reviews asked for with [`Tx::review_certificates`].
+    pub(crate) fn run_certificate_reviews(&mut self) -> Result<(), StoreError> {
+        for (team, users) in std::mem::take(&mut self.review) {
+            let users: Option<Vec<String>> = users.map(|u| u.into_iter().collect());
+            if users.as_ref().is_some_and(Vec::is_empty) {
+                continue;
+            }
+            let reason = "no longer in a group with a grant";
+            match users {
+                Some(users) => {
+                    for chunk in users.chunks(crate::members::CHUNK) {
+                        self.certificates()
+                            .revoke_ungranted(TeamId(team), Some(chunk), reason)?;
+                    }
+                }
+                None => {
+                    self.certificates()
+                        .revoke_ungranted(TeamId(team), None, reason)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Increments the revision of each changed team, in id order (a stable lock order).

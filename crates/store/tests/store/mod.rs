@@ -31,6 +31,7 @@ macro_rules! backend_tests {
 }
 
 mod audit;
+mod certificates;
 mod concurrency;
 mod filters;
 mod login;

@@ -1,0 +1,3 @@
+DROP TABLE certificates;
+DROP TABLE ca_settings;
+DROP TABLE ca_keys;
