@@ -76,7 +76,10 @@ impl Server {
                 max_body_bytes: scim_api::DEFAULT_MAX_BODY_BYTES,
             },
         );
-        let agent = AgentState::new(app::App::new(store.clone()), AgentConfig::default());
+        let agent = AgentState::new(
+            app::App::new(store.clone(), keyring::Kek::generate().expect("kek")),
+            AgentConfig::default(),
+        );
         let running = loopback.serve(move |cfg| {
             scim_api::configure(cfg, scim.clone());
             agent_api::configure(cfg, agent.clone());

@@ -19,6 +19,12 @@ fn resource_type(action: AuditAction) -> &'static str {
         AuditAction::JoinTokenCreate | AuditAction::JoinTokenRevoke => "JoinToken",
         AuditAction::HostRemove | AuditAction::HostJoin => "Host",
         AuditAction::LoginSuccess | AuditAction::LoginToken | AuditAction::LoginDenied => "User",
+        AuditAction::CaCreate | AuditAction::CaRotate | AuditAction::CaSettings => {
+            "CertificateAuthority"
+        }
+        AuditAction::CertIssue | AuditAction::HostCertIssue | AuditAction::CertRevoke => {
+            "Certificate"
+        }
     }
 }
 
@@ -31,7 +37,10 @@ fn status(action: AuditAction) -> i32 {
         | AuditAction::GrantAdd
         | AuditAction::JoinTokenCreate
         | AuditAction::HostJoin
-        | AuditAction::Bootstrap => 201,
+        | AuditAction::Bootstrap
+        | AuditAction::CaCreate
+        | AuditAction::CertIssue
+        | AuditAction::HostCertIssue => 201,
         _ => 200,
     }
 }

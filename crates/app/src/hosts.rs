@@ -228,6 +228,12 @@ impl App {
         self.write_in(team, |tx, team| {
             let host = lookup::host(tx, team, key)?;
             tx.hosts().remove(team.id, host.id)?;
+            tx.certificates().revoke_subject(
+                team.id,
+                store::CertKind::Host,
+                &host.id.to_string(),
+                "host removed",
+            )?;
             audit::record(
                 tx,
                 team.id,

@@ -103,7 +103,7 @@ fn posix_user(account: &Account, settings: &PosixSettings) -> Result<Option<Posi
 }
 
 /// What loading a directory found.
-enum Loaded<T> {
+pub(crate) enum Loaded<T> {
     Ready(T),
     /// Some users or groups have no POSIX identity yet.
     NeedsAllocation,
@@ -190,7 +190,7 @@ pub(crate) fn allocate_missing(tx: &mut Tx<'_>, team: TeamId) -> Result<(), AppE
 /// Runs `load` in a read transaction; when it reports missing identities, allocates them
 /// in a write transaction and loads again (retrying allocations that lost a race with
 /// another instance).
-fn with_identities<T>(
+pub(crate) fn with_identities<T>(
     app: &App,
     team: TeamId,
     mut load: impl FnMut(&mut Tx<'_>) -> Result<Loaded<T>, AppError>,

@@ -21,6 +21,7 @@
 //! | directory | [`App::users`], [`App::user`], [`App::groups`], [`App::group`] |
 //! | audit log | [`App::audit`], [`App::bootstrap`] |
 //! | access | [`App::explain`], [`App::posix_settings`], [`App::set_posix_settings`] |
+//! | SSH CA | [`App::ca_public_keys`], [`App::issue_user_certificate`], [`App::issue_host_certificates`], [`App::certificates`], [`App::revoke_certificate`], [`App::revoke_user_certificates`], [`App::rotate_ca`], [`App::ca_settings`], [`App::set_ca_settings`], [`App::revocation_list`] |
 //!
 //! [`HostSelector`]: host_policy::HostSelector
 //! [`Role`]: host_policy::Role
@@ -29,6 +30,7 @@
 
 mod access;
 mod audit;
+mod ca;
 mod directory;
 mod error;
 mod grants;
@@ -44,13 +46,19 @@ use std::sync::Arc;
 use store::{Store, Team, Tx};
 
 pub use access::{Explained, PosixSettingsChange};
+pub use ca::{
+    BACKDATE, Issued, MAX_HOST_TTL, MAX_LISTED, MAX_USER_TTL, MIN_VALIDITY, RevocationList,
+    UserCertRequest,
+};
 pub use directory::GroupDetails;
 pub use error::AppError;
 pub use grants::{GrantView, NewGrant};
 pub use hosts::{Joined, MAX_JOIN_TOKEN_TTL};
 pub use identities::{Computed, TeamLocks};
+pub use keyring::Kek;
 pub use log::MAX_AUDIT_ENTRIES;
 pub use store::{Actor, AuditAction};
+pub use store::{CaKeyRecord, CaSettings, CertKind, CertificateRecord};
 pub use teams::{DomainChange, NewTeam, TeamChange, TeamSummary};
 pub use tokens::MAX_LABEL_LEN;
 
@@ -59,16 +67,26 @@ pub use tokens::MAX_LABEL_LEN;
 #[derive(Clone, Debug)]
 pub struct App {
     store: Store,
+    /// Seals and opens the CA private keys in the database.
+    kek: Kek,
     allocating: Arc<identities::TeamLocks>,
+    signers: Arc<ca::Signers>,
 }
 
 impl App {
-    /// The application over `store`.
-    pub fn new(store: Store) -> App {
+    /// The application over `store`, sealing the secrets it keeps there with `kek`.
+    pub fn new(store: Store, kek: Kek) -> App {
         App {
             store,
+            kek,
             allocating: Arc::default(),
+            signers: Arc::default(),
         }
+    }
+
+    /// The key-encryption key.
+    pub fn kek(&self) -> &Kek {
+        &self.kek
     }
 
     /// The store (for the reads that have no action of their own yet).

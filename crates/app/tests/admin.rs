@@ -4,6 +4,8 @@
 use std::collections::BTreeSet;
 
 use app::{Actor, App, AppError, DomainChange, NewGrant, NewTeam, PosixSettingsChange, TeamChange};
+
+use crate::test_kek;
 use host_policy::{HostSelector, IdRange, Role, UsernameStyle, parse_tags};
 use serde_json::{Map, Value, json};
 use store::{AuditQuery, AuditRecord, EmailDomain, LinkBy, OidcSettingsUpdate, TeamId};
@@ -81,7 +83,7 @@ fn acme(db: &TestDb) -> (App, TeamId, String, String) {
             Ok::<_, store::StoreError>((alice, group))
         })
         .expect("set up acme");
-    (App::new(db.store().clone()), team, alice, group)
+    (App::new(db.store().clone(), test_kek()), team, alice, group)
 }
 
 /// The newest audit entry of `team` with `action`.
@@ -353,7 +355,7 @@ fn explain_names_the_deciding_grant(db: &TestDb) {
 }
 
 fn unknown_teams_are_not_found(db: &TestDb) {
-    let app = App::new(db.store().clone());
+    let app = App::new(db.store().clone(), test_kek());
     let not_found = |r: Result<(), AppError>| match r {
         Err(AppError::NotFound(m)) => assert!(m.contains("nope"), "{m}"),
         other => panic!("expected not found, got {other:?}"),
@@ -393,7 +395,7 @@ fn domains(list: &[&str]) -> Vec<EmailDomain> {
 }
 
 fn teams_are_created_once_and_changed_with_an_audited_diff(db: &TestDb) {
-    let app = App::new(db.store().clone());
+    let app = App::new(db.store().clone(), test_kek());
     let new = NewTeam {
         slug: "acme".into(),
         name: Some(" Acme Corp ".into()),
@@ -598,7 +600,7 @@ fn the_directory_reads_by_id_and_name(db: &TestDb) {
 }
 
 fn audit_queries_filter_and_bootstrap_runs_once(db: &TestDb) {
-    let app = App::new(db.store().clone());
+    let app = App::new(db.store().clone(), test_kek());
     let (team, token, _) = app
         .bootstrap("default")
         .unwrap()

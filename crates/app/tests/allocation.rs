@@ -3,6 +3,8 @@
 use std::collections::BTreeSet;
 
 use app::{App, AppError};
+
+use crate::test_kek;
 use host_policy::{HostSelector, IdRange, Role};
 use serde_json::{Map, Value, json};
 
@@ -50,11 +52,11 @@ fn concurrent_first_documents(db: Scratch) {
                 .map(|(h, _)| h.id)
         })
         .expect("set up");
-    let other = App::new(open());
+    let other = App::new(open(), test_kek());
     let threads: Vec<_> = (0..4)
         .map(|i| {
             let app = if i % 2 == 0 {
-                App::new(store.clone())
+                App::new(store.clone(), test_kek())
             } else {
                 other.clone()
             };
@@ -81,7 +83,7 @@ fn concurrent_first_documents(db: Scratch) {
     );
     // Allocated once: a later computation changes nothing.
     assert_eq!(
-        App::new(store.clone())
+        App::new(store.clone(), test_kek())
             .access_document(team, host)
             .expect("again"),
         docs[0]
@@ -123,7 +125,7 @@ fn range_exhaustion_and_release(db: Scratch) {
             Ok::<_, store::StoreError>((team, host, group))
         })
         .expect("set up");
-    let app = App::new(store.clone());
+    let app = App::new(store.clone(), test_kek());
     let doc = app.access_document(team, host).expect("three ids fit");
     let uids: Vec<u32> = doc.document.users.iter().map(|u| u.account.uid).collect();
     assert_eq!(uids, [5000, 5001]);

@@ -4,3 +4,9 @@
 
 mod admin;
 mod allocation;
+mod certificates;
+
+/// A fresh key-encryption key.
+pub fn test_kek() -> app::Kek {
+    app::Kek::generate().unwrap()
+}

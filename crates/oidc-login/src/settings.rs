@@ -5,6 +5,7 @@ use std::time::Duration;
 use actix_web::cookie::Key;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use keyring::Kek;
 use store::{Issuer, LinkBy, OidcSettings, SecretRef, Store, StoreError, Team, TenantId};
 
 use crate::error::LoginError;
@@ -104,20 +105,22 @@ pub fn decode_key(name: &str, b64: &str, min: usize) -> Result<Vec<u8>, String> 
 
 impl Keys {
     /// The keys from the configuration where given (raw bytes: 64 for the session key, at
-    /// least 32 for the token key), otherwise generated once and stored in the database so
-    /// that every instance shares them.
+    /// least 32 for the token key), otherwise generated once and stored in the database,
+    /// sealed with `kek`, so that every instance shares them and a copy of the database
+    /// alone cannot mint sessions or access tokens.
     pub fn load(
         store: &Store,
+        kek: &Kek,
         session: Option<Vec<u8>>,
         token: Option<Vec<u8>>,
     ) -> Result<Keys, LoginError> {
         let session = match session {
             Some(bytes) => bytes,
-            None => shared_key(store, SESSION_KEY)?,
+            None => shared_key(store, kek, SESSION_KEY)?,
         };
         let token = match token {
             Some(bytes) => bytes,
-            None => shared_key(store, TOKEN_KEY)?,
+            None => shared_key(store, kek, TOKEN_KEY)?,
         };
         let session = Key::try_from(session.as_slice())
             .map_err(|e| LoginError::Internal(format!("session key: {e}")))?;
@@ -128,11 +131,13 @@ impl Keys {
     }
 }
 
-/// The 64-byte key `name` from the database, generated on first use.
-fn shared_key(store: &Store, name: &str) -> Result<Vec<u8>, LoginError> {
+/// The 64-byte key `name` from the database, generated on first use and stored sealed; a
+/// key an earlier version stored in clear is sealed in place.
+fn shared_key(store: &Store, kek: &Kek, name: &str) -> Result<Vec<u8>, LoginError> {
+    let purpose = format!("login-key/{name}");
     let mut fresh = [0u8; 64];
     getrandom::fill(&mut fresh).map_err(|e| LoginError::Internal(format!("random: {e}")))?;
-    let candidate = STANDARD.encode(fresh);
+    let candidate = kek.seal(&purpose, STANDARD.encode(fresh).as_bytes());
     let stored = match store.write(|tx| tx.login().key_or_insert(name, &candidate)) {
         Ok(v) => v,
         // Another instance stored it first: read theirs.
@@ -142,9 +147,22 @@ fn shared_key(store: &Store, name: &str) -> Result<Vec<u8>, LoginError> {
         Err(e) => return Err(e.into()),
     };
     if stored == candidate {
-        log::info!("generated the {name} and stored it in the database");
+        log::info!("generated the {name} and stored it in the database, sealed");
     }
-    decode_key(name, &stored, 64).map_err(|e| LoginError::Internal(format!("stored {e}")))
+    let text = if Kek::is_sealed(&stored) {
+        let opened = kek
+            .open(&purpose, &stored)
+            .map_err(|e| LoginError::Internal(format!("stored {name}: {e}")))?;
+        String::from_utf8(opened)
+            .map_err(|_| LoginError::Internal(format!("stored {name} is not text")))?
+    } else {
+        let sealed = kek.seal(&purpose, stored.as_bytes());
+        if store.write(|tx| tx.login().replace_key(name, &stored, &sealed))? {
+            log::info!("sealed the {name} that an earlier version stored in clear");
+        }
+        stored
+    };
+    decode_key(name, &text, 64).map_err(|e| LoginError::Internal(format!("stored {e}")))
 }
 
 /// A team's provider settings, resolved and checked.

@@ -349,7 +349,8 @@ impl Server {
             jwks_min_refresh: Duration::ZERO,
             ..CacheSettings::default()
         };
-        let keys = Keys::load(&store, None, None).expect("keys");
+        let keys =
+            Keys::load(&store, &keyring::Kek::generate().expect("kek"), None, None).expect("keys");
         let login = LoginState::new(store.clone(), config, keys);
         let scim = ScimState::new(
             store.clone(),

@@ -115,9 +115,19 @@ pub struct HostCert {
     pub valid_before: u64,
 }
 
-/// A certificate authority key: Ed25519, as OpenSSH recommends for CAs.
-#[derive(Clone, Debug)]
+/// A certificate authority key: Ed25519, as OpenSSH recommends for CAs. Its `Debug`
+/// shows the public key's fingerprint only.
+#[derive(Clone)]
 pub struct CaKey(PrivateKey);
+
+impl std::fmt::Debug for CaKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let fingerprint = self.0.public_key().fingerprint(ssh_key::HashAlg::Sha256);
+        f.debug_tuple("CaKey")
+            .field(&fingerprint.to_string())
+            .finish()
+    }
+}
 
 impl CaKey {
     /// A new random CA key.

@@ -41,6 +41,7 @@ pub mod subject;
 
 pub use cert::{CaKey, Extensions, HostCert, UserCert};
 pub use krl::Krl;
+pub use ssh_key::PublicKey;
 pub use ssh_key::rand_core;
 pub use subject::SubjectKey;
 

@@ -1,7 +1,7 @@
 //! First run: an empty database gets the team `default` and one SCIM token, whose
 //! secret is printed once (and stored only as a hash).
 
-use store::{Store, Team};
+use store::Team;
 
 use crate::error::Result;
 
@@ -30,8 +30,9 @@ pub enum Outcome {
 /// Creates the default team and its token if the database has no team yet. Safe when
 /// several instances start at once on one empty database: one creates, the others see
 /// its team.
-pub fn run(store: &Store) -> Result<Outcome> {
-    match app::App::new(store.clone()).bootstrap(DEFAULT_TEAM)? {
+pub fn run(app: &app::App) -> Result<Outcome> {
+    let store = app.store();
+    match app.bootstrap(DEFAULT_TEAM)? {
         Some((team, token, secret)) => Ok(Outcome::Created {
             team,
             secret,

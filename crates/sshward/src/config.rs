@@ -37,6 +37,11 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// Sign-in with Microsoft Entra ID.
     pub login: crate::login::LoginSection,
+    /// Where the key-encryption key is read (`file:/PATH` or `env:NAME`): base64 of 32
+    /// random bytes that seal the CA and sign-in keys in the database. Unset with SQLite:
+    /// generated once into `<data_dir>/key-encryption-key`. Required with PostgreSQL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_encryption_key: Option<String>,
 }
 
 /// `[server]`.
@@ -105,6 +110,7 @@ impl Default for Config {
             log: LogConfig::default(),
             metrics: MetricsConfig::default(),
             login: crate::login::LoginSection::default(),
+            key_encryption_key: None,
         }
     }
 }
@@ -408,6 +414,16 @@ impl Config {
             ));
         }
         self.login.validate()?;
+        self.key_encryption_key = match self.key_encryption_key.take() {
+            Some(k) if k.trim().is_empty() => None,
+            Some(k) => {
+                let parsed: store::SecretRef = k.parse().map_err(|e: store::StoreError| {
+                    invalid("key_encryption_key", format!("{k:?}"), &e.to_string())
+                })?;
+                Some(parsed.to_string())
+            }
+            None => None,
+        };
         Ok(self)
     }
 

@@ -65,7 +65,7 @@ fn create_private_dir(dir: &std::path::Path) -> Result<()> {
 
 /// The application layer over the existing database of `config`.
 pub fn app(config: &Config) -> Result<app::App> {
-    Ok(app::App::new(open(config, Open::Existing)?))
+    crate::keys::app(config, open(config, Open::Existing)?)
 }
 
 /// Who is acting, for audit entries written by the admin CLI: the operator by OS user.

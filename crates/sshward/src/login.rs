@@ -118,14 +118,19 @@ impl LoginSection {
 
     /// The sign-in state of a server reached at `public_url`, its keys from the
     /// configuration or the database.
-    pub fn state(&self, store: &Store, public_url: &str) -> Result<oidc_login::LoginState, Error> {
+    pub fn state(
+        &self,
+        store: &Store,
+        kek: &keyring::Kek,
+        public_url: &str,
+    ) -> Result<oidc_login::LoginState, Error> {
         let mut config = oidc_login::LoginConfig::new(public_url);
         config.session_ttl = Duration::from_secs(self.session_ttl_secs);
         config.access_token_ttl = Duration::from_secs(self.access_token_ttl_secs);
         config.clock_leeway = Duration::from_secs(self.clock_leeway_secs);
         config.cache.jwks_max_age = Duration::from_secs(self.jwks_max_age_secs);
         let (session, token) = self.keys_bytes()?;
-        let keys = oidc_login::Keys::load(store, session, token)
+        let keys = oidc_login::Keys::load(store, kek, session, token)
             .map_err(|e| Error::Other(format!("sign-in keys: {e}")))?;
         Ok(oidc_login::LoginState::new(store.clone(), config, keys))
     }

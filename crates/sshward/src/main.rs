@@ -14,6 +14,7 @@ mod config;
 mod db;
 mod error;
 mod health;
+mod keys;
 mod logging;
 mod login;
 mod metrics;

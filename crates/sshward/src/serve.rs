@@ -39,7 +39,8 @@ pub fn run(config: &Config) -> Result<()> {
         crate::config::mask_url_password(&config.database_url())
     );
     let scim_config = config.scim_config(public_url.clone());
-    let outcome = bootstrap::run(&store)?;
+    let app = crate::keys::app(config, store.clone())?;
+    let outcome = bootstrap::run(&app)?;
     let banner = bootstrap::banner(&outcome, |slug| scim_config.tenant_url(slug));
     {
         let mut out = std::io::stdout().lock();
@@ -50,13 +51,10 @@ pub fn run(config: &Config) -> Result<()> {
     }
 
     let metrics = Metrics::new().map_err(|e| Error::Other(format!("metrics: {e}")))?;
-    let login = config.login.state(&store, &public_url)?;
+    let login = config.login.state(&store, app.kek(), &public_url)?;
     let state = AppState {
         scim: scim_api::ScimState::new(store.clone(), scim_config),
-        agent: agent_api::AgentState::new(
-            app::App::new(store.clone()),
-            agent_api::AgentConfig::default(),
-        ),
+        agent: agent_api::AgentState::new(app.clone(), agent_api::AgentConfig::default()),
         store,
         login,
         metrics: web::Data::new(metrics),

@@ -146,6 +146,18 @@ pub enum AuditAction {
     HostJoin,
     /// The first run created the default team and its token.
     Bootstrap,
+    /// A team's user or host CA key was made (on first use).
+    CaCreate,
+    /// A CA key was rotated.
+    CaRotate,
+    /// The team's certificate settings changed.
+    CaSettings,
+    /// A user certificate was issued to a signed-in person.
+    CertIssue,
+    /// Host certificates were issued to a host.
+    HostCertIssue,
+    /// Certificates were revoked by an administrator.
+    CertRevoke,
 }
 
 impl AuditAction {
@@ -178,6 +190,12 @@ impl AuditAction {
             AuditAction::PosixSettings,
             AuditAction::HostJoin,
             AuditAction::Bootstrap,
+            AuditAction::CaCreate,
+            AuditAction::CaRotate,
+            AuditAction::CaSettings,
+            AuditAction::CertIssue,
+            AuditAction::HostCertIssue,
+            AuditAction::CertRevoke,
         ]);
         all
     }
@@ -200,6 +218,12 @@ impl AuditAction {
             AuditAction::PosixSettings => "admin.posix.settings",
             AuditAction::HostJoin => "host.join",
             AuditAction::Bootstrap => "bootstrap",
+            AuditAction::CaCreate => "ca.create",
+            AuditAction::CaRotate => "admin.ca.rotate",
+            AuditAction::CaSettings => "admin.ca.settings",
+            AuditAction::CertIssue => "cert.issue",
+            AuditAction::HostCertIssue => "host.cert.issue",
+            AuditAction::CertRevoke => "admin.cert.revoke",
         }
     }
 }

@@ -618,20 +618,23 @@ impl Certificates<'_, '_> {
     }
 
     /// The revoked certificates of this kind not yet expired at `at`, as `(CA key id,
-    /// serial)`: what the team's revocation list holds.
+    /// serial, revoked at)` by serial: what the team's revocation list holds.
     pub fn revoked_unexpired(
         &mut self,
         team: TeamId,
         kind: CertKind,
         at: OffsetDateTime,
-    ) -> Result<Vec<(i64, i64)>, StoreError> {
-        Ok(c::table
+    ) -> Result<Vec<(i64, i64, OffsetDateTime)>, StoreError> {
+        let rows: Vec<(i64, i64, Option<i64>)> = c::table
             .filter(c::team_id.eq(team.0))
             .filter(c::valid_before.gt(to_micros(at)))
             .filter(c::revoked_at.is_not_null())
             .filter(c::kind.eq(kind.as_str()))
-            .select((c::ca_key_id, c::serial))
+            .select((c::ca_key_id, c::serial, c::revoked_at))
             .order(c::serial.asc())
-            .load(self.tx.conn)?)
+            .load(self.tx.conn)?;
+        rows.into_iter()
+            .map(|(ca, serial, revoked)| Ok((ca, serial, from_micros(revoked.unwrap_or(0))?)))
+            .collect()
     }
 }

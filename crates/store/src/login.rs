@@ -302,6 +302,16 @@ impl Logins<'_, '_> {
             .execute(self.tx.conn)?;
         Ok(candidate.to_owned())
     }
+
+    /// Replaces the stored key `name` if it still holds `old` (sealing a key an earlier
+    /// version stored in clear); false when another writer changed it first.
+    pub fn replace_key(&mut self, name: &str, old: &str, new: &str) -> Result<bool, StoreError> {
+        self.tx.require_write()?;
+        let n = diesel::update(k::table.find(name).filter(k::value.eq(old)))
+            .set(k::value.eq(new))
+            .execute(self.tx.conn)?;
+        Ok(n > 0)
+    }
 }
 
 #[cfg(test)]

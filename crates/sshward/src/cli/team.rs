@@ -181,7 +181,7 @@ fn create(config: &Config, a: CreateArgs) -> Result<()> {
     };
     store::validate_slug(&a.slug).map_err(|e| Error::Usage(strip_invalid(e)))?;
     let store = db::open(config, Open::CreateIfMissing)?;
-    let (team, token) = app::App::new(store).create_team(&db::cli_actor(), &new)?;
+    let (team, token) = crate::keys::app(config, store)?.create_team(&db::cli_actor(), &new)?;
     let view = TeamView::new(config, team);
     if a.format.json {
         let token = token.map(|(info, secret)| super::token::TokenCreated::new(info, secret));

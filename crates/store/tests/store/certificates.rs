@@ -165,7 +165,7 @@ backend_tests! {
         assert!(live(db, team, &bob).is_empty());
         let now = OffsetDateTime::now_utc();
         let krl = store.read(|tx| tx.certificates().revoked_unexpired(team, CertKind::User, now)).unwrap();
-        assert_eq!(krl.iter().map(|(_, s)| *s).collect::<Vec<_>>(), [a, b]);
+        assert_eq!(krl.iter().map(|(_, s, _)| *s).collect::<Vec<_>>(), [a, b]);
     }
 
     fn leaving_the_last_granted_group_revokes_and_a_refill_does_not(db) {
