@@ -22,7 +22,7 @@ use tokio::sync::OnceCell;
 
 use app::Computed;
 
-use crate::AgentError;
+use crate::ApiError;
 
 /// Most documents kept; past this the cache starts afresh (documents of old revisions
 /// are never asked for again, so nothing of value is lost).
@@ -40,8 +40,8 @@ pub struct Shared {
 
 impl Shared {
     /// Serialises the host-independent part of `computed`'s JSON.
-    pub fn new(computed: Computed) -> Result<Self, AgentError> {
-        let json = |e: serde_json::Error| AgentError::Internal(format!("access document: {e}"));
+    pub fn new(computed: Computed) -> Result<Self, ApiError> {
+        let json = |e: serde_json::Error| ApiError::Internal(format!("access document: {e}"));
         let mut tail = Vec::with_capacity(256 * computed.document.users.len() + 64);
         tail.extend_from_slice(b"\"users\":");
         serde_json::to_writer(&mut tail, &computed.document.users).map_err(json)?;
@@ -96,16 +96,25 @@ impl MessageBody for JsonBody {
     }
 }
 
-/// A document being computed or computed, for one team and entity tag.
-type Slot = Arc<OnceCell<Arc<Shared>>>;
+/// A value being computed or computed, for one team and key.
+type Slot<T> = Arc<OnceCell<Arc<T>>>;
 
-/// Computed documents by team and entity tag.
-#[derive(Debug, Default)]
-pub struct DocumentCache {
-    entries: Mutex<HashMap<(TeamId, String), Slot>>,
+/// Values computed once per team and key (access documents by entity tag, revocation
+/// lists by team revision).
+#[derive(Debug)]
+pub struct DocumentCache<T = Shared> {
+    entries: Mutex<HashMap<(TeamId, String), Slot<T>>>,
 }
 
-impl DocumentCache {
+impl<T> Default for DocumentCache<T> {
+    fn default() -> Self {
+        DocumentCache {
+            entries: Mutex::default(),
+        }
+    }
+}
+
+impl<T> DocumentCache<T> {
     /// The document of `team` at `etag`: the cached one, or the one `compute` makes. While
     /// it is computed, the other requests for it wait without holding a thread (a fleet
     /// asking at once after a change costs one computation, and the blocking pool stays
@@ -115,10 +124,10 @@ impl DocumentCache {
         team: TeamId,
         etag: &str,
         compute: F,
-    ) -> Result<Arc<Shared>, AgentError>
+    ) -> Result<Arc<T>, ApiError>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Arc<Shared>, AgentError>>,
+        Fut: Future<Output = Result<Arc<T>, ApiError>>,
     {
         let slot = {
             let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
@@ -153,7 +162,7 @@ mod tests {
     #[actix_rt::test]
     async fn one_computation_per_document_however_many_ask() {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let cache = Arc::new(DocumentCache::default());
+        let cache = Arc::new(DocumentCache::<Shared>::default());
         let computations = Arc::new(AtomicUsize::new(0));
         let ask = |team: i64, etag: &'static str| {
             let (cache, computations) = (cache.clone(), computations.clone());
@@ -181,10 +190,10 @@ mod tests {
 
     #[actix_rt::test]
     async fn a_failed_computation_is_tried_again() {
-        let cache = DocumentCache::default();
+        let cache = DocumentCache::<Shared>::default();
         let failed = cache
             .get_or_compute(TeamId(1), "\"r1\"", || async {
-                Err(AgentError::Internal("database away".into()))
+                Err(ApiError::Internal("database away".into()))
             })
             .await;
         assert!(failed.is_err());
@@ -213,7 +222,7 @@ mod tests {
 
     #[actix_rt::test]
     async fn a_full_cache_starts_afresh() {
-        let cache = DocumentCache::default();
+        let cache = DocumentCache::<Shared>::default();
         for i in 0..CAPACITY {
             let etag = format!("\"r{i}\"");
             cache

@@ -11,12 +11,15 @@
 //! | `GET /self/access` | host credential | the [`proto::AccessDocument`] with an `ETag`; `If-None-Match` → 304; `?wait=SECONDS` long-polls |
 //! | `GET /self/principals?user=NAME` | host credential | `text/plain`: `NAME` if that account may log in, empty otherwise (for sshd's `AuthorizedPrincipalsCommand`) |
 //! | `GET /self/sudoers` | host credential | `text/plain`: a sudoers file for `/etc/sudoers.d/` |
+//! | `POST /self/certificates` | host credential | [`proto::HostCertificatesResponse`]: host certificates for the [`proto::HostCertificatesRequest`]'s keys, and the CA keys |
+//! | `GET /self/krl` | host credential | the team's OpenSSH key revocation list (binary, for sshd's `RevokedKeys`) with an `ETag`; `If-None-Match` → 304; `?wait=SECONDS` long-polls |
 //!
 //! The join body is a [`proto::JoinRequest`]; the host gets the tags the token confers,
-//! and any tag it asks for must be among them.
+//! and any tag it asks for must be among them. Host keys sent with it come back certified
+//! in the answer's `certificates`.
 //!
 //! Errors are a [`proto::ErrorBody`] (`{"error": code, "message": text}`, see
-//! [`AgentError`]).
+//! [`web_common::ApiError`]).
 //!
 //! # Long polling
 //!
@@ -31,7 +34,7 @@
 //! instance that made the change without waiting for the next poll.
 
 mod cache;
-mod error;
+mod certs;
 mod revisions;
 mod routes;
 
@@ -41,7 +44,7 @@ use std::time::Duration;
 use actix_web::web;
 use app::App;
 
-pub use error::AgentError;
+pub use web_common::ApiError;
 
 /// Settings of the agent API.
 #[derive(Clone, Debug)]
@@ -76,6 +79,8 @@ pub struct AgentState {
     documents: Arc<cache::DocumentCache>,
     /// The team revisions long-polls wait on, shared by all workers.
     revisions: Arc<revisions::Revisions>,
+    /// Revocation lists by team revision, shared by all workers.
+    krls: Arc<cache::DocumentCache<certs::KrlBody>>,
 }
 
 impl AgentState {
@@ -86,6 +91,7 @@ impl AgentState {
             config,
             documents: Arc::default(),
             revisions: Arc::default(),
+            krls: Arc::default(),
         }
     }
 }
@@ -96,7 +102,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AgentState) {
         web::scope("/api/v1/hosts")
             .app_data(web::Data::new(state))
             .app_data(web::QueryConfig::default().error_handler(|err, _| {
-                AgentError::BadRequest(format!("invalid query string: {err}")).into()
+                ApiError::BadRequest(format!("invalid query string: {err}")).into()
             }))
             .configure(routes::configure),
     );

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use app::TeamLocks;
 use store::{Store, TeamId};
 
-use crate::AgentError;
+use crate::ApiError;
 
 /// Most teams remembered; past this the readings start afresh.
 const CAPACITY: usize = 4096;
@@ -36,12 +36,7 @@ impl Revisions {
 
     /// The revision of `team`, read from the database unless another caller read it less
     /// than `max_age` ago. Blocks (diesel): call it on the blocking pool.
-    pub fn current(
-        &self,
-        store: &Store,
-        team: TeamId,
-        max_age: Duration,
-    ) -> Result<i64, AgentError> {
+    pub fn current(&self, store: &Store, team: TeamId, max_age: Duration) -> Result<i64, ApiError> {
         // One reader per team at a time: the callers that waited find its fresh reading.
         let lock = self.reading.of(team);
         let _reading = lock.lock().unwrap_or_else(PoisonError::into_inner);

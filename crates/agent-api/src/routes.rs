@@ -13,58 +13,73 @@ use store::HostRecord;
 use web_common::{NoneMatch, bearer_token, blocking};
 
 use crate::cache::Shared;
-use crate::{AgentError, AgentState};
+use crate::certs;
+use crate::{AgentState, ApiError};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/join", web::post().to(join))
         .route("/self/access", web::get().to(access))
         .route("/self/principals", web::get().to(principals))
         .route("/self/sudoers", web::get().to(sudoers))
+        .route("/self/certificates", web::post().to(certs::renew))
+        .route("/self/krl", web::get().to(certs::krl))
         .default_service(web::to(not_found));
 }
 
-async fn not_found(req: HttpRequest) -> Result<HttpResponse, AgentError> {
-    Err(AgentError::NotFound(format!(
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!(
         "no agent API endpoint {} {}",
         req.method(),
         req.path()
     )))
 }
 
-fn state(req: &HttpRequest) -> Result<web::Data<AgentState>, AgentError> {
+pub(crate) fn state(req: &HttpRequest) -> Result<web::Data<AgentState>, ApiError> {
     req.app_data::<web::Data<AgentState>>()
         .cloned()
-        .ok_or_else(|| AgentError::Internal("agent API state is not configured".into()))
+        .ok_or_else(|| ApiError::Internal("agent API state is not configured".into()))
 }
 
-async fn join(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, AgentError> {
-    let state = state(&req)?;
+/// Reads a JSON body of at most the configured size; `hint` shows the expected shape.
+pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
+    state: &AgentState,
+    payload: web::Payload,
+    hint: &str,
+) -> Result<T, ApiError> {
     let limit = state.config.max_body_bytes;
     let body = match payload.to_bytes_limited(limit).await {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(e)) => {
-            return Err(AgentError::BadRequest(format!(
+            return Err(ApiError::BadRequest(format!(
                 "could not read the body: {e}"
             )));
         }
-        Err(_) => return Err(AgentError::PayloadTooLarge(limit)),
+        Err(_) => return Err(ApiError::PayloadTooLarge(limit)),
     };
-    let request: JoinRequest = serde_json::from_slice(&body).map_err(|e| {
-        AgentError::BadRequest(format!(
-            "send {{\"token\": ..., \"hostname\": ..., \"tags\": [\"key=value\", ...]}}: {e}"
-        ))
-    })?;
+    serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("{hint}: {e}")))
+}
+
+async fn join(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let state = state(&req)?;
+    let request: JoinRequest = read_json(
+        &state,
+        payload,
+        "send {\"token\": ..., \"hostname\": ..., \"tags\": [\"key=value\", ...], \"host_keys\": [...]}",
+    )
+    .await?;
     let token = request
         .token
         .or_else(|| bearer_token(&req))
-        .ok_or(AgentError::Unauthorized(
+        .ok_or(ApiError::Unauthorized(
             "send the join token as \"token\" or as a bearer token",
         ))?;
     let requested: BTreeSet<Tag> = parse_tags(&request.tags)?;
+    let keys = certs::host_keys(&request.host_keys)?;
     let app = state.app.clone();
-    let joined =
-        blocking(move || Ok::<_, AgentError>(app.join(&token, &request.hostname, &requested)?))
-            .await?;
+    let joined = blocking(move || {
+        Ok::<_, ApiError>(app.join(&token, &request.hostname, &requested, &keys)?)
+    })
+    .await?;
     log::info!(
         "host {} (id {}) joined team {}",
         joined.host.hostname,
@@ -76,15 +91,15 @@ async fn join(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, A
 
 /// Authenticates the host credential and returns the host with its current entity tag;
 /// records the host's last request at most once a minute.
-async fn authenticate(
+pub(crate) async fn authenticate(
     state: &AgentState,
     req: &HttpRequest,
-) -> Result<(HostRecord, String), AgentError> {
-    let credential = bearer_token(req).ok_or(AgentError::Unauthorized(
+) -> Result<(HostRecord, String), ApiError> {
+    let credential = bearer_token(req).ok_or(ApiError::Unauthorized(
         "send the host credential as 'Authorization: Bearer <credential>'",
     ))?;
     let app = state.app.clone();
-    blocking(move || Ok::<_, AgentError>(app.authenticate_host(&credential)?)).await
+    blocking(move || Ok::<_, ApiError>(app.authenticate_host(&credential)?)).await
 }
 
 #[derive(Deserialize)]
@@ -105,7 +120,7 @@ enum Outcome {
 /// all the waiting hosts of the team (see [`super::revisions::Revisions`]): the host's tags do not change,
 /// and removing the host bumps the revision, after which computing the document fails
 /// with 401.
-async fn document(req: &HttpRequest, wait: Option<u64>) -> Result<Outcome, AgentError> {
+async fn document(req: &HttpRequest, wait: Option<u64>) -> Result<Outcome, ApiError> {
     let state = state(req)?;
     let wait = Duration::from_secs(wait.unwrap_or(0)).min(state.config.max_wait);
     let (host, etag) = authenticate(&state, req).await?;
@@ -152,7 +167,7 @@ async fn long_poll(
     host: &HostRecord,
     mut etag: String,
     deadline: Instant,
-) -> Result<Waited, AgentError> {
+) -> Result<Waited, ApiError> {
     let held = NoneMatch::of(req);
     if !held.matches(&etag) {
         return Ok(Waited::Changed(etag));
@@ -193,7 +208,7 @@ async fn long_poll(
 }
 
 /// 304 with the current entity tag.
-fn not_modified_response(etag: String) -> HttpResponse {
+pub(crate) fn not_modified_response(etag: String) -> HttpResponse {
     HttpResponse::NotModified()
         .insert_header((header::ETAG, etag))
         .finish()
@@ -202,7 +217,7 @@ fn not_modified_response(etag: String) -> HttpResponse {
 async fn access(
     req: HttpRequest,
     query: web::Query<AccessQuery>,
-) -> Result<HttpResponse, AgentError> {
+) -> Result<HttpResponse, ApiError> {
     let (shared, host) = match document(&req, query.wait).await? {
         Outcome::Changed(shared, host) => (shared, host),
         Outcome::NotModified(etag) => return Ok(not_modified_response(etag)),
@@ -233,12 +248,12 @@ struct PrincipalsQuery {
 async fn principals(
     req: HttpRequest,
     query: web::Query<PrincipalsQuery>,
-) -> Result<HttpResponse, AgentError> {
+) -> Result<HttpResponse, ApiError> {
     let user = query
         .user
         .clone()
         .filter(|u| !u.is_empty())
-        .ok_or_else(|| AgentError::BadRequest("name the local account: ?user=NAME".into()))?;
+        .ok_or_else(|| ApiError::BadRequest("name the local account: ?user=NAME".into()))?;
     let shared = match document(&req, None).await? {
         Outcome::Changed(shared, _) => shared,
         Outcome::NotModified(etag) => return Ok(not_modified_response(etag)),
@@ -247,7 +262,7 @@ async fn principals(
     Ok(text(&shared, body))
 }
 
-async fn sudoers(req: HttpRequest) -> Result<HttpResponse, AgentError> {
+async fn sudoers(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let (shared, host) = match document(&req, None).await? {
         Outcome::Changed(shared, host) => (shared, host),
         Outcome::NotModified(etag) => return Ok(not_modified_response(etag)),

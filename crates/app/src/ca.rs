@@ -52,6 +52,20 @@ pub struct Issued {
     pub record: CertificateRecord,
 }
 
+impl Issued {
+    /// The certificate as the APIs answer it.
+    pub fn response(&self) -> proto::CertificateResponse {
+        proto::CertificateResponse {
+            certificate: self.certificate.clone(),
+            serial: self.record.serial,
+            key_id: self.record.key_id.clone(),
+            principals: self.record.principals.clone(),
+            valid_after: self.record.valid_after.unix_timestamp(),
+            valid_before: self.record.valid_before.unix_timestamp(),
+        }
+    }
+}
+
 /// A team's revocation list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RevocationList {
@@ -352,6 +366,22 @@ impl App {
                 ),
             )?;
             Ok(issued)
+        })
+    }
+
+    /// Host certificates for `keys` of `host` (see [`App::issue_host_certificates`]) with
+    /// the team's CA keys to trust, as the agent API answers them.
+    pub fn host_certificates(
+        &self,
+        host: &HostRecord,
+        keys: &[SubjectKey],
+    ) -> Result<proto::HostCertificatesResponse, AppError> {
+        let issued = self.issue_host_certificates(host, keys)?;
+        let team = self.store.read(|tx| tx.teams().get(host.team))?;
+        Ok(proto::HostCertificatesResponse {
+            certificates: issued.iter().map(Issued::response).collect(),
+            user_ca_keys: self.ca_public_keys(&team.slug, CertKind::User)?,
+            host_ca_keys: self.ca_public_keys(&team.slug, CertKind::Host)?,
         })
     }
 

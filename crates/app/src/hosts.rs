@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use host_policy::{Tag, format_tags, normalize_hostname};
+use ssh_ca::SubjectKey;
 use store::{HostRecord, JoinTokenInfo, StoreError, TeamId};
 use time::{Duration, OffsetDateTime};
 
@@ -18,6 +19,8 @@ pub struct Joined {
     pub host: HostRecord,
     /// Its credential: the bearer token of its later requests.
     pub credential: String,
+    /// Certificates for the host keys it sent, and the CA keys to trust.
+    pub certificates: proto::HostCertificatesResponse,
 }
 
 impl Joined {
@@ -28,6 +31,7 @@ impl Joined {
             hostname: self.host.hostname.clone(),
             tags: self.host.tags.iter().map(ToString::to_string).collect(),
             credential: self.credential.clone(),
+            certificates: self.certificates.clone(),
         }
     }
 }
@@ -40,15 +44,17 @@ impl App {
     /// token's tags. `requested` tags, when given, must all be conferred by the token (a
     /// host never picks its own tags: that would let it read another environment's
     /// users). The token is used up only if the join succeeds. Audited as
-    /// [`AuditAction::HostJoin`] by the join token.
+    /// [`AuditAction::HostJoin`] by the join token. The answer carries a host certificate
+    /// for each of `host_keys` and the team's CA keys.
     pub fn join(
         &self,
         token: &str,
         hostname: &str,
         requested: &BTreeSet<Tag>,
+        host_keys: &[SubjectKey],
     ) -> Result<Joined, AppError> {
         let hostname = normalize_hostname(hostname)?;
-        self.store.write(|tx| {
+        let (host, credential) = self.store.write(|tx| {
             let info = tx
                 .hosts()
                 .redeem_join_token(token)?
@@ -84,7 +90,13 @@ impl App {
                     format_tags(&info.tags)
                 ),
             )?;
-            Ok(Joined { host, credential })
+            Ok::<_, AppError>((host, credential))
+        })?;
+        let certificates = self.host_certificates(&host, host_keys)?;
+        Ok(Joined {
+            host,
+            credential,
+            certificates,
         })
     }
 

@@ -182,14 +182,14 @@ fn join_tokens_confer_tags_and_revoke_only_unused(db: &TestDb) {
     // A host may not ask for a tag the token does not confer; the token stays unused.
     let foreign = parse_tags(&["env=staging"]).unwrap();
     assert!(matches!(
-        app.join(&secret, "web-1", &foreign),
+        app.join(&secret, "web-1", &foreign, &[]),
         Err(AppError::Forbidden(_))
     ));
     assert!(matches!(
-        app.join(&secret, "not a hostname", &BTreeSet::new()),
+        app.join(&secret, "not a hostname", &BTreeSet::new(), &[]),
         Err(AppError::Invalid(_))
     ));
-    let joined = app.join(&secret, "Web-1", &BTreeSet::new()).unwrap();
+    let joined = app.join(&secret, "Web-1", &BTreeSet::new(), &[]).unwrap();
     assert_eq!(joined.host.hostname, "web-1");
     assert_eq!(joined.host.tags, tags);
     let response = joined.response();
@@ -202,7 +202,7 @@ fn join_tokens_confer_tags_and_revoke_only_unused(db: &TestDb) {
     );
     // Works once.
     assert!(matches!(
-        app.join(&secret, "web-2", &BTreeSet::new()),
+        app.join(&secret, "web-2", &BTreeSet::new(), &[]),
         Err(AppError::Unauthorized(_))
     ));
 
@@ -222,7 +222,7 @@ fn join_tokens_confer_tags_and_revoke_only_unused(db: &TestDb) {
         .unwrap();
     assert!(revoked.expires <= time::OffsetDateTime::now_utc());
     assert!(matches!(
-        app.join(&secret, "web-3", &BTreeSet::new()),
+        app.join(&secret, "web-3", &BTreeSet::new(), &[]),
         Err(AppError::Unauthorized(_))
     ));
     assert_eq!(
@@ -248,7 +248,7 @@ fn removed_hosts_lose_their_credential(db: &TestDb) {
     let (_, secret) = app
         .create_join_token(&operator(), "acme", &tags, Duration::hours(1))
         .unwrap();
-    let joined = app.join(&secret, "web-1", &BTreeSet::new()).unwrap();
+    let joined = app.join(&secret, "web-1", &BTreeSet::new(), &[]).unwrap();
     let (host, etag) = app.authenticate_host(&joined.credential).unwrap();
     assert_eq!(host.id, joined.host.id);
     assert!(etag.starts_with("\"r"), "{etag}");
@@ -322,7 +322,7 @@ fn explain_names_the_deciding_grant(db: &TestDb) {
     let (_, secret) = app
         .create_join_token(&operator(), "acme", &tags, Duration::hours(1))
         .unwrap();
-    app.join(&secret, "web-1", &BTreeSet::new()).unwrap();
+    app.join(&secret, "web-1", &BTreeSet::new(), &[]).unwrap();
     let grant = NewGrant {
         group: group.clone(),
         hosts: HostSelector::All,

@@ -363,7 +363,9 @@ fn host_certificates_name_the_host_and_its_domains(db: &testkit::db::TestDb) {
     let (_, secret) = app
         .create_join_token(&admin(), "acme", &Default::default(), Duration::hours(1))
         .unwrap();
-    let joined = app.join(&secret, "web-1", &Default::default()).unwrap();
+    let joined = app
+        .join(&secret, "web-1", &Default::default(), &[])
+        .unwrap();
     let key: SubjectKey = KEY.parse().unwrap();
     let issued = app.issue_host_certificates(&joined.host, &[key]).unwrap();
     let cert = Certificate::from_openssh(&issued[0].certificate).unwrap();

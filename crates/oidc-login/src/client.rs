@@ -135,6 +135,40 @@ fn post<T: for<'de> Deserialize<'de>>(url: &str, form: &[(&str, &str)]) -> Resul
     })
 }
 
+/// Asks `server` for a user certificate of `public_key` (one OpenSSH line) with the
+/// access token of a sign-in: `POST /api/v1/ssh/user-certificate`.
+pub fn request_certificate(
+    server: &str,
+    access_token: &str,
+    public_key: &str,
+) -> Result<proto::CertificateResponse, ClientError> {
+    let url = format!("{server}/api/v1/ssh/user-certificate");
+    let request = proto::UserCertificateRequest {
+        public_key: public_key.trim().to_owned(),
+    };
+    let mut response = agent()
+        .post(&url)
+        .header("Accept", "application/json")
+        .header("Authorization", &format!("Bearer {access_token}"))
+        .send_json(&request)
+        .map_err(|e| ClientError::Http(format!("POST {url}: {e}")))?;
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response
+        .body_mut()
+        .read_json()
+        .map_err(|e| ClientError::Http(format!("POST {url}: HTTP {status}, not JSON: {e}")))?;
+    if status == 201 {
+        return serde_json::from_value(body)
+            .map_err(|e| ClientError::Http(format!("POST {url}: unexpected answer: {e}")));
+    }
+    let error: proto::ErrorBody = serde_json::from_value(body)
+        .map_err(|e| ClientError::Http(format!("POST {url}: HTTP {status}: {e}")))?;
+    Err(ClientError::Refused {
+        code: error.error.as_str().to_owned(),
+        description: error.message,
+    })
+}
+
 /// Signs in as described by `login`, writing instructions for the person to `out`.
 pub fn login(login: &Login<'_>, out: &mut dyn Write) -> Result<IssuedToken, ClientError> {
     match login.mode {

@@ -77,4 +77,4 @@ pub use flow::{
 };
 pub use provider::{CacheSettings, ClientCredentials, Discovery, HttpClient, Providers};
 pub use settings::{Keys, LoginConfig, TeamLogin, decode_key};
-pub use web::{LOGIN_COOKIE, SESSION_COOKIE, configure};
+pub use web::{JsonError, LOGIN_COOKIE, SESSION_COOKIE, configure};

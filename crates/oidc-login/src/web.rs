@@ -83,9 +83,9 @@ impl ResponseError for PageError {
 /// `slow_down`, `invalid_grant`, `access_denied`).
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
-struct ApiError(LoginError);
+pub struct JsonError(pub LoginError);
 
-impl ResponseError for ApiError {
+impl ResponseError for JsonError {
     fn status_code(&self) -> StatusCode {
         match &self.0 {
             // RFC 6749 section 5.2: a bad grant is a 400 at the token endpoint.
@@ -328,7 +328,7 @@ async fn logout(state: web::Data<LoginState>) -> HttpResponse {
 
 /// `GET /me`: who is signed in, by session cookie or `Authorization: Bearer` access token;
 /// the user must still exist and be active in the team's directory.
-async fn me(state: web::Data<LoginState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+async fn me(state: web::Data<LoginState>, req: HttpRequest) -> Result<HttpResponse, JsonError> {
     let bearer = web_common::bearer_token(&req);
     let session =
         unseal(&state, &req, SESSION_COOKIE).and_then(|v| serde_json::from_str::<Session>(&v).ok());
@@ -342,7 +342,7 @@ async fn me(state: web::Data<LoginState>, req: HttpRequest) -> Result<HttpRespon
         )),
     })
     .await
-    .map_err(ApiError)?;
+    .map_err(JsonError)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(me))
@@ -361,7 +361,7 @@ struct TokenForm {
 async fn token(
     state: web::Data<LoginState>,
     form: web::Form<TokenForm>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, JsonError> {
     let f = form.into_inner();
     let s = state.clone();
     let issued = state
@@ -381,7 +381,7 @@ async fn token(
             ))),
         })
         .await
-        .map_err(ApiError)?;
+        .map_err(JsonError)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(issued))
@@ -391,13 +391,13 @@ async fn token(
 async fn device_start(
     state: web::Data<LoginState>,
     team: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, JsonError> {
     let s = state.clone();
     let slug = team.into_inner();
     let started = state
         .with_provider(move || s.device_start(&slug))
         .await
-        .map_err(ApiError)?;
+        .map_err(JsonError)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(started))

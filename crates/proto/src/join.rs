@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::cert::HostCertificatesResponse;
+
 /// The body of a join request. The join token may come here or as the bearer token of
 /// the request; a host gets exactly the tags its token confers, and `tags`, when given,
 /// must all be among them (a host never chooses its own environment).
@@ -17,6 +19,10 @@ pub struct JoinRequest {
     /// Tags (`key=value`) the host expects; each must be conferred by the token.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// The host's public keys, one OpenSSH line each: the answer carries a host
+    /// certificate for each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_keys: Vec<String>,
 }
 
 /// The answer to a successful join (201). The credential is shown only here.
@@ -30,4 +36,6 @@ pub struct JoinResponse {
     pub tags: Vec<String>,
     /// The host's credential: the bearer token of every later request. Keep it secret.
     pub credential: String,
+    /// A certificate for each of the request's host keys, and the CA keys to trust.
+    pub certificates: HostCertificatesResponse,
 }

@@ -5,6 +5,8 @@
 //!
 //! - [`access`]: the [`AccessDocument`] a host receives from `GET /api/v1/hosts/self/access`;
 //! - [`join`]: the [`JoinRequest`] of `POST /api/v1/hosts/join` and its [`JoinResponse`];
+//! - [`cert`]: SSH certificates for people ([`UserCertificateRequest`]) and hosts
+//!   ([`HostCertificatesRequest`]), answered with [`CertificateResponse`]s;
 //! - [`error`]: the [`ErrorBody`] that every non-SCIM JSON API answers errors with
 //!   (`{"error": CODE, "message": TEXT}`; SCIM routes use RFC 7644's error schema instead).
 //!
@@ -18,9 +20,13 @@
 //! ```
 
 pub mod access;
+pub mod cert;
 pub mod error;
 pub mod join;
 
 pub use access::{AccessDocument, AccessGroup, AccessUser, PosixAccount};
+pub use cert::{
+    CertificateResponse, HostCertificatesRequest, HostCertificatesResponse, UserCertificateRequest,
+};
 pub use error::{ErrorBody, ErrorCode};
 pub use join::{JoinRequest, JoinResponse};

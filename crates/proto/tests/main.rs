@@ -3,8 +3,9 @@
 //! parse), and round trips.
 
 use proto::{
-    AccessDocument, AccessGroup, AccessUser, ErrorBody, ErrorCode, JoinRequest, JoinResponse,
-    PosixAccount,
+    AccessDocument, AccessGroup, AccessUser, CertificateResponse, ErrorBody, ErrorCode,
+    HostCertificatesRequest, HostCertificatesResponse, JoinRequest, JoinResponse, PosixAccount,
+    UserCertificateRequest,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -63,6 +64,7 @@ fn join_request() {
         token: Some("sjt_example".into()),
         hostname: "web-1".into(),
         tags: vec!["env=prod".into()],
+        host_keys: vec!["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyExample root@web-1".into()],
     };
     golden("join_request.json", &request);
     // The token may come as a bearer token instead, and tags may be left out.
@@ -87,8 +89,49 @@ fn join_response() {
             hostname: "web-1".into(),
             tags: vec!["env=prod".into(), "role=web".into()],
             credential: "shc_example".into(),
+            certificates: host_certificates(),
         },
     );
+}
+
+fn certificate(principal: &str, serial: i64) -> CertificateResponse {
+    CertificateResponse {
+        certificate: "ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQ example".into(),
+        serial,
+        key_id: format!("sshward:acme:{principal}:{serial}"),
+        principals: vec![principal.into()],
+        valid_after: 1_800_000_000,
+        valid_before: 1_800_057_900,
+    }
+}
+
+fn host_certificates() -> HostCertificatesResponse {
+    HostCertificatesResponse {
+        certificates: vec![certificate("web-1", 12)],
+        user_ca_keys: vec![
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIUserCa sshward-user-ca-team-1".into(),
+        ],
+        host_ca_keys: vec![
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostCa sshward-host-ca-team-1".into(),
+        ],
+    }
+}
+
+#[test]
+fn certificates() {
+    let request = UserCertificateRequest {
+        public_key:
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFYm2nRDmoB7AGdzjgkn6xbXuaI3XXvPEvE4OUe2ybBz alice"
+                .into(),
+    };
+    golden("user_certificate_request.json", &request);
+    assert!(serde_json::from_str::<UserCertificateRequest>(r#"{"publicKey":"x"}"#).is_err());
+    golden("certificate_response.json", &certificate("alice", 41));
+    let renew = HostCertificatesRequest {
+        host_keys: vec!["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyExample root@web-1".into()],
+    };
+    golden("host_certificates_request.json", &renew);
+    golden("host_certificates_response.json", &host_certificates());
 }
 
 #[test]

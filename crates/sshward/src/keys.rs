@@ -46,6 +46,16 @@ pub fn load(config: &Config, store: &Store) -> Result<Kek> {
         }
         None => {
             let path = generated_path(config);
+            if !path.exists()
+                && let Some(sealed) = store.read(|tx| tx.login().key(CHECK_ROW))?
+            {
+                // Generating a new key would not open what the database holds.
+                let id = sealed.split('.').nth(1).unwrap_or("?");
+                return Err(Error::Config(format!(
+                    "this database's keys are sealed with key-encryption key {id}, and its file                      {} is missing: restore it from the backup beside the database (or set                      key_encryption_key to where it is)",
+                    path.display()
+                )));
+            }
             let (kek, created) =
                 Kek::load_or_create(&path).map_err(|e| Error::Other(e.to_string()))?;
             if created {

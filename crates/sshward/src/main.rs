@@ -120,6 +120,14 @@ enum Command {
     /// Explain who may log in where, and why
     #[command(subcommand)]
     Access(cli::access::AccessCommand),
+    /// SSH certificates: list and revoke a team's, show your own
+    #[command(subcommand)]
+    Cert(cli::cert::CertCommand),
+    /// A team's SSH certificate authorities: show, settings, rotation
+    #[command(subcommand)]
+    Ca(cli::ca::CaCommand),
+    /// Print the known_hosts and ssh_config lines that make clients trust a team's hosts
+    SshConfig(cli::ca::SshConfigArgs),
 }
 
 fn main() -> ExitCode {
@@ -164,6 +172,9 @@ fn run(cli: Cli) -> Result<(), Error> {
                 Command::Host(c) => cli::host::run(&loaded.config, c),
                 Command::Grant(c) => cli::grant::run(&loaded.config, c),
                 Command::Access(c) => cli::access::run(&loaded.config, c),
+                Command::Cert(c) => cli::cert::run(&loaded.config, c),
+                Command::Ca(c) => cli::ca::run(&loaded.config, c),
+                Command::SshConfig(a) => cli::ca::ssh_config(&loaded.config, a),
             }
         }
     }

@@ -55,6 +55,10 @@ pub fn run(config: &Config) -> Result<()> {
     let state = AppState {
         scim: scim_api::ScimState::new(store.clone(), scim_config),
         agent: agent_api::AgentState::new(app.clone(), agent_api::AgentConfig::default()),
+        ca: ca_api::CaState {
+            app: app.clone(),
+            login: login.clone(),
+        },
         store,
         login,
         metrics: web::Data::new(metrics),
@@ -104,6 +108,8 @@ pub struct AppState {
     pub agent: agent_api::AgentState,
     /// Sign-in (OpenID Connect) state.
     pub login: oidc_login::LoginState,
+    /// The certificate routes for people and clients.
+    pub ca: ca_api::CaState,
     /// Request metrics.
     pub metrics: web::Data<Metrics>,
     /// Access-log settings.
@@ -129,6 +135,7 @@ impl AppState {
         scim_api::configure(cfg, self.scim.clone());
         oidc_login::configure(cfg, self.login.clone());
         agent_api::configure(cfg, self.agent.clone());
+        ca_api::configure(cfg, self.ca.clone());
         cfg.default_service(web::to(health::not_found));
     }
 }

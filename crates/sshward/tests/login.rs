@@ -108,7 +108,7 @@ fn login_keys_are_checked_and_masked() {
 }
 
 /// The test venv, or `None` when the end-to-end test is skipped.
-fn venv() -> Option<PathBuf> {
+pub(crate) fn venv() -> Option<PathBuf> {
     testkit::required_env(
         "SSHWARD_TEST_VENV",
         "sign-in end to end",
@@ -118,7 +118,7 @@ fn venv() -> Option<PathBuf> {
 }
 
 /// oidc-provider-mock on a free port, killed when dropped.
-struct Provider(Child, u16);
+pub(crate) struct Provider(Child, pub(crate) u16);
 
 impl Drop for Provider {
     fn drop(&mut self) {
@@ -127,23 +127,33 @@ impl Drop for Provider {
     }
 }
 
+/// oidc-provider-mock with alice of contoso.com.
 fn provider(venv: &std::path::Path) -> Provider {
+    provider_with(venv, &["alice"])
+}
+
+/// oidc-provider-mock on a free port knowing `users` (`NAME@contoso.com` of the tenant).
+pub(crate) fn provider_with(venv: &std::path::Path, users: &[&str]) -> Provider {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let alice = json!({"sub": "alice", "tid": TENANT, "oid": "oid-alice",
-        "preferred_username": "alice@contoso.com", "email": "alice@contoso.com"});
-    let child = Command::new(venv.join("bin/oidc-provider-mock"))
-        .args([
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--require-nonce",
-        ])
-        .args(["--user-claims", &alice.to_string()])
+    let mut cmd = Command::new(venv.join("bin/oidc-provider-mock"));
+    cmd.args([
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--require-nonce",
+    ]);
+    for user in users {
+        let claims = json!({"sub": user, "tid": TENANT, "oid": format!("oid-{user}"),
+            "preferred_username": format!("{user}@contoso.com"),
+            "email": format!("{user}@contoso.com")});
+        cmd.args(["--user-claims", &claims.to_string()]);
+    }
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -164,8 +174,9 @@ fn provider(venv: &std::path::Path) -> Provider {
     p
 }
 
-/// A "browser" for `$BROWSER`: signs in as alice and follows the redirects.
-const BROWSER: &str = r#"import sys, urllib.request, urllib.parse, urllib.error, http.cookiejar
+/// A "browser" for `$BROWSER`: signs in as `$SIGN_IN_AS` (default alice) and follows the
+/// redirects.
+const BROWSER: &str = r#"import os, sys, urllib.request, urllib.parse, urllib.error, http.cookiejar
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *a, **k): return None
 opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
@@ -175,22 +186,15 @@ def location(request):
     except urllib.error.HTTPError as e:
         return e.headers["Location"]
 authorize = location(sys.argv[1])
-callback = location(urllib.request.Request(authorize, data=b"sub=alice"))
+sub = os.environ.get("SIGN_IN_AS", "alice")
+callback = location(urllib.request.Request(authorize, data=urllib.parse.urlencode({"sub": sub}).encode()))
 loopback = location(callback)
 urllib.request.urlopen(loopback).read()
 "#;
 
-#[test]
-fn sshward_login_end_to_end() {
-    let Some(venv) = venv() else { return };
-    let idp = provider(&venv);
-    let env = Env::new();
-    let server = env.serve();
-    let base = server.base.clone();
-    // Routes are mounted: nobody is signed in yet.
-    assert_eq!(get(&format!("{base}/me"), None).status, 401);
-    assert_eq!(get(&format!("{base}/login/nope"), None).status, 404);
-
+/// Points team default's sign-in at the provider on `port` (tenant [`TENANT`], domain
+/// contoso.com).
+pub(crate) fn configure_sign_in(env: &Env, port: u16) {
     let secret = env.path().join("client-secret");
     std::fs::write(&secret, "anything").unwrap();
     env.run(&[
@@ -206,11 +210,13 @@ fn sshward_login_end_to_end() {
         "--client-secret-file",
         secret.to_str().unwrap(),
         "--issuer",
-        &format!("http://127.0.0.1:{}", idp.1),
+        &format!("http://127.0.0.1:{port}"),
     ])
     .ok();
-    create_user(&server.url, server.token(), "alice@contoso.com");
+}
 
+/// Writes the `$BROWSER` wrapper of [`BROWSER`] and returns its path.
+pub(crate) fn browser(env: &Env, venv: &std::path::Path) -> PathBuf {
     let script = env.path().join("browser.py");
     std::fs::write(&script, BROWSER).unwrap();
     let wrapper = env.path().join("browser.sh");
@@ -228,6 +234,23 @@ fn sshward_login_end_to_end() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
+    wrapper
+}
+
+#[test]
+fn sshward_login_end_to_end() {
+    let Some(venv) = venv() else { return };
+    let idp = provider(&venv);
+    let env = Env::new();
+    let server = env.serve();
+    let base = server.base.clone();
+    // Routes are mounted: nobody is signed in yet.
+    assert_eq!(get(&format!("{base}/me"), None).status, 401);
+    assert_eq!(get(&format!("{base}/login/nope"), None).status, 404);
+
+    configure_sign_in(&env, idp.1);
+    create_user(&server.url, server.token(), "alice@contoso.com");
+    let wrapper = browser(&env, &venv);
     let token_file = env.path().join("cfg/token.json");
     let out = env.run_with(
         &[
@@ -241,6 +264,7 @@ fn sshward_login_end_to_end() {
             "60",
             "--token-file",
             token_file.to_str().unwrap(),
+            "--no-certificate",
             "--json",
         ],
         &[("BROWSER", wrapper.to_str().unwrap()), ("DISPLAY", "")],

@@ -6,6 +6,7 @@
 mod support;
 
 mod audit;
+mod certs;
 mod config;
 mod directory;
 mod hosts;

@@ -13,7 +13,7 @@ fn postgres_smoke_two_instances_and_outage() {
         return;
     };
     let mut env = Env::new();
-    env.global = vec!["--database-url".into(), db.url.clone()];
+    env.on_postgres(&db.url);
     // Short timeouts, so the outage below answers quickly.
     let fast = [("SSHWARD_DATABASE__CONNECT_TIMEOUT_SECS", "2")];
 
@@ -126,7 +126,7 @@ fn postgres_dump_restores() {
         return;
     };
     let mut env = Env::new();
-    env.global = vec!["--database-url".into(), source.url.clone()];
+    env.on_postgres(&source.url);
     let server = env.serve();
     let token = server.token().to_owned();
     create_user(&server.url, &token, "dump@acme.example");
@@ -151,8 +151,22 @@ fn postgres_dump_restores() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
 
+    // Without its key-encryption key the copy opens nothing, and says why.
+    let mut stranger = Env::new();
+    stranger.global = vec!["--database-url".into(), target.url.clone()];
+    stranger
+        .run(&["users", "list"])
+        .fails(3, "key_encryption_key is required with PostgreSQL");
+    let other = stranger.path().join("other-kek");
+    std::fs::write(&other, "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=\n").unwrap();
+    stranger.kek = Some(other);
+    stranger
+        .run(&["users", "list"])
+        .fails(3, "the key-encryption key does not fit this database");
+
     let mut restored = Env::new();
     restored.global = vec!["--database-url".into(), target.url.clone()];
+    restored.kek = env.kek.clone();
     let users = restored.run(&["users", "list", "--json"]).json();
     assert_eq!(users["users"][0]["userName"], "dump@acme.example");
     let again = restored.serve();

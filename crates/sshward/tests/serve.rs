@@ -268,6 +268,12 @@ fn sqlite_online_backup_restores() {
     let restored = Env::new();
     std::fs::create_dir(restored.data_dir()).unwrap();
     std::fs::copy(&backup, restored.data_dir().join("sshward.db")).unwrap();
+    // The database alone opens nothing: its keys are sealed with the key-encryption key.
+    restored
+        .run(&["users", "list"])
+        .fails(3, "key-encryption-key is missing: restore it");
+    let kek = "key-encryption-key";
+    std::fs::copy(env.data_dir().join(kek), restored.data_dir().join(kek)).unwrap();
     let users = restored.run(&["users", "list", "--json"]).json();
     assert_eq!(users["users"][0]["userName"], "backup@acme.example");
     let again = restored.serve();

@@ -18,6 +18,8 @@ pub struct Env {
     pub dir: tempfile::TempDir,
     /// Extra arguments put before every command (e.g. `--database-url`).
     pub global: Vec<String>,
+    /// The key-encryption key file every command is given (required on PostgreSQL).
+    pub kek: Option<PathBuf>,
 }
 
 /// What a finished command printed.
@@ -68,7 +70,19 @@ impl Env {
                 .tempdir()
                 .expect("temp dir"),
             global: Vec::new(),
+            kek: None,
         }
+    }
+
+    /// Points every command at the PostgreSQL database `url`, with a key-encryption key
+    /// of its own (a file in this environment's directory).
+    pub fn on_postgres(&mut self, url: &str) {
+        self.global = vec!["--database-url".into(), url.to_owned()];
+        let path = self.path().join("kek");
+        if !path.exists() {
+            std::fs::write(&path, "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n").unwrap();
+        }
+        self.kek = Some(path);
     }
 
     pub fn path(&self) -> &Path {
@@ -89,6 +103,12 @@ impl Env {
             }
         }
         cmd.env("USER", "tester");
+        if let Some(kek) = &self.kek {
+            cmd.env(
+                "SSHWARD_KEY_ENCRYPTION_KEY",
+                format!("file:{}", kek.display()),
+            );
+        }
         cmd.env_remove("SUDO_USER");
         cmd.args(&self.global);
         cmd
@@ -379,4 +399,43 @@ pub fn create_group(tenant_url: &str, token: &str, name: &str, members: &[&str])
         assert!(r.status == 204 || r.status == 200, "{r:?}");
     }
     id
+}
+
+/// DELETE with a bearer token.
+pub fn delete(url: &str, token: &str) -> Reply {
+    reply(
+        agent()
+            .delete(url)
+            .header("Authorization", &format!("Bearer {token}"))
+            .call(),
+    )
+}
+
+/// POST a raw JSON body, with a bearer token when given.
+pub fn post_raw(url: &str, token: Option<&str>, body: &[u8]) -> Reply {
+    let mut req = agent().post(url).header("Content-Type", "application/json");
+    if let Some(t) = token {
+        req = req.header("Authorization", &format!("Bearer {t}"));
+    }
+    reply(req.send(body))
+}
+
+/// GET a binary body with a bearer token and an optional `If-None-Match`: the status,
+/// the `ETag` and the bytes.
+pub fn get_bytes(url: &str, token: &str, if_none_match: Option<&str>) -> (u16, String, Vec<u8>) {
+    let mut req = agent()
+        .get(url)
+        .header("Authorization", &format!("Bearer {token}"));
+    if let Some(tag) = if_none_match {
+        req = req.header("If-None-Match", tag);
+    }
+    let mut res = req.call().expect("HTTP request");
+    let etag = res
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = res.body_mut().read_to_vec().unwrap_or_default();
+    (res.status().as_u16(), etag, body)
 }

@@ -445,7 +445,7 @@ mod tests {
     #[test]
     fn actions_round_trip() {
         let all = AuditAction::all();
-        assert_eq!(all.len(), 23);
+        assert_eq!(all.len(), 29);
         for action in &all {
             assert_eq!(
                 action.to_string().parse::<AuditAction>().ok(),

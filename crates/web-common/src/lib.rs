@@ -6,6 +6,8 @@
 //! No routes and no rules live here; crates that serve routes depend on this one, never
 //! on each other.
 
+mod api_error;
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -13,6 +15,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, EntityTag, Header, IfNoneMatch};
 use actix_web::{HttpRequest, HttpResponse, web};
 use proto::ErrorBody;
+
+pub use api_error::ApiError;
 
 /// The token of an `Authorization: Bearer <token>` header, if the request has one. The
 /// scheme is matched without regard to case, as RFC 7235 section 2.1 says (`bearer`,

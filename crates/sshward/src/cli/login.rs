@@ -8,6 +8,7 @@ use oidc_login::client::{self, ClientError, Login, Mode, SavedToken};
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::cert;
 use crate::error::{Error, Result};
 use crate::output::{self, Format};
 
@@ -32,6 +33,19 @@ pub struct LoginArgs {
     /// Seconds to wait for the sign-in to finish
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub timeout: u64,
+    /// The private key to certify; the certificate is written to KEY-cert.pub
+    /// [default: ~/.ssh/id_ed25519]
+    #[arg(long, value_name = "PATH")]
+    pub key: Option<PathBuf>,
+    /// Create the key (Ed25519, no passphrase) when there is none
+    #[arg(long)]
+    pub new_key: bool,
+    /// Only sign in: get no SSH certificate
+    #[arg(long, conflicts_with_all = ["key", "new_key", "no_agent"])]
+    pub no_certificate: bool,
+    /// Do not add the key and certificate to the running ssh-agent
+    #[arg(long)]
+    pub no_agent: bool,
     #[command(flatten)]
     pub format: Format,
 }
@@ -45,6 +59,22 @@ struct SignedIn {
     #[serde(with = "output::rfc3339")]
     expires: OffsetDateTime,
     token_file: PathBuf,
+    /// The certificate got, unless `--no-certificate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificate: Option<Certified>,
+}
+
+/// The certificate `sshward login` got.
+#[derive(Debug, Serialize)]
+struct Certified {
+    serial: i64,
+    principals: Vec<String>,
+    #[serde(with = "output::rfc3339")]
+    valid_before: OffsetDateTime,
+    key: PathBuf,
+    key_created: bool,
+    file: PathBuf,
+    in_agent: bool,
 }
 
 /// Runs `sshward login`.
@@ -69,6 +99,20 @@ pub fn run(a: LoginArgs) -> Result<()> {
         (_, true) => Mode::Browser,
         _ => Mode::Auto,
     };
+    // The key is checked before the sign-in, so that a missing one fails at once.
+    let key = if a.no_certificate {
+        None
+    } else {
+        Some(match a.key {
+            Some(k) => k,
+            None => cert::default_key()?,
+        })
+    };
+    if let Some(key) = &key
+        && !a.new_key
+    {
+        cert::public_key(key, false, "")?;
+    }
     let open = client::open_browser;
     let login = Login {
         server: server.clone(),
@@ -90,22 +134,84 @@ pub fn run(a: LoginArgs) -> Result<()> {
         .map_err(|e| Error::Other(format!("cannot save the token to {}: {e}", path.display())))?;
     let expires = OffsetDateTime::from_unix_timestamp(token.expires_at)
         .map_err(|e| Error::Other(format!("token expiry: {e}")))?;
+    let certificate = match key {
+        Some(key) => Some(certify(&saved, &key, a.new_key, !a.no_agent)?),
+        None => None,
+    };
     let result = SignedIn {
         team: token.team,
         user_name: token.user_name,
         user_id: token.user_id,
         expires,
         token_file: path,
+        certificate,
     };
     if a.format.json {
         return output::print_json(&result);
     }
-    output::print_lines(&[
+    let mut lines = vec![
         format!("Signed in to team {} as {}.", result.team, result.user_name),
         format!(
             "Access token valid until {}, saved in {}.",
             output::time(result.expires),
             result.token_file.display()
         ),
-    ])
+    ];
+    if let Some(c) = &result.certificate {
+        if c.key_created {
+            lines.push(format!("Created the key {}.", c.key.display()));
+        }
+        lines.push(format!(
+            "Certificate {} for {} valid until {}, written to {}{}.",
+            c.serial,
+            c.principals.join(", "),
+            output::time(c.valid_before),
+            c.file.display(),
+            if c.in_agent {
+                "; added to the ssh-agent"
+            } else {
+                ""
+            }
+        ));
+        lines.push(format!("Log in with: ssh {}@HOST", c.principals.join(",")));
+    }
+    output::print_lines(&lines)
+}
+
+/// Gets a certificate for `key` with the saved sign-in, writes it beside the key and adds
+/// both to the ssh-agent (when one runs and `agent` is set).
+fn certify(
+    saved: &SavedToken,
+    key: &std::path::Path,
+    create: bool,
+    agent: bool,
+) -> Result<Certified> {
+    let comment = format!("{}@sshward-{}", saved.token.user_name, saved.token.team);
+    let (public, key_created) = cert::public_key(key, create, &comment)?;
+    let issued = client::request_certificate(&saved.server, &saved.token.access_token, &public)
+        .map_err(|e| Error::Other(format!("signed in, but no certificate: {e}")))?;
+    let file = cert::save_certificate(key, &issued.certificate)?;
+    let valid_before = OffsetDateTime::from_unix_timestamp(issued.valid_before)
+        .map_err(|e| Error::Other(format!("certificate expiry: {e}")))?;
+    let in_agent = if agent {
+        let seconds = issued.valid_before - OffsetDateTime::now_utc().unix_timestamp();
+        match cert::add_to_agent(key, seconds) {
+            Ok(added) => added,
+            Err(e) => {
+                eprintln!("sshward: warning: {e}");
+                false
+            }
+        }
+    } else {
+        false
+    };
+    Ok(Certified {
+        serial: issued.serial,
+        principals: issued.principals,
+        valid_before,
+        key: key.to_owned(),
+        key_created,
+        file,
+        in_agent,
+    })
 }

@@ -4,6 +4,8 @@
 pub mod access;
 pub mod admin;
 pub mod audit;
+pub mod ca;
+pub mod cert;
 pub mod grant;
 pub mod groups;
 pub mod host;

@@ -105,6 +105,16 @@ pub struct TeamView {
     active_tokens: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     login: Option<super::team_oidc::LoginView>,
+    /// The SSH CA keys to trust (user, host), made on first use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ssh_ca: Option<CaKeys>,
+}
+
+/// A team's SSH CA public keys.
+#[derive(Debug, Serialize)]
+struct CaKeys {
+    user: Vec<String>,
+    host: Vec<String>,
 }
 
 impl TeamView {
@@ -125,6 +135,7 @@ impl TeamView {
             groups: None,
             active_tokens: None,
             login: None,
+            ssh_ca: None,
         }
     }
 
@@ -242,10 +253,15 @@ fn list(config: &Config, format: Format) -> Result<()> {
 }
 
 fn show(config: &Config, a: ShowArgs) -> Result<()> {
-    let (summary, oidc) = db::app(config)?.team(&a.slug)?;
+    let app = db::app(config)?;
+    let (summary, oidc) = app.team(&a.slug)?;
     let login = super::team_oidc::LoginView::new(config, &summary.team, oidc);
     let mut view = TeamView::with_counts(config, summary);
     view.login = Some(login);
+    view.ssh_ca = Some(CaKeys {
+        user: app.ca_public_keys(&a.slug, app::CertKind::User)?,
+        host: app.ca_public_keys(&a.slug, app::CertKind::Host)?,
+    });
     print_team(&view, a.format)
 }
 
@@ -272,6 +288,10 @@ fn print_team(v: &TeamView, format: Format) -> Result<()> {
     }
     if let Some(login) = &v.login {
         fields.extend(login.fields());
+    }
+    if let Some(ca) = &v.ssh_ca {
+        fields.extend(super::ca::key_fields("User CA", &ca.user));
+        fields.extend(super::ca::key_fields("Host CA", &ca.host));
     }
     fields.push(("Created", output::time(v.created)));
     fields.push(("Revision", v.revision.to_string()));

@@ -1,5 +1,7 @@
-//! The one place where the agent API's errors become HTTP responses: always a small JSON
-//! body `{"error": "<code>", "message": "<text>"}`, never HTML, never a 500 for bad input.
+//! The errors of sshward's JSON APIs outside SCIM (agent, certificates) and the one place
+//! they become HTTP responses: always a small JSON body `{"error": "<code>", "message":
+//! "<text>"}`, never HTML, never a 500 for bad input. Application errors ([`AppError`])
+//! convert here, at the edge.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
@@ -7,9 +9,9 @@ use app::AppError;
 use proto::{ErrorBody, ErrorCode};
 use store::StoreError;
 
-/// Everything the host-agent API can fail with.
+/// Everything a JSON API request can fail with.
 #[derive(Debug, thiserror::Error)]
-pub enum AgentError {
+pub enum ApiError {
     /// No credential, or a wrong one (or a wrong, used or expired join token).
     #[error("{0}")]
     Unauthorized(&'static str),
@@ -36,56 +38,56 @@ pub enum AgentError {
     Internal(String),
 }
 
-impl From<AppError> for AgentError {
+impl From<AppError> for ApiError {
     fn from(err: AppError) -> Self {
         match err {
-            AppError::Invalid(message) => AgentError::BadRequest(message),
-            AppError::NotFound(message) => AgentError::NotFound(message),
-            AppError::Conflict(message) => AgentError::Conflict(message),
-            AppError::Unauthorized(message) => AgentError::Unauthorized(message),
-            AppError::Forbidden(message) => AgentError::Forbidden(message),
-            AppError::Store(e) => AgentError::Store(e),
-            AppError::Internal(message) => AgentError::Internal(message),
+            AppError::Invalid(message) => ApiError::BadRequest(message),
+            AppError::NotFound(message) => ApiError::NotFound(message),
+            AppError::Conflict(message) => ApiError::Conflict(message),
+            AppError::Unauthorized(message) => ApiError::Unauthorized(message),
+            AppError::Forbidden(message) => ApiError::Forbidden(message),
+            AppError::Store(e) => ApiError::Store(e),
+            AppError::Internal(message) => ApiError::Internal(message),
         }
     }
 }
 
-impl From<StoreError> for AgentError {
+impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         AppError::from(err).into()
     }
 }
 
-impl From<web_common::BlockingFailed> for AgentError {
-    fn from(err: web_common::BlockingFailed) -> Self {
-        AgentError::Internal(err.to_string())
+impl From<crate::BlockingFailed> for ApiError {
+    fn from(err: crate::BlockingFailed) -> Self {
+        ApiError::Internal(err.to_string())
     }
 }
 
-impl From<host_policy::PolicyError> for AgentError {
+impl From<host_policy::PolicyError> for ApiError {
     fn from(err: host_policy::PolicyError) -> Self {
-        AgentError::BadRequest(err.to_string())
+        ApiError::BadRequest(err.to_string())
     }
 }
 
-impl AgentError {
+impl ApiError {
     /// The machine-readable code of the JSON body.
     pub fn code(&self) -> ErrorCode {
         match self {
-            AgentError::Unauthorized(_) => ErrorCode::Unauthorized,
-            AgentError::Forbidden(_) => ErrorCode::Forbidden,
-            AgentError::BadRequest(_) => ErrorCode::BadRequest,
-            AgentError::NotFound(_) => ErrorCode::NotFound,
-            AgentError::Conflict(_) => ErrorCode::Conflict,
-            AgentError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
-            AgentError::Store(e) if e.is_transient() => ErrorCode::Unavailable,
-            AgentError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
-            AgentError::Store(_) | AgentError::Internal(_) => ErrorCode::Internal,
+            ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::BadRequest(_) => ErrorCode::BadRequest,
+            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            ApiError::Store(e) if e.is_transient() => ErrorCode::Unavailable,
+            ApiError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
+            ApiError::Store(_) | ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
 }
 
-impl ResponseError for AgentError {
+impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self.code() {
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -103,21 +105,20 @@ impl ResponseError for AgentError {
         let status = self.status_code();
         let message = match self {
             // Database details are for the log, not for the client.
-            AgentError::Store(e) if status == StatusCode::SERVICE_UNAVAILABLE => {
+            ApiError::Store(e) if status == StatusCode::SERVICE_UNAVAILABLE => {
                 log::warn!("database unavailable: {e}");
                 "the database is unavailable; retry later".to_owned()
             }
-            AgentError::Store(_) | AgentError::Internal(_) => {
-                log::error!("agent API request failed: {self}");
+            ApiError::Store(_) | ApiError::Internal(_) => {
+                log::error!("API request failed: {self}");
                 "internal server error".to_owned()
             }
             other => other.to_string(),
         };
-        let mut response =
-            web_common::error_response(status, &ErrorBody::new(self.code(), message));
+        let mut response = crate::error_response(status, &ErrorBody::new(self.code(), message));
         let extra = match self {
-            AgentError::Unauthorized(_) => {
-                Some((header::WWW_AUTHENTICATE, "Bearer realm=\"sshward-agent\""))
+            ApiError::Unauthorized(_) => {
+                Some((header::WWW_AUTHENTICATE, "Bearer realm=\"sshward\""))
             }
             _ if status == StatusCode::SERVICE_UNAVAILABLE => Some((header::RETRY_AFTER, "5")),
             _ => None,

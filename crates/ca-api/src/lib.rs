@@ -1,0 +1,179 @@
+//! sshward's certificate routes for people and SSH clients. The rules (who gets a
+//! certificate, for which principal, until when) live in crate `app`; the access token is
+//! checked by crate `oidc-login`; this crate is the HTTP edge.
+//!
+//! [`configure`] mounts:
+//!
+//! | route | auth | answer |
+//! |---|---|---|
+//! | `POST /api/v1/ssh/user-certificate` | the access token of `sshward login` (`Authorization: Bearer`) | 201 [`proto::CertificateResponse`] for the [`proto::UserCertificateRequest`]'s key |
+//! | `GET /api/v1/teams/{team}/ca/user.pub` | none | `text/plain`: the team's user CA keys, one OpenSSH line each (sshd's `TrustedUserCAKeys`) |
+//! | `GET /api/v1/teams/{team}/ca/host.pub` | none | `text/plain`: the team's host CA keys (for `@cert-authority` in `known_hosts`) |
+//!
+//! Errors are a [`proto::ErrorBody`]; a refused token answers as the sign-in API does.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use app::{App, CertKind, UserCertRequest};
+use oidc_login::{JsonError, LoginState};
+use proto::UserCertificateRequest;
+use ssh_ca::SubjectKey;
+use time::OffsetDateTime;
+use web_common::{ApiError, bearer_token, blocking};
+
+/// Largest request body: a public key line is at most 16 KiB.
+pub const MAX_BODY_BYTES: usize = 32 * 1024;
+
+/// What the certificate routes share.
+#[derive(Clone, Debug)]
+pub struct CaState {
+    /// The application layer.
+    pub app: App,
+    /// Sign-in, to check access tokens.
+    pub login: LoginState,
+}
+
+/// Why a certificate request failed: the token (answered as sign-in answers it), or
+/// anything else.
+#[derive(Debug)]
+enum CaError {
+    Token(JsonError),
+    Api(ApiError),
+}
+
+impl std::fmt::Display for CaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CaError::Token(e) => e.fmt(f),
+            CaError::Api(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<E: Into<ApiError>> From<E> for CaError {
+    fn from(err: E) -> Self {
+        CaError::Api(err.into())
+    }
+}
+
+impl ResponseError for CaError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            CaError::Token(e) => e.status_code(),
+            CaError::Api(e) => e.status_code(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            CaError::Token(e) => e.error_response(),
+            CaError::Api(e) => e.error_response(),
+        }
+    }
+}
+
+/// Mounts the certificate routes on `cfg`.
+pub fn configure(cfg: &mut web::ServiceConfig, state: CaState) {
+    let data = web::Data::new(state);
+    cfg.service(
+        web::resource("/api/v1/ssh/user-certificate")
+            .app_data(data.clone())
+            .route(web::post().to(user_certificate))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/v1/teams/{team}/ca/{file}")
+            .app_data(data)
+            .route(web::get().to(ca_keys))
+            .default_service(web::to(method_not_allowed)),
+    );
+}
+
+async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    let body = proto::ErrorBody::new(
+        proto::ErrorCode::MethodNotAllowed,
+        format!("{} does not take {}", req.path(), req.method()),
+    );
+    web_common::error_response(StatusCode::METHOD_NOT_ALLOWED, &body)
+}
+
+fn state(req: &HttpRequest) -> Result<web::Data<CaState>, ApiError> {
+    req.app_data::<web::Data<CaState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::Internal("certificate API state is not configured".into()))
+}
+
+async fn user_certificate(
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, CaError> {
+    let state = state(&req)?;
+    let token = bearer_token(&req).ok_or(ApiError::Unauthorized(
+        "send the access token of `sshward login` as 'Authorization: Bearer <token>'",
+    ))?;
+    let body = match payload.to_bytes_limited(MAX_BODY_BYTES).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(e)) => {
+            return Err(ApiError::BadRequest(format!("could not read the body: {e}")).into());
+        }
+        Err(_) => return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES).into()),
+    };
+    let request: UserCertificateRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "send {{\"public_key\": \"ssh-ed25519 AAAA... comment\"}}: {e}"
+        ))
+    })?;
+    let key: SubjectKey = request
+        .public_key
+        .parse()
+        .map_err(|e| ApiError::BadRequest(format!("public_key: {e}")))?;
+    let requester = req.peer_addr().map(|a| a.ip().to_string());
+    let login = state.login.clone();
+    let (claims, _) = blocking(move || login.authenticate_token(&token))
+        .await
+        .map_err(|e| CaError::Token(JsonError(e)))?;
+    let app = state.app.clone();
+    let issued = blocking(move || {
+        let not_after = OffsetDateTime::from_unix_timestamp(claims.exp)
+            .map_err(|_| ApiError::Unauthorized("the access token's expiry is out of range"))?;
+        let request = UserCertRequest {
+            team: &claims.team,
+            user_id: &claims.sub,
+            key: &key,
+            not_after,
+            requester: requester.as_deref(),
+        };
+        Ok::<_, ApiError>(app.issue_user_certificate(&request)?)
+    })
+    .await?;
+    log::info!(
+        "issued certificate {} ({}) for {}",
+        issued.record.serial,
+        issued.record.key_id,
+        issued.record.principals.join(",")
+    );
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(issued.response()))
+}
+
+async fn ca_keys(req: HttpRequest) -> Result<HttpResponse, CaError> {
+    let state = state(&req)?;
+    let team = req.match_info().get("team").unwrap_or_default().to_owned();
+    let kind = match req.match_info().get("file") {
+        Some("user.pub") => CertKind::User,
+        Some("host.pub") => CertKind::Host,
+        _ => {
+            return Err(ApiError::NotFound("the CA files are user.pub and host.pub".into()).into());
+        }
+    };
+    let app = state.app.clone();
+    let keys = blocking(move || Ok::<_, ApiError>(app.ca_public_keys(&team, kind)?)).await?;
+    let mut text = keys.join("\n");
+    text.push('\n');
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::plaintext())
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(text))
+}

@@ -1,0 +1,467 @@
+//! SSH certificates through the binary, on SQLite and PostgreSQL: people sign in with the
+//! real oidc-provider-mock and `sshward login` certifies their keys; hosts get host
+//! certificates when they join; every Entra removal path (disable with `"False"` and
+//! `false`, delete, removal from the granting group by either remove form) puts the
+//! person's certificates into the KRL that `ssh-keygen -Q` reads, and the admin commands
+//! list, revoke and rotate.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::login::{browser, configure_sign_in, provider_with, venv};
+use crate::support::*;
+
+const PEOPLE: [&str; 6] = ["alice", "bob", "carol", "dave", "erin", "frank"];
+const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+fn ssh_keygen(args: &[&str]) -> std::process::Output {
+    Command::new("ssh-keygen")
+        .args(args)
+        .env("TZ", "UTC")
+        .output()
+        .expect("ssh-keygen is installed (scripts/test.sh installs openssh-client)")
+}
+
+/// Whether `ssh-keygen -Q` finds the certificate `cert` revoked in `krl`.
+fn revoked(krl: &Path, cert: &Path) -> bool {
+    let out = ssh_keygen(&["-Q", "-f", krl.to_str().unwrap(), cert.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    match out.status.code() {
+        Some(0) if text.contains(": ok") => false,
+        Some(1) if text.contains("REVOKED") => true,
+        _ => panic!("ssh-keygen -Q could not read the KRL: {out:?}"),
+    }
+}
+
+/// A person's sign-in: `sshward login` with a new key under the environment's directory.
+fn login(env: &Env, server: &Server, wrapper: &Path, who: &str) -> crate::support::Output {
+    let key = key_of(env, who);
+    let token_file = env.path().join(format!("tokens/{who}.json"));
+    env.run_with(
+        &[
+            "login",
+            "--server",
+            &server.base,
+            "--team",
+            "default",
+            "--browser",
+            "--timeout",
+            "60",
+            "--token-file",
+            token_file.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--new-key",
+            "--json",
+        ],
+        &[
+            ("BROWSER", wrapper.to_str().unwrap()),
+            ("DISPLAY", ""),
+            ("SIGN_IN_AS", who),
+            ("SSH_AUTH_SOCK", ""),
+        ],
+    )
+}
+
+fn key_of(env: &Env, who: &str) -> PathBuf {
+    env.path().join(format!("keys/{who}/id_ed25519"))
+}
+
+fn access_token(env: &Env, who: &str) -> String {
+    let saved: Value = serde_json::from_slice(
+        &std::fs::read(env.path().join(format!("tokens/{who}.json"))).unwrap(),
+    )
+    .unwrap();
+    saved["access_token"].as_str().unwrap().to_owned()
+}
+
+fn scim_patch(server: &Server, path: &str, operations: Value) {
+    let r = patch(
+        &format!("{}/{path}", server.url),
+        server.token(),
+        &json!({"schemas": [PATCH_OP], "Operations": operations}),
+    );
+    assert!(r.status == 200 || r.status == 204, "{r:?}");
+}
+
+/// Fetches the KRL into `file`, checks the ETag protocol, returns the new ETag.
+fn fetch_krl(server: &Server, credential: &str, file: &Path, held: Option<&str>) -> String {
+    let url = format!("{}/api/v1/hosts/self/krl", server.base);
+    let (status, etag, bytes) = get_bytes(&url, credential, held);
+    assert_eq!(status, 200, "the list changed since {held:?}");
+    assert!(bytes.starts_with(b"SSHKRL\n\0"), "an OpenSSH KRL");
+    std::fs::write(file, &bytes).unwrap();
+    // Asked again with its ETag, unchanged: 304 (and a short long-poll too).
+    let (status, again, _) = get_bytes(&format!("{url}?wait=1"), credential, Some(&etag));
+    assert_eq!((status, again.as_str()), (304, etag.as_str()));
+    etag
+}
+
+fn run_end_to_end(env: &Env) {
+    let Some(venv) = venv() else { return };
+    let idp = provider_with(&venv, &PEOPLE);
+    let server = env.serve();
+    configure_sign_in(env, idp.1);
+    let wrapper = browser(env, &venv);
+    let ids: Vec<String> = PEOPLE
+        .iter()
+        .map(|p| create_user(&server.url, server.token(), &format!("{p}@contoso.com")))
+        .collect();
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let group = create_group(&server.url, server.token(), "SSH Users", &id_refs);
+
+    // No grant yet: signed in, but refused a certificate, and nothing is recorded.
+    let refused = login(env, &server, &wrapper, "frank");
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(refused.stderr.contains("granted"), "{}", refused.stderr);
+    env.run(&[
+        "grant",
+        "add",
+        "--group",
+        "SSH Users",
+        "--hosts",
+        "*",
+        "--json",
+    ])
+    .ok();
+
+    // Everyone signs in and gets a certificate for the POSIX name, until the token ends.
+    let mut serials = Vec::new();
+    for who in PEOPLE {
+        let out = login(env, &server, &wrapper, who);
+        let v = out.json();
+        let cert = &v["certificate"];
+        assert_eq!(cert["principals"], json!([who]), "{out:?}");
+        assert!(cert["valid_before"].as_str().unwrap() <= v["expires"].as_str().unwrap());
+        // frank's key was made by the refused attempt.
+        assert_eq!(cert["key_created"], who != "frank");
+        serials.push(cert["serial"].as_i64().unwrap());
+    }
+    let alice_cert = PathBuf::from(format!("{}-cert.pub", key_of(env, "alice").display()));
+    let listing =
+        String::from_utf8(ssh_keygen(&["-L", "-f", alice_cert.to_str().unwrap()]).stdout).unwrap();
+    assert!(
+        listing.contains("Type: ssh-ed25519-cert-v01@openssh.com user certificate"),
+        "{listing}"
+    );
+    assert!(
+        listing.contains(&format!("Serial: {}", serials[0])),
+        "{listing}"
+    );
+    assert!(
+        listing.contains(&format!(
+            "Key ID: \"sshward:default:{}:{}\"",
+            ids[0], serials[0]
+        )),
+        "{listing}"
+    );
+    let principals = listing.split("Principals:").nth(1).unwrap();
+    assert!(principals.trim_start().starts_with("alice"), "{listing}");
+    for extension in [
+        "permit-agent-forwarding",
+        "permit-port-forwarding",
+        "permit-pty",
+    ] {
+        assert!(listing.contains(extension), "{listing}");
+    }
+    assert!(!listing.contains("permit-X11-forwarding") && !listing.contains("permit-user-rc"));
+    let shown = env
+        .run(&[
+            "cert",
+            "show",
+            "--key",
+            key_of(env, "alice").to_str().unwrap(),
+            "--json",
+        ])
+        .json();
+    assert_eq!(shown["principals"], json!(["alice"]));
+    assert_eq!(shown["expired"], false);
+
+    // The CA keys: published without credentials, the same as `team show` and `ca show`.
+    let user_ca = get(
+        &format!("{}/api/v1/teams/default/ca/user.pub", server.base),
+        None,
+    );
+    assert_eq!(user_ca.status, 200);
+    assert!(user_ca.content_type.starts_with("text/plain"));
+    let team = env.run(&["team", "show", "default", "--json"]).json();
+    assert_eq!(
+        user_ca.body.trim(),
+        team["ssh_ca"]["user"][0].as_str().unwrap()
+    );
+    assert_eq!(
+        get(
+            &format!("{}/api/v1/teams/nosuch/ca/user.pub", server.base),
+            None
+        )
+        .status,
+        404
+    );
+    assert_eq!(
+        get(
+            &format!("{}/api/v1/teams/default/ca/root.pub", server.base),
+            None
+        )
+        .status,
+        404
+    );
+
+    // A host joins with its host key and gets a host certificate and the CA keys.
+    let host_key = env.path().join("ssh_host_ed25519_key");
+    assert!(
+        ssh_keygen(&[
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-f",
+            host_key.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let join_token = env.run(&["host", "join-token", "create", "--json"]).json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let host_pub = std::fs::read_to_string(format!("{}.pub", host_key.display())).unwrap();
+    let joined = post_raw(
+        &format!("{}/api/v1/hosts/join", server.base),
+        Some(&join_token),
+        json!({"hostname": "web-1", "host_keys": [host_pub.trim()]})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(joined.status, 201, "{joined:?}");
+    let joined = joined.json();
+    let credential = joined["credential"].as_str().unwrap().to_owned();
+    assert_eq!(
+        joined["certificates"]["user_ca_keys"][0],
+        team["ssh_ca"]["user"][0]
+    );
+    let host_cert = env.path().join("ssh_host_ed25519_key-cert.pub");
+    std::fs::write(
+        &host_cert,
+        joined["certificates"]["certificates"][0]["certificate"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let listing =
+        String::from_utf8(ssh_keygen(&["-L", "-f", host_cert.to_str().unwrap()]).stdout).unwrap();
+    assert!(listing.contains("host certificate"), "{listing}");
+    assert!(listing.contains("web-1"), "{listing}");
+    // Renewal with the host credential.
+    let renewed = post_raw(
+        &format!("{}/api/v1/hosts/self/certificates", server.base),
+        Some(&credential),
+        json!({"host_keys": [host_pub.trim()]})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(renewed.status, 200, "{renewed:?}");
+    let renewal = renewed.json()["certificates"][0]["serial"]
+        .as_i64()
+        .unwrap();
+    assert!(renewal > serials[5]);
+
+    // The revocation list: nothing revoked yet.
+    let krl = env.path().join("revoked_keys");
+    let cert_of = |who: &str| PathBuf::from(format!("{}-cert.pub", key_of(env, who).display()));
+    let mut etag = fetch_krl(&server, &credential, &krl, None);
+    for who in PEOPLE {
+        assert!(!revoked(&krl, &cert_of(who)), "{who}");
+    }
+
+    // Each Entra removal path revokes that person's certificate, and only theirs.
+    let user_path = |i: usize| format!("Users/{}", ids[i]);
+    let mut gone = Vec::new();
+    for (i, who) in PEOPLE.iter().take(5).enumerate() {
+        let group_path = format!("Groups/{group}");
+        match *who {
+            "alice" => scim_patch(
+                &server,
+                &user_path(i),
+                json!([{"op": "Replace", "path": "active", "value": "False"}]),
+            ),
+            "bob" => scim_patch(
+                &server,
+                &user_path(i),
+                json!([{"op": "replace", "path": "active", "value": false}]),
+            ),
+            "carol" => {
+                let r = delete(&format!("{}/{}", server.url, user_path(i)), server.token());
+                assert_eq!(r.status, 204, "{r:?}");
+            }
+            "dave" => scim_patch(
+                &server,
+                &group_path,
+                json!([{"op": "Remove", "path": format!("members[value eq \"{}\"]", ids[i])}]),
+            ),
+            _ => scim_patch(
+                &server,
+                &group_path,
+                json!([{"op": "Remove", "path": "members", "value": [{"value": ids[i]}]}]),
+            ),
+        }
+        gone.push(*who);
+        etag = fetch_krl(&server, &credential, &krl, Some(&etag));
+        for person in PEOPLE {
+            assert_eq!(
+                revoked(&krl, &cert_of(person)),
+                gone.contains(&person),
+                "after removing {who}: {person}"
+            );
+        }
+    }
+
+    // A disabled person's token buys nothing more, and the refusal records nothing.
+    let key = std::fs::read_to_string(format!("{}.pub", key_of(env, "alice").display())).unwrap();
+    let url = format!("{}/api/v1/ssh/user-certificate", server.base);
+    let body = json!({"public_key": key.trim()}).to_string();
+    let r = post_raw(&url, Some(&access_token(env, "alice")), body.as_bytes());
+    assert_eq!(r.status, 401, "{r:?}");
+    assert_eq!(r.json()["error"], "unauthorized");
+
+    // Bad input: each a precise 4xx JSON error.
+    let frank = access_token(env, "frank");
+    let rsa = env.path().join("rsa2048");
+    assert!(
+        ssh_keygen(&[
+            "-q",
+            "-t",
+            "rsa",
+            "-b",
+            "2048",
+            "-N",
+            "",
+            "-f",
+            rsa.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let weak = std::fs::read_to_string(format!("{}.pub", rsa.display())).unwrap();
+    let cert_text = std::fs::read_to_string(cert_of("frank")).unwrap();
+    let cases: [(Option<&str>, Vec<u8>, u16, &str); 8] = [
+        (None, body.clone().into_bytes(), 401, "access token"),
+        (
+            Some("not-a-token"),
+            body.clone().into_bytes(),
+            401,
+            "malformed",
+        ),
+        (
+            Some(&frank),
+            b"{\"public_key\": ".to_vec(),
+            400,
+            "public_key",
+        ),
+        (
+            Some(&frank),
+            json!({"key": key.trim()}).to_string().into_bytes(),
+            400,
+            "public_key",
+        ),
+        (
+            Some(&frank),
+            json!({"public_key": weak.trim()}).to_string().into_bytes(),
+            400,
+            "3072",
+        ),
+        (
+            Some(&frank),
+            json!({"public_key": "ssh-dss AAAAB3NzaC1kc3MAAACBAP"})
+                .to_string()
+                .into_bytes(),
+            400,
+            "public_key",
+        ),
+        (
+            Some(&frank),
+            json!({"public_key": cert_text.trim()})
+                .to_string()
+                .into_bytes(),
+            400,
+            "certificate",
+        ),
+        (Some(&frank), vec![b' '; 64 * 1024], 413, "larger"),
+    ];
+    for (token, body, status, needle) in &cases {
+        let r = post_raw(&url, *token, body);
+        assert_eq!(r.status, *status, "{r:?}");
+        assert!(r.content_type.starts_with("application/json"), "{r:?}");
+        assert!(r.body.contains(needle), "{needle}: {r:?}");
+    }
+    let r = get(&url, Some(&frank));
+    assert_eq!(r.status, 405, "{r:?}");
+
+    // The admin commands: list, revoke by serial, the audit log.
+    let live = env.run(&["cert", "list", "--live", "--json"]).json();
+    let live: Vec<i64> = live
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["serial"].as_i64().unwrap())
+        .collect();
+    let join_serial = joined["certificates"]["certificates"][0]["serial"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        live,
+        [renewal, join_serial, serials[5]],
+        "frank's and the host's"
+    );
+    let frank_serial = serials[5].to_string();
+    env.run(&["cert", "revoke", "--serial", &frank_serial]).ok();
+    fetch_krl(&server, &credential, &krl, Some(&etag));
+    assert!(revoked(&krl, &cert_of("frank")));
+    env.run(&["cert", "revoke", "--serial", "999999"])
+        .fails(4, "no certificate 999999");
+    env.run(&["cert", "revoke"]).fails(2, "required");
+    let audit = env
+        .run(&["audit", "--action", "cert.issue", "--json"])
+        .json();
+    assert_eq!(
+        audit.as_array().map(Vec::len),
+        Some(PEOPLE.len()),
+        "{audit}"
+    );
+
+    // Rotation: both user CA keys are trusted during the overlap.
+    env.run(&["ca", "rotate", "--user"]).ok();
+    let user_ca = get(
+        &format!("{}/api/v1/teams/default/ca/user.pub", server.base),
+        None,
+    );
+    assert_eq!(user_ca.body.lines().count(), 2, "{user_ca:?}");
+    let config = env
+        .run(&["ssh-config", "--hosts", "*.contoso.com"])
+        .ok()
+        .to_owned();
+    assert!(
+        config.contains(&format!(
+            "@cert-authority *.contoso.com {}",
+            team["ssh_ca"]["host"][0].as_str().unwrap()
+        )),
+        "{config}"
+    );
+}
+
+#[test]
+fn certificates_end_to_end_sqlite() {
+    run_end_to_end(&Env::new());
+}
+
+#[test]
+fn certificates_end_to_end_postgres() {
+    let Some(db) = testkit::db::empty_postgres() else {
+        return;
+    };
+    let mut env = Env::new();
+    env.on_postgres(&db.url);
+    run_end_to_end(&env);
+}
