@@ -37,7 +37,18 @@ fn revoked(krl: &Path, cert: &Path) -> bool {
 
 /// A person's sign-in: `sshward login` with a new key under the environment's directory.
 fn login(env: &Env, server: &Server, wrapper: &Path, who: &str) -> crate::support::Output {
-    let key = key_of(env, who);
+    login_with(env, server, wrapper, who, &key_of(env, who), "")
+}
+
+/// [`login`] with the key `key`, and the ssh-agent at `agent` (none when empty).
+fn login_with(
+    env: &Env,
+    server: &Server,
+    wrapper: &Path,
+    who: &str,
+    key: &Path,
+    agent: &str,
+) -> crate::support::Output {
     let token_file = env.path().join(format!("tokens/{who}.json"));
     env.run_with(
         &[
@@ -60,7 +71,7 @@ fn login(env: &Env, server: &Server, wrapper: &Path, who: &str) -> crate::suppor
             ("BROWSER", wrapper.to_str().unwrap()),
             ("DISPLAY", ""),
             ("SIGN_IN_AS", who),
-            ("SSH_AUTH_SOCK", ""),
+            ("SSH_AUTH_SOCK", agent),
         ],
     )
 }
@@ -139,6 +150,46 @@ fn run_end_to_end(env: &Env) {
         assert_eq!(cert["key_created"], who != "frank");
         serials.push(cert["serial"].as_i64().unwrap());
     }
+    // With an ssh-agent running, the key and its certificate go into it.
+    let sock = env.path().join("agent.sock");
+    let mut agent = Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&sock)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("ssh-agent is installed");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !sock.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ssh-agent did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let agent_key = env.path().join("keys/agent/id_ed25519");
+    let sock_text = sock.to_str().unwrap();
+    let with_agent = login_with(env, &server, &wrapper, "frank", &agent_key, sock_text).json();
+    assert_eq!(with_agent["certificate"]["in_agent"], true, "{with_agent}");
+    let agent_serial = with_agent["certificate"]["serial"].as_i64().unwrap();
+    let listed = Command::new("ssh-add")
+        .arg("-L")
+        .env("SSH_AUTH_SOCK", &sock)
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.contains("ssh-ed25519-cert-v01@openssh.com"),
+        "{listed}"
+    );
+    assert_eq!(
+        listed.lines().count(),
+        2,
+        "the key and its certificate: {listed}"
+    );
+    let _ = agent.kill();
+    let _ = agent.wait();
+
     let alice_cert = PathBuf::from(format!("{}-cert.pub", key_of(env, "alice").display()));
     let listing =
         String::from_utf8(ssh_keygen(&["-L", "-f", alice_cert.to_str().unwrap()]).stdout).unwrap();
@@ -412,8 +463,8 @@ fn run_end_to_end(env: &Env) {
         .unwrap();
     assert_eq!(
         live,
-        [renewal, join_serial, serials[5]],
-        "frank's and the host's"
+        [renewal, join_serial, agent_serial, serials[5]],
+        "frank's two and the host's"
     );
     let frank_serial = serials[5].to_string();
     env.run(&["cert", "revoke", "--serial", &frank_serial]).ok();
@@ -427,7 +478,7 @@ fn run_end_to_end(env: &Env) {
         .json();
     assert_eq!(
         audit.as_array().map(Vec::len),
-        Some(PEOPLE.len()),
+        Some(PEOPLE.len() + 1),
         "{audit}"
     );
 
