@@ -81,10 +81,15 @@ label=sshward
 if [[ -n "$pg" ]]; then
     pg_start
     psql "$SSHWARD_TEST_PG_URL" -qc "CREATE DATABASE sshward_bench"
-    db_env=("SSHWARD_DATABASE__URL=${SSHWARD_TEST_PG_URL%/*}/sshward_bench")
+    # PostgreSQL requires a configured key-encryption key (every instance shares it).
+    head -c 32 /dev/urandom | base64 >"$out/kek"
+    db_env=("SSHWARD_DATABASE__URL=${SSHWARD_TEST_PG_URL%/*}/sshward_bench"
+        "SSHWARD_KEY_ENCRYPTION_KEY=file:$PWD/$out/kek")
     label=sshward-postgres
 fi
-server_start sshward "env ${db_env[*]} target/$profile/sshward serve --listen 127.0.0.1:{port} --data-dir {data_dir}" \
+# Workload 8 mints access tokens with this key (as `sshward login` would get them).
+token_key=$(head -c 48 /dev/urandom | base64 -w0)
+server_start sshward "env ${db_env[*]} SSHWARD_LOGIN__TOKEN_KEY=$token_key target/$profile/sshward serve --listen 127.0.0.1:{port} --data-dir {data_dir}" \
     sshward_credentials
 run_loadgen "$label" "$SERVER_URL" "$SERVER_TOKEN" "$users"
 
@@ -100,6 +105,10 @@ done >"$out/join-tokens"
 "target/$profile/loadgen" agents --server "http://127.0.0.1:$SERVER_PORT" --join-tokens "$out/join-tokens" \
     --requests "$requests" --seconds "$seconds" --concurrency "$concurrency" \
     --server-pid "$SERVER_PID" --out "$out/$label.json"
+# Workload 8: user certificates for the granted group's members, beside ssh-keygen -s.
+LOADGEN_TOKEN="$SERVER_TOKEN" LOADGEN_TOKEN_KEY="$token_key" "target/$profile/loadgen" certs \
+    --server "http://127.0.0.1:$SERVER_PORT" --scim-base "$SERVER_URL" --users "$agent_users" \
+    --requests "$requests" --seconds "$seconds" --concurrency "$concurrency" --out "$out/$label.json"
 server_stop
 
 peer_file=()

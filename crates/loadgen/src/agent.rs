@@ -12,6 +12,29 @@ const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 /// directory (in listing order) its members, in PATCHes of 1,000.
 pub fn setup_group(scim_base: &str, token: &str, name: &str, users: usize) -> Result<(), String> {
     let mut c = Client::new(scim_base, "Bearer", token);
+    let ids = first_user_ids(&mut c, users)?;
+    let group = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": name,
+    });
+    let reply = c.post("/Groups", &group)?;
+    expect(reply.status, &[201], "create group")?;
+    let id = reply.json()["id"].as_str().unwrap_or_default().to_string();
+    for chunk in ids.chunks(1000) {
+        let members: Vec<Value> = chunk.iter().map(|id| json!({"value": id})).collect();
+        let body = json!({"schemas": [PATCH_OP], "Operations": [{"op": "Add", "path": "members", "value": members}]});
+        expect(
+            c.patch(&format!("/Groups/{id}"), &body)?.status,
+            &[200, 204],
+            "add members",
+        )?;
+    }
+    eprintln!("group {name} has {} members", ids.len());
+    Ok(())
+}
+
+/// The ids of the first `users` active users of the directory, in listing order.
+pub fn first_user_ids(c: &mut Client, users: usize) -> Result<Vec<String>, String> {
     let mut ids = Vec::with_capacity(users);
     while ids.len() < users {
         let path = format!(
@@ -35,24 +58,7 @@ pub fn setup_group(scim_base: &str, token: &str, name: &str, users: usize) -> Re
         }
         ids.extend(found);
     }
-    let group = json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-        "displayName": name,
-    });
-    let reply = c.post("/Groups", &group)?;
-    expect(reply.status, &[201], "create group")?;
-    let id = reply.json()["id"].as_str().unwrap_or_default().to_string();
-    for chunk in ids.chunks(1000) {
-        let members: Vec<Value> = chunk.iter().map(|id| json!({"value": id})).collect();
-        let body = json!({"schemas": [PATCH_OP], "Operations": [{"op": "Add", "path": "members", "value": members}]});
-        expect(
-            c.patch(&format!("/Groups/{id}"), &body)?.status,
-            &[200, 204],
-            "add members",
-        )?;
-    }
-    eprintln!("group {name} has {} members", ids.len());
-    Ok(())
+    Ok(ids)
 }
 
 /// Joins one host per join token, then measures conditional polls across all hosts and

@@ -2,6 +2,7 @@
 //! and only talks to the URL it is given (loopback in `scripts/bench.sh`).
 
 mod agent;
+mod certs;
 mod client;
 mod report;
 mod run;
@@ -73,6 +74,40 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Issue user certificates (workload 8) beside `ssh-keygen -s`; appends to a results
+    /// file.
+    Certs {
+        /// The server's root URL (e.g. http://127.0.0.1:8080), the access tokens' issuer.
+        #[arg(long)]
+        server: String,
+        /// The team's SCIM base URL (to find the granted users).
+        #[arg(long)]
+        scim_base: String,
+        /// The SCIM bearer token.
+        #[arg(long, env = "LOADGEN_TOKEN", hide_env_values = true)]
+        token: String,
+        /// The server's `login.token_key` (base64), to mint access tokens.
+        #[arg(long, env = "LOADGEN_TOKEN_KEY", hide_env_values = true)]
+        token_key: String,
+        /// The team's slug.
+        #[arg(long, default_value = "default")]
+        team: String,
+        /// How many of the directory's first users are granted.
+        #[arg(long, default_value_t = 1000)]
+        users: usize,
+        /// Requests per measured workload.
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
+        /// Time limit per measured workload, in seconds.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Connections in flight.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// The results file to append to (written by `scim`).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Print the comparison table of two results files.
     Report {
         /// Fail when a workload of the first file had errors or ran no request.
@@ -139,6 +174,41 @@ fn main() -> ExitCode {
             }
             if let Some(rss) = server_pid.and_then(report::peak_rss_kb) {
                 doc["peak_rss_kb"] = rss.into();
+            }
+            std::fs::write(&out, doc.to_string()).map_err(|e| format!("{}: {e}", out.display()))
+        })(),
+        Command::Certs {
+            server,
+            scim_base,
+            token,
+            token_key,
+            team,
+            users,
+            requests,
+            seconds,
+            concurrency,
+            out,
+        } => (|| {
+            let plan = certs::Plan {
+                server: &server,
+                scim_base: &scim_base,
+                scim_token: &token,
+                team: &team,
+                token_key: &token_key,
+                users,
+                limits: run::Limits {
+                    concurrency,
+                    max_requests: requests,
+                    max_time: std::time::Duration::from_secs(seconds),
+                },
+            };
+            let (ours, peer) = certs::run(&plan)?;
+            let mut row = ours.to_json();
+            row["peer"] = peer.to_json();
+            row["peer"]["label"] = certs::PEER.into();
+            let mut doc = read(&out)?;
+            if let Some(results) = doc["results"].as_array_mut() {
+                results.push(row);
             }
             std::fs::write(&out, doc.to_string()).map_err(|e| format!("{}: {e}", out.display()))
         })(),

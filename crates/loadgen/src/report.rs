@@ -31,7 +31,13 @@ pub fn table(ours: &Value, peer: Option<&Value>) -> String {
     let theirs = peer.and_then(|p| p["results"].as_array()).unwrap_or(&empty);
     for row in ours["results"].as_array().unwrap_or(&empty) {
         let name = row["name"].as_str().unwrap_or("?");
-        let other = theirs.iter().find(|r| r["name"].as_str() == Some(name));
+        // A workload measured beside a peer of its own (not the run's peer server).
+        let own_peer = row.get("peer").filter(|p| p.is_object());
+        let other = own_peer.or_else(|| theirs.iter().find(|r| r["name"].as_str() == Some(name)));
+        let name = match own_peer.and_then(|p| p["label"].as_str()) {
+            Some(label) => format!("{name} (peer: {label})"),
+            None => name.to_owned(),
+        };
         let (peer_rate, peer_p99, ratio) = match other {
             Some(o) if number(o, "requests") > 0.0 => (
                 format!("{:.0}", number(o, "rps")),
