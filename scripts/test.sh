@@ -26,17 +26,18 @@ cargo clippy --workspace --all-targets -- -D warnings
 # The pure crates build and pass alone, as a host agent or another project uses them:
 # no web framework, no database, no feature of another crate switched on for them.
 step "OpenSSH client tools (ssh-keygen)"
-# ssh-ca's tests check certificates and revocation lists with OpenSSH's own ssh-keygen.
+# ssh-ca's tests check certificates and revocation lists with OpenSSH's own ssh-keygen;
+# the certificate tests of the binary also run ssh-agent and ssh-add.
 if ! command -v ssh-keygen >/dev/null 2>&1; then
     echo "test.sh: installing openssh-client"
     apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssh-client
 fi
 
-step "pure crates alone (host-policy, proto, ssh-ca)"
-cargo clippy -p host-policy -p proto -p ssh-ca --all-targets -- -D warnings
-cargo test -p host-policy -p proto --quiet
-if cargo tree -p host-policy -p proto -p ssh-ca -e normal --prefix none |
+step "pure crates alone (host-policy, proto, ssh-ca, keyring, access-token)"
+cargo clippy -p host-policy -p proto -p ssh-ca -p keyring -p access-token --all-targets -- -D warnings
+cargo test -p host-policy -p proto -p keyring -p access-token --quiet
+if cargo tree -p host-policy -p proto -p ssh-ca -p keyring -p access-token -e normal --prefix none |
     grep -E '^(actix[a-z-]*|diesel[a-z_]*|tokio|store|ureq) '; then
     echo "test.sh: a pure crate depends on a crate that does I/O (above)" >&2
     exit 1

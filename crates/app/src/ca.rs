@@ -204,7 +204,14 @@ impl App {
         &self,
         request: &UserCertRequest<'_>,
     ) -> Result<Issued, AppError> {
-        let team = self.read_in(request.team, |_, team| Ok(team.clone()))?;
+        let team = self
+            .read_in(request.team, |_, team| Ok(team.clone()))
+            .map_err(|e| match e {
+                AppError::NotFound(_) => {
+                    AppError::Unauthorized("the access token's team no longer exists")
+                }
+                other => other,
+            })?;
         let ca = self.active_ca(team.id, CertKind::User)?;
         let signer = self.signer(&ca)?;
         let user_id = request.user_id;

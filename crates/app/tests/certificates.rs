@@ -220,7 +220,7 @@ fn the_directory_decides_who_gets_one(db: &testkit::db::TestDb) {
     foreign.team = "nosuch";
     assert!(matches!(
         app.issue_user_certificate(&foreign),
-        Err(AppError::NotFound(_))
+        Err(AppError::Unauthorized(_))
     ));
     db.team("other");
     foreign.team = "other";

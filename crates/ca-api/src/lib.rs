@@ -1,6 +1,7 @@
 //! sshward's certificate routes for people and SSH clients. The rules (who gets a
-//! certificate, for which principal, until when) live in crate `app`; the access token is
-//! checked by crate `oidc-login`; this crate is the HTTP edge.
+//! certificate, for which principal, until when) live in crate `app`; the access token
+//! (crate `access-token`, issued by sign-in) is verified here with the key the binary
+//! hands over; this crate is the HTTP edge and depends on no other web crate.
 //!
 //! [`configure`] mounts:
 //!
@@ -10,13 +11,13 @@
 //! | `GET /api/v1/teams/{team}/ca/user.pub` | none | `text/plain`: the team's user CA keys, one OpenSSH line each (sshd's `TrustedUserCAKeys`) |
 //! | `GET /api/v1/teams/{team}/ca/host.pub` | none | `text/plain`: the team's host CA keys (for `@cert-authority` in `known_hosts`) |
 //!
-//! Errors are a [`proto::ErrorBody`]; a refused token answers as the sign-in API does.
+//! Errors are a [`proto::ErrorBody`].
 
+use access_token::{TokenError, TokenKey};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use app::{App, CertKind, UserCertRequest};
-use oidc_login::{JsonError, LoginState};
 use proto::UserCertificateRequest;
 use ssh_ca::SubjectKey;
 use time::OffsetDateTime;
@@ -30,47 +31,10 @@ pub const MAX_BODY_BYTES: usize = 32 * 1024;
 pub struct CaState {
     /// The application layer.
     pub app: App,
-    /// Sign-in, to check access tokens.
-    pub login: LoginState,
-}
-
-/// Why a certificate request failed: the token (answered as sign-in answers it), or
-/// anything else.
-#[derive(Debug)]
-enum CaError {
-    Token(JsonError),
-    Api(ApiError),
-}
-
-impl std::fmt::Display for CaError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CaError::Token(e) => e.fmt(f),
-            CaError::Api(e) => e.fmt(f),
-        }
-    }
-}
-
-impl<E: Into<ApiError>> From<E> for CaError {
-    fn from(err: E) -> Self {
-        CaError::Api(err.into())
-    }
-}
-
-impl ResponseError for CaError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            CaError::Token(e) => e.status_code(),
-            CaError::Api(e) => e.status_code(),
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        match self {
-            CaError::Token(e) => e.error_response(),
-            CaError::Api(e) => e.error_response(),
-        }
-    }
+    /// The key access tokens are signed with (sign-in's).
+    pub tokens: TokenKey,
+    /// The access tokens' issuer: sshward's public URL.
+    pub issuer: String,
 }
 
 /// Mounts the certificate routes on `cfg`.
@@ -107,7 +71,7 @@ fn state(req: &HttpRequest) -> Result<web::Data<CaState>, ApiError> {
 async fn user_certificate(
     req: HttpRequest,
     payload: web::Payload,
-) -> Result<HttpResponse, CaError> {
+) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let token = bearer_token(&req).ok_or(ApiError::Unauthorized(
         "send the access token of `sshward login` as 'Authorization: Bearer <token>'",
@@ -115,9 +79,11 @@ async fn user_certificate(
     let body = match payload.to_bytes_limited(MAX_BODY_BYTES).await {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(e)) => {
-            return Err(ApiError::BadRequest(format!("could not read the body: {e}")).into());
+            return Err(ApiError::BadRequest(format!(
+                "could not read the body: {e}"
+            )));
         }
-        Err(_) => return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES).into()),
+        Err(_) => return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES)),
     };
     let request: UserCertificateRequest = serde_json::from_slice(&body).map_err(|e| {
         ApiError::BadRequest(format!(
@@ -129,10 +95,13 @@ async fn user_certificate(
         .parse()
         .map_err(|e| ApiError::BadRequest(format!("public_key: {e}")))?;
     let requester = req.peer_addr().map(|a| a.ip().to_string());
-    let login = state.login.clone();
-    let (claims, _) = blocking(move || login.authenticate_token(&token))
-        .await
-        .map_err(|e| CaError::Token(JsonError(e)))?;
+    let claims = state
+        .tokens
+        .verify(&token, &state.issuer)
+        .map_err(|e| match e {
+            TokenError::Invalid(why) => ApiError::Unauthorized(why),
+            TokenError::Key(message) => ApiError::Internal(message),
+        })?;
     let app = state.app.clone();
     let issued = blocking(move || {
         let not_after = OffsetDateTime::from_unix_timestamp(claims.exp)
@@ -158,14 +127,16 @@ async fn user_certificate(
         .json(issued.response()))
 }
 
-async fn ca_keys(req: HttpRequest) -> Result<HttpResponse, CaError> {
+async fn ca_keys(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let team = req.match_info().get("team").unwrap_or_default().to_owned();
     let kind = match req.match_info().get("file") {
         Some("user.pub") => CertKind::User,
         Some("host.pub") => CertKind::Host,
         _ => {
-            return Err(ApiError::NotFound("the CA files are user.pub and host.pub".into()).into());
+            return Err(ApiError::NotFound(
+                "the CA files are user.pub and host.pub".into(),
+            ));
         }
     };
     let app = state.app.clone();

@@ -184,3 +184,12 @@ impl LoginError {
         }
     }
 }
+
+impl From<access_token::TokenError> for LoginError {
+    fn from(err: access_token::TokenError) -> Self {
+        match err {
+            access_token::TokenError::Invalid(why) => LoginError::Unauthenticated(why.to_owned()),
+            access_token::TokenError::Key(message) => LoginError::Internal(message),
+        }
+    }
+}

@@ -22,7 +22,7 @@ use crate::error::{Denied, LoginError};
 use crate::provider::{DevicePoll, Providers};
 use crate::provider_threads::ProviderThreads;
 use crate::settings::{Keys, LoginConfig, TeamLogin};
-use crate::token::{AUDIENCE, AccessClaims, Via};
+use access_token::{AUDIENCE, AccessClaims, Via};
 
 /// Flow kinds in the `login_flows` table.
 const AUTH: &str = "auth";

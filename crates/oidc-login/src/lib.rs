@@ -16,7 +16,7 @@
 //! - Every attempt that reaches a decision is in the audit log (`login.success`,
 //!   `login.token`, `login.denied`) with its reason, never with a token or code.
 //! - The CLI (feature `cli`, module `client`) signs in through a loopback redirect or the
-//!   device authorization grant and keeps an sshward access token ([`token`]).
+//!   device authorization grant and keeps an sshward access token (crate `access-token`).
 //!
 //! # Decisions
 //!
@@ -67,8 +67,7 @@ mod flow;
 mod provider;
 pub mod provider_threads;
 mod settings;
-pub mod token;
-mod web;
+pub mod web;
 
 pub use error::{Denied, LoginError};
 pub use flow::{
@@ -77,4 +76,4 @@ pub use flow::{
 };
 pub use provider::{CacheSettings, ClientCredentials, Discovery, HttpClient, Providers};
 pub use settings::{Keys, LoginConfig, TeamLogin, decode_key};
-pub use web::{JsonError, LOGIN_COOKIE, SESSION_COOKIE, configure};
+pub use web::{LOGIN_COOKIE, SESSION_COOKIE, configure};

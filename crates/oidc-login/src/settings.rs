@@ -10,7 +10,7 @@ use store::{Issuer, LinkBy, OidcSettings, SecretRef, Store, StoreError, Team, Te
 
 use crate::error::LoginError;
 use crate::provider::{CacheSettings, ClientCredentials};
-use crate::token::TokenKey;
+use access_token::TokenKey;
 
 /// Server-wide sign-in settings.
 #[derive(Clone, Debug)]

@@ -83,7 +83,7 @@ impl ResponseError for PageError {
 /// `slow_down`, `invalid_grant`, `access_denied`).
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
-pub struct JsonError(pub LoginError);
+struct JsonError(LoginError);
 
 impl ResponseError for JsonError {
     fn status_code(&self) -> StatusCode {

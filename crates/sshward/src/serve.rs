@@ -57,7 +57,8 @@ pub fn run(config: &Config) -> Result<()> {
         agent: agent_api::AgentState::new(app.clone(), agent_api::AgentConfig::default()),
         ca: ca_api::CaState {
             app: app.clone(),
-            login: login.clone(),
+            tokens: login.keys().token.clone(),
+            issuer: public_url.clone(),
         },
         store,
         login,

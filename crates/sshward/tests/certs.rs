@@ -374,8 +374,9 @@ fn run_end_to_end(env: &Env) {
     let url = format!("{}/api/v1/ssh/user-certificate", server.base);
     let body = json!({"public_key": key.trim()}).to_string();
     let r = post_raw(&url, Some(&access_token(env, "alice")), body.as_bytes());
-    assert_eq!(r.status, 401, "{r:?}");
-    assert_eq!(r.json()["error"], "unauthorized");
+    assert_eq!(r.status, 403, "{r:?}");
+    assert_eq!(r.json()["error"], "forbidden");
+    assert!(r.body.contains("disabled"), "{r:?}");
 
     // Bad input: each a precise 4xx JSON error.
     let frank = access_token(env, "frank");

@@ -10,7 +10,16 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::LoginError;
+/// Why a token could not be made or was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// The token is refused: the reason, for the person (never echoing the token).
+    #[error("{0}")]
+    Invalid(&'static str),
+    /// The signing key is unusable, or signing failed.
+    #[error("{0}")]
+    Key(String),
+}
 
 /// The `aud` of every sshward access token.
 pub const AUDIENCE: &str = "sshward";
@@ -77,16 +86,16 @@ impl std::fmt::Debug for TokenKey {
 
 impl TokenKey {
     /// A key from secret bytes (at least 32).
-    pub fn new(secret: &[u8]) -> Result<TokenKey, LoginError> {
+    pub fn new(secret: &[u8]) -> Result<TokenKey, TokenError> {
         if secret.len() < 32 {
-            return Err(LoginError::Internal(
+            return Err(TokenError::Key(
                 "the access-token key must have at least 32 bytes".into(),
             ));
         }
         let digest = Sha256::digest(secret);
         let kid = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
         let bad =
-            |e: jsonwebtoken::errors::Error| LoginError::Internal(format!("access-token key: {e}"));
+            |e: jsonwebtoken::errors::Error| TokenError::Key(format!("access-token key: {e}"));
         Ok(TokenKey {
             encoding: EncodingKey::from_secret(secret).map_err(bad)?,
             decoding: DecodingKey::from_secret(secret).map_err(bad)?,
@@ -95,16 +104,16 @@ impl TokenKey {
     }
 
     /// Signs `claims`.
-    pub fn issue(&self, claims: &AccessClaims) -> Result<String, LoginError> {
+    pub fn issue(&self, claims: &AccessClaims) -> Result<String, TokenError> {
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, claims, &self.encoding)
-            .map_err(|e| LoginError::Internal(format!("signing an access token: {e}")))
+            .map_err(|e| TokenError::Key(format!("signing an access token: {e}")))
     }
 
     /// Verifies a token: signature, `aud` = [`AUDIENCE`], `iss` = `issuer`, expiry (30 s
     /// leeway). The error says why, without echoing the token.
-    pub fn verify(&self, token: &str, issuer: &str) -> Result<AccessClaims, LoginError> {
+    pub fn verify(&self, token: &str, issuer: &str) -> Result<AccessClaims, TokenError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_audience(&[AUDIENCE]);
         validation.set_issuer(&[issuer]);
@@ -114,14 +123,21 @@ impl TokenKey {
             .map(|data| data.claims)
             .map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind;
-                let why = match e.kind() {
-                    ErrorKind::ExpiredSignature => "the access token has expired",
-                    ErrorKind::InvalidSignature => "the access token's signature is not valid",
-                    ErrorKind::InvalidAudience => "the access token is not meant for sshward",
-                    ErrorKind::InvalidIssuer => "the access token was issued by another server",
-                    _ => "the access token is malformed",
-                };
-                LoginError::Unauthenticated(format!("{why}; sign in again with `sshward login`"))
+                TokenError::Invalid(match e.kind() {
+                    ErrorKind::ExpiredSignature => {
+                        "the access token has expired; sign in again with `sshward login`"
+                    }
+                    ErrorKind::InvalidSignature => {
+                        "the access token's signature is not valid; sign in again with `sshward login`"
+                    }
+                    ErrorKind::InvalidAudience => {
+                        "the access token is not meant for sshward; sign in again with `sshward login`"
+                    }
+                    ErrorKind::InvalidIssuer => {
+                        "the access token was issued by another server; sign in again with `sshward login`"
+                    }
+                    _ => "the access token is malformed; sign in again with `sshward login`",
+                })
             })
     }
 }
@@ -146,7 +162,7 @@ mod tests {
     }
 
     #[test]
-    fn issues_and_verifies() -> Result<(), LoginError> {
+    fn issues_and_verifies() -> Result<(), TokenError> {
         let key = TokenKey::new(&[7u8; 64])?;
         let c = claims(3600);
         let token = key.issue(&c)?;
@@ -162,7 +178,7 @@ mod tests {
     }
 
     #[test]
-    fn tampered_payload_is_refused() -> Result<(), LoginError> {
+    fn tampered_payload_is_refused() -> Result<(), TokenError> {
         let key = TokenKey::new(&[7u8; 64])?;
         let token = key.issue(&claims(3600))?;
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
