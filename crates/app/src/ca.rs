@@ -204,101 +204,122 @@ impl App {
         &self,
         request: &UserCertRequest<'_>,
     ) -> Result<Issued, AppError> {
-        let team = self
-            .read_in(request.team, |_, team| Ok(team.clone()))
-            .map_err(|e| match e {
-                AppError::NotFound(_) => {
-                    AppError::Unauthorized("the access token's team no longer exists")
+        // One write transaction does everything; the rare first certificate of a team (no
+        // CA yet) or of a person (no POSIX identity yet) makes those first and tries again.
+        for _ in 0..3 {
+            match self.store.write(|tx| self.try_issue_user(tx, request))? {
+                Attempt::Issued(issued) => return Ok(*issued),
+                Attempt::NeedsCa(team) => {
+                    self.active_ca(team, CertKind::User)?;
                 }
-                other => other,
-            })?;
-        let ca = self.active_ca(team.id, CertKind::User)?;
-        let signer = self.signer(&ca)?;
-        let user_id = request.user_id;
-        // The POSIX name, allocating identities when the user has none yet.
-        with_identities(self, team.id, |tx| {
-            let account = tx.posix().accounts(team.id, &[user_id])?;
-            Ok(match account.first() {
-                None => Loaded::Ready(()),
-                Some(a) if a.posix.is_some() => Loaded::Ready(()),
-                Some(_) => Loaded::NeedsAllocation,
-            })
+                Attempt::NeedsIdentity(team) => {
+                    let user_id = request.user_id;
+                    with_identities(self, team, |tx| {
+                        let account = tx.posix().accounts(team, &[user_id])?;
+                        Ok(match account.first() {
+                            Some(a) if a.posix.is_none() => Loaded::NeedsAllocation,
+                            _ => Loaded::Ready(()),
+                        })
+                    })?;
+                }
+            }
+        }
+        Err(AppError::Internal(
+            "the certificate could not be issued (the CA or identity kept changing)".into(),
+        ))
+    }
+
+    /// One attempt of [`App::issue_user_certificate`], in its write transaction (the
+    /// checks and the record in one, so that a disable committing meanwhile either comes
+    /// first and refuses, or comes after and revokes).
+    fn try_issue_user(
+        &self,
+        tx: &mut Tx<'_>,
+        request: &UserCertRequest<'_>,
+    ) -> Result<Attempt, AppError> {
+        let team = lookup::team(tx, request.team).map_err(|e| match e {
+            AppError::NotFound(_) => {
+                AppError::Unauthorized("the access token's team no longer exists")
+            }
+            other => other,
         })?;
-        self.store.write(|tx| {
-            let denied = |why: &str| AppError::Forbidden(format!("no certificate: {why}"));
-            let account = tx
-                .posix()
-                .accounts(team.id, &[user_id])?
-                .into_iter()
-                .next()
-                .ok_or_else(|| denied("your account no longer exists in this team"))?;
-            if account.active == Some(false) {
-                return Err(denied("your account is disabled"));
-            }
-            let (name, _) = account
-                .posix
-                .clone()
-                .ok_or_else(|| AppError::Internal("no POSIX identity after allocation".into()))?;
-            if !has_grant(tx, team.id, user_id)? {
-                return Err(denied(
-                    "none of your groups is granted access to any host (ask an administrator \
-                     for a grant: sshward grant add)",
-                ));
-            }
-            let settings = tx.certificates().settings(team.id)?;
-            let now = at_second(OffsetDateTime::now_utc());
-            let valid_before = (now + duration(settings.user_cert_ttl)).min(request.not_after);
-            if valid_before < now + MIN_VALIDITY {
-                return Err(AppError::Unauthorized(
-                    "the access token expires within a minute; sign in again (sshward login)",
-                ));
-            }
-            let principals = vec![name];
-            let fingerprint = request.key.fingerprint();
-            let new = NewCertificate {
-                kind: CertKind::User,
-                ca_key_id: ca.id,
-                subject: user_id,
-                key_fingerprint: &fingerprint,
-                principals: &principals,
-                valid_after: now - BACKDATE,
-                valid_before,
-                requester: request.requester,
-            };
-            let record = tx.certificates().record(team.id, &new, |serial| {
-                format!("sshward:{}:{user_id}:{serial}", team.slug)
-            })?;
-            let cert = UserCert {
-                serial: u64::try_from(record.serial).unwrap_or(0),
-                key_id: record.key_id.clone(),
-                principals: record.principals.clone(),
-                valid_after: unix(record.valid_after),
-                valid_before: unix(record.valid_before),
-                extensions: settings.extensions,
-            };
-            let certificate = signer
-                .sign_user(&mut OsRng, request.key, &cert)
-                .map_err(ca_error)?;
-            audit::record(
-                tx,
-                team.id,
-                &Actor::User(user_id.to_owned()),
-                AuditAction::CertIssue,
-                &record.serial.to_string(),
-                format!(
-                    "certificate {} for {} ({}), key {}, until {}",
-                    record.serial,
-                    account.user_name,
-                    record.principals.join(","),
-                    record.key_fingerprint,
-                    record.valid_before
-                ),
-            )?;
-            Ok(Issued {
-                certificate,
-                record,
-            })
-        })
+        let Some(ca) = tx.certificates().active_key(team.id, CertKind::User)? else {
+            return Ok(Attempt::NeedsCa(team.id));
+        };
+        let user_id = request.user_id;
+        let denied = |why: &str| AppError::Forbidden(format!("no certificate: {why}"));
+        let account = tx
+            .posix()
+            .accounts(team.id, &[user_id])?
+            .into_iter()
+            .next()
+            .ok_or_else(|| denied("your account no longer exists in this team"))?;
+        if account.active == Some(false) {
+            return Err(denied("your account is disabled"));
+        }
+        let Some((name, _)) = account.posix.clone() else {
+            return Ok(Attempt::NeedsIdentity(team.id));
+        };
+        if !tx.grants().user_has_grant(team.id, user_id)? {
+            return Err(denied(
+                "none of your groups is granted access to any host (ask an administrator \
+                 for a grant: sshward grant add)",
+            ));
+        }
+        let settings = tx.certificates().settings(team.id)?;
+        let now = at_second(OffsetDateTime::now_utc());
+        let valid_before = (now + duration(settings.user_cert_ttl)).min(request.not_after);
+        if valid_before < now + MIN_VALIDITY {
+            return Err(AppError::Unauthorized(
+                "the access token expires within a minute; sign in again (sshward login)",
+            ));
+        }
+        let signer = self.signer(&ca)?;
+        let principals = vec![name];
+        let fingerprint = request.key.fingerprint();
+        let new = NewCertificate {
+            kind: CertKind::User,
+            ca_key_id: ca.id,
+            subject: user_id,
+            key_fingerprint: &fingerprint,
+            principals: &principals,
+            valid_after: now - BACKDATE,
+            valid_before,
+            requester: request.requester,
+        };
+        let record = tx.certificates().record(team.id, &new, |serial| {
+            format!("sshward:{}:{user_id}:{serial}", team.slug)
+        })?;
+        let cert = UserCert {
+            serial: u64::try_from(record.serial).unwrap_or(0),
+            key_id: record.key_id.clone(),
+            principals: record.principals.clone(),
+            valid_after: unix(record.valid_after),
+            valid_before: unix(record.valid_before),
+            extensions: settings.extensions,
+        };
+        let certificate = signer
+            .sign_user(&mut OsRng, request.key, &cert)
+            .map_err(ca_error)?;
+        audit::record(
+            tx,
+            team.id,
+            &Actor::User(user_id.to_owned()),
+            AuditAction::CertIssue,
+            &record.serial.to_string(),
+            format!(
+                "certificate {} for {} ({}), key {}, until {}",
+                record.serial,
+                account.user_name,
+                record.principals.join(","),
+                record.key_fingerprint,
+                record.valid_before
+            ),
+        )?;
+        Ok(Attempt::Issued(Box::new(Issued {
+            certificate,
+            record,
+        })))
     }
 
     /// Signs host certificates for each of `keys` of `host`: principals the hostname and
@@ -564,16 +585,13 @@ impl App {
     }
 }
 
-/// Whether the user is in at least one group that has a grant.
-fn has_grant(tx: &mut Tx<'_>, team: TeamId, user_id: &str) -> Result<bool, AppError> {
-    let groups = tx.groups().groups_of_user(team, user_id)?;
-    if groups.is_empty() {
-        return Ok(false);
-    }
-    let granted = tx.grants().list(team)?;
-    Ok(groups
-        .iter()
-        .any(|g| granted.iter().any(|grant| grant.group_id == g.id)))
+/// What one attempt at issuing a user certificate came to.
+enum Attempt {
+    Issued(Box<Issued>),
+    /// The team has no user CA yet.
+    NeedsCa(TeamId),
+    /// The person has no POSIX identity yet.
+    NeedsIdentity(TeamId),
 }
 
 /// The principals of a host's certificate.

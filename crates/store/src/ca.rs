@@ -458,40 +458,62 @@ impl Certificates<'_, '_> {
 
     /// Records a certificate and returns it with its serial; `key_id` makes the key ID
     /// from the serial. The caller signs with that serial and key ID in the same
-    /// transaction, so a certificate that is not recorded is never handed out.
+    /// transaction, so a certificate that is not recorded is never handed out. Issuing
+    /// does not change the team's revision: access documents do not depend on it.
     pub fn record(
         &mut self,
         team: TeamId,
         new: &NewCertificate<'_>,
         key_id: impl FnOnce(i64) -> String,
     ) -> Result<CertificateRecord, StoreError> {
-        self.tx.changed(team)?;
-        let principals = json(new.principals)?;
-        // The key ID names the serial, which exists only once the row does.
+        self.tx.require_write()?;
+        // The serial is taken first, so that the one insert carries the key ID naming it.
+        let serial: i64 = match self.tx.backend() {
+            // Writes are serialised: the next rowid is free until this transaction ends.
+            Backend::Sqlite => diesel::select(sql::<BigInt>(
+                "COALESCE((SELECT MAX(serial) FROM certificates), 0) + 1",
+            ))
+            .get_result(self.tx.conn)?,
+            Backend::Postgres => diesel::select(sql::<BigInt>(
+                "nextval(pg_get_serial_sequence('certificates', 'serial'))",
+            ))
+            .get_result(self.tx.conn)?,
+        };
+        let key_id = key_id(serial);
+        let issued = now();
+        let record = CertificateRecord {
+            serial,
+            team,
+            kind: new.kind,
+            ca_key_id: new.ca_key_id,
+            subject: new.subject.to_owned(),
+            key_id,
+            key_fingerprint: new.key_fingerprint.to_owned(),
+            principals: new.principals.to_vec(),
+            valid_after: new.valid_after,
+            valid_before: new.valid_before,
+            requester: new.requester.map(str::to_owned),
+            issued,
+            revoked: None,
+            revoked_reason: None,
+        };
         diesel::insert_into(c::table)
             .values((
+                c::serial.eq(serial),
                 c::team_id.eq(team.0),
                 c::kind.eq(new.kind.as_str()),
                 c::ca_key_id.eq(new.ca_key_id),
                 c::subject.eq(new.subject),
-                c::key_id.eq(""),
+                c::key_id.eq(&record.key_id),
                 c::key_fingerprint.eq(new.key_fingerprint),
-                c::principals.eq(principals),
+                c::principals.eq(json(new.principals)?),
                 c::valid_after.eq(to_micros(new.valid_after)),
                 c::valid_before.eq(to_micros(new.valid_before)),
                 c::requester.eq(new.requester),
-                c::issued_at.eq(to_micros(now())),
+                c::issued_at.eq(to_micros(issued)),
             ))
             .execute(self.tx.conn)?;
-        let function = match self.tx.backend() {
-            Backend::Sqlite => "last_insert_rowid()",
-            Backend::Postgres => "lastval()",
-        };
-        let serial: i64 = diesel::select(sql::<BigInt>(function)).get_result(self.tx.conn)?;
-        diesel::update(c::table.find(serial))
-            .set(c::key_id.eq(key_id(serial)))
-            .execute(self.tx.conn)?;
-        self.get(team, serial)?.ok_or(StoreError::NotFound)
+        Ok(record)
     }
 
     /// The certificate of `team` with this serial.

@@ -139,6 +139,17 @@ impl Grants<'_, '_> {
         row.map(record).transpose()
     }
 
+    /// Whether `user` is a member of at least one group of `team` that has a grant (one
+    /// indexed lookup).
+    pub fn user_has_grant(&mut self, team: TeamId, user: &str) -> Result<bool, StoreError> {
+        use crate::schema::scim_group_members as m;
+        let granted = m::table
+            .inner_join(gr::table.on(gr::team_id.eq(m::team_id).and(gr::group_id.eq(m::group_id))))
+            .filter(m::team_id.eq(team.0))
+            .filter(m::member_id.eq(user));
+        Ok(diesel::select(diesel::dsl::exists(granted)).get_result(self.tx.conn)?)
+    }
+
     /// Removes a grant of `team`; false if there was no such grant.
     pub fn remove(&mut self, team: TeamId, id: i64) -> Result<bool, StoreError> {
         self.tx.changed(team)?;
