@@ -72,6 +72,17 @@ pub use tx::Tx;
 
 use connection::{DbConnection, Manager, TxKind};
 
+/// Holds the SQLite writer lock of this process and marks the thread as writing.
+struct WriteGuard<'a> {
+    _held: FifoGuard<'a>,
+}
+
+impl Drop for WriteGuard<'_> {
+    fn drop(&mut self) {
+        WRITING.with(|w| w.set(false));
+    }
+}
+
 /// How many pooled connections exist, how many are idle, and the most there may be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PoolState {
@@ -95,6 +106,56 @@ pub struct Store {
 struct Inner {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
+    /// SQLite has one writer at a time. Writers of this process queue here instead of in
+    /// SQLite's busy handler, which polls with sleeps of up to 100 ms: under load that
+    /// sleeping, not the work, made the slowest writes slow. Other processes (an admin
+    /// command) still meet the busy timeout.
+    sqlite_writer: FifoLock,
+}
+
+/// A lock that is handed over in the order it was asked for (a ticket lock): with
+/// `std::sync::Mutex` a releasing writer often takes the lock again at once, and the
+/// unlucky waiter's latency grew to tens of milliseconds.
+#[derive(Default)]
+struct FifoLock {
+    /// (next ticket to hand out, ticket now holding the lock).
+    tickets: std::sync::Mutex<(u64, u64)>,
+    turn: std::sync::Condvar,
+}
+
+impl FifoLock {
+    fn lock(&self) -> FifoGuard<'_> {
+        let poisoned = std::sync::PoisonError::into_inner;
+        let mut t = self.tickets.lock().unwrap_or_else(poisoned);
+        let mine = t.0;
+        t.0 += 1;
+        while t.1 != mine {
+            t = self.turn.wait(t).unwrap_or_else(poisoned);
+        }
+        FifoGuard(self)
+    }
+}
+
+/// Holds a [`FifoLock`]; releasing admits the next ticket.
+struct FifoGuard<'a>(&'a FifoLock);
+
+impl Drop for FifoGuard<'_> {
+    fn drop(&mut self) {
+        let mut t = self
+            .0
+            .tickets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        t.1 += 1;
+        drop(t);
+        self.0.turn.notify_all();
+    }
+}
+
+thread_local! {
+    /// Whether this thread is inside a write transaction (a nested one would wait for
+    /// itself).
+    static WRITING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 impl std::fmt::Debug for Store {
@@ -140,7 +201,11 @@ impl Store {
             .test_on_check_out(false)
             .build(manager)?;
         let store = Store {
-            inner: Arc::new(Inner { pool, backend }),
+            inner: Arc::new(Inner {
+                pool,
+                backend,
+                sqlite_writer: FifoLock::default(),
+            }),
         };
         if config.run_migrations {
             let applied = store.migrate()?;
@@ -207,6 +272,19 @@ impl Store {
     where
         E: From<StoreError>,
     {
+        let _writer = if kind == TxKind::Write && self.inner.backend == Backend::Sqlite {
+            if WRITING.with(std::cell::Cell::get) {
+                return Err(StoreError::Invalid(
+                    "a write transaction was opened inside another one".into(),
+                )
+                .into());
+            }
+            let guard = self.inner.sqlite_writer.lock();
+            WRITING.with(|w| w.set(true));
+            Some(WriteGuard { _held: guard })
+        } else {
+            None
+        };
         let mut conn = self.inner.pool.get().map_err(StoreError::from)?;
         let conn: &mut DbConnection = &mut conn;
         connection::begin(conn, kind).map_err(StoreError::from)?;

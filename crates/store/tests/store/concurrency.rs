@@ -232,3 +232,30 @@ fn child_insert_race() {
         });
     }
 }
+
+/// SQLite writers of one process queue in order; a write opened inside another (which
+/// would wait for itself) is refused at once instead of hanging.
+#[test]
+fn sqlite_writers_queue_and_a_nested_write_is_refused() {
+    let db = testkit::db::sqlite();
+    let store = db.store();
+    let team = db.team("acme");
+    let nested = store.write(|_| store.write(|tx| tx.teams().bump_revision(team)));
+    assert!(
+        matches!(&nested, Err(StoreError::Invalid(m)) if m.contains("inside another")),
+        "{nested:?}"
+    );
+    // The lock was released: writes go on, from many threads at once, all committed.
+    let before = store.read(|tx| tx.teams().revision(team)).unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                for _ in 0..25 {
+                    store.write(|tx| tx.teams().bump_revision(team)).unwrap();
+                }
+            });
+        }
+    });
+    let after = store.read(|tx| tx.teams().revision(team)).unwrap();
+    assert_eq!(after - before, 200);
+}
