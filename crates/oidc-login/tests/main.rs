@@ -9,4 +9,5 @@ mod support;
 mod cli;
 mod fake;
 mod jwks;
+mod sealed_keys;
 mod web;
