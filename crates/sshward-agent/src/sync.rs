@@ -1,0 +1,188 @@
+//! Following the server: the access document (accounts, groups, sudo), the revocation
+//! list and the host certificates. The last good copy of each stays on disk; a bad
+//! answer (malformed, for another host, older than what was applied) is refused and
+//! logged, and what is in place stays.
+
+use std::path::Path;
+use std::time::Duration;
+
+use proto::AccessDocument;
+
+use crate::apply;
+use crate::client::{Client, Fetched};
+use crate::reconcile;
+use crate::state::{HostCertFile, Joined, State, now, write_atomic};
+use crate::system::System;
+
+/// The KRL sshd reads before the server sent one: empty (revokes nothing). sshd refuses
+/// every public-key login when the file is missing, so it always exists.
+pub fn ensure_krl(state: &State) -> std::io::Result<()> {
+    let path = state.path("revoked_keys");
+    if !path.exists() {
+        write_atomic(&path, b"", 0o644)?;
+    }
+    Ok(())
+}
+
+/// Checks a document from the server before anything is applied from it.
+pub fn check_document(
+    bytes: &[u8],
+    joined: &Joined,
+    applied: Option<i64>,
+) -> Result<AccessDocument, String> {
+    let document: AccessDocument = serde_json::from_slice(bytes)
+        .map_err(|e| format!("the access document is malformed: {e}"))?;
+    if document.hostname != joined.hostname {
+        return Err(format!(
+            "the access document is for {}, not for this host ({})",
+            document.hostname, joined.hostname
+        ));
+    }
+    if let Some(applied) = applied
+        && document.revision < applied
+    {
+        return Err(format!(
+            "the access document (revision {}) is older than the one applied ({applied})",
+            document.revision
+        ));
+    }
+    Ok(document)
+}
+
+/// The document in place, if any.
+pub fn current_document(state: &State) -> Option<AccessDocument> {
+    let bytes = std::fs::read(state.path("access.json")).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Reconciles the host with `document` and records it as the one in place.
+pub fn apply_document(state: &State, document: &AccessDocument, etag: &str) -> Result<(), String> {
+    let system = System::read(Path::new("/")).map_err(|e| format!("reading the accounts: {e}"))?;
+    let mut registry = state.registry()?;
+    let plan = reconcile::plan(document, &system, &registry);
+    for conflict in &plan.conflicts {
+        eprintln!("sshward-agent: refused: {conflict}");
+    }
+    let applied = apply::apply(&plan, &mut registry);
+    state
+        .save_registry(&registry)
+        .map_err(|e| format!("saving the registry: {e}"))?;
+    for line in &applied.done {
+        eprintln!("sshward-agent: {line}");
+    }
+    for line in &applied.failed {
+        eprintln!("sshward-agent: failed: {line}");
+    }
+    let json = serde_json::to_vec(document).map_err(|e| e.to_string())?;
+    write_atomic(&state.path("access.json"), &json, 0o644).map_err(|e| e.to_string())?;
+    write_atomic(&state.path("access.etag"), etag.as_bytes(), 0o644).map_err(|e| e.to_string())?;
+    state.confirm().map_err(|e| e.to_string())?;
+    eprintln!(
+        "sshward-agent: applied revision {} ({} users, {} groups)",
+        document.revision,
+        document.users.len(),
+        document.groups.len()
+    );
+    Ok(())
+}
+
+/// One access-document poll: waits up to `wait` for a change, applies it.
+pub fn poll_access(
+    client: &Client,
+    state: &State,
+    joined: &Joined,
+    wait: Duration,
+) -> Result<(), String> {
+    let credential = state.credential()?;
+    let etag = std::fs::read_to_string(state.path("access.etag")).ok();
+    let held = current_document(state);
+    // Without a document in place, ask for it unconditionally.
+    let etag = held.as_ref().and(etag);
+    match client.fetch(&credential, "/self/access", etag.as_deref(), wait)? {
+        Fetched::NotModified => state.confirm().map_err(|e| e.to_string()),
+        Fetched::Changed(bytes, etag) => {
+            let document = check_document(&bytes, joined, held.map(|d| d.revision))?;
+            apply_document(state, &document, &etag)
+        }
+    }
+}
+
+/// The first bytes of every OpenSSH KRL.
+const KRL_MAGIC: &[u8] = b"SSHKRL\n\0";
+
+/// One revocation-list poll: waits up to `wait` for a change, installs it.
+pub fn poll_krl(client: &Client, state: &State, wait: Duration) -> Result<(), String> {
+    let credential = state.credential()?;
+    let etag = std::fs::read_to_string(state.path("krl.etag")).ok();
+    match client.fetch(&credential, "/self/krl", etag.as_deref(), wait)? {
+        Fetched::NotModified => Ok(()),
+        Fetched::Changed(bytes, etag) => {
+            if !bytes.starts_with(KRL_MAGIC) {
+                return Err("the revocation list is not an OpenSSH KRL; the old one stays".into());
+            }
+            write_atomic(&state.path("revoked_keys"), &bytes, 0o644).map_err(|e| e.to_string())?;
+            write_atomic(&state.path("krl.etag"), etag.as_bytes(), 0o644)
+                .map_err(|e| e.to_string())?;
+            eprintln!("sshward-agent: installed the revocation list {etag}");
+            Ok(())
+        }
+    }
+}
+
+/// Writes the CA keys and host certificates of a join or renewal answer.
+pub fn save_certificates(
+    state: &State,
+    keys: &[std::path::PathBuf],
+    answer: &proto::HostCertificatesResponse,
+) -> Result<Vec<HostCertFile>, String> {
+    let mut ca = answer.user_ca_keys.join("\n");
+    ca.push('\n');
+    write_atomic(&state.path("user_ca.pub"), ca.as_bytes(), 0o644).map_err(|e| e.to_string())?;
+    let mut host_ca = answer.host_ca_keys.join("\n");
+    host_ca.push('\n');
+    write_atomic(&state.path("host_ca.pub"), host_ca.as_bytes(), 0o644)
+        .map_err(|e| e.to_string())?;
+    let mut files = Vec::new();
+    for (key, cert) in keys.iter().zip(&answer.certificates) {
+        let name = key.to_string_lossy();
+        let path = std::path::PathBuf::from(format!("{}-cert.pub", name.trim_end_matches(".pub")));
+        write_atomic(&path, format!("{}\n", cert.certificate).as_bytes(), 0o644)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        files.push(HostCertFile {
+            public_key: key.clone(),
+            certificate: path,
+            valid_before: cert.valid_before,
+            valid_after: cert.valid_after,
+        });
+    }
+    Ok(files)
+}
+
+/// Renews the host certificates once a third of their lifetime is left.
+pub fn renew_if_due(client: &Client, state: &State, joined: &mut Joined) -> Result<bool, String> {
+    let due = joined.host_certificates.iter().any(|c| {
+        let third = (c.valid_before - c.valid_after) / 3;
+        (now() as i64) > c.valid_before - third
+    });
+    if !due {
+        return Ok(false);
+    }
+    let keys: Vec<std::path::PathBuf> = joined
+        .host_certificates
+        .iter()
+        .map(|c| c.public_key.clone())
+        .collect();
+    let lines = keys
+        .iter()
+        .map(|k| {
+            std::fs::read_to_string(k)
+                .map(|t| t.trim().to_owned())
+                .map_err(|e| format!("{}: {e}", k.display()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let answer = client.renew(&state.credential()?, lines)?;
+    joined.host_certificates = save_certificates(state, &keys, &answer)?;
+    state.save_joined(joined).map_err(|e| e.to_string())?;
+    eprintln!("sshward-agent: renewed {} host certificate(s)", keys.len());
+    Ok(true)
+}
