@@ -25,13 +25,27 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 # The pure crates build and pass alone, as a host agent or another project uses them:
 # no web framework, no database, no feature of another crate switched on for them.
-step "OpenSSH client tools (ssh-keygen)"
+step "OpenSSH and sudo (ssh-keygen, ssh-agent, sshd, visudo)"
 # ssh-ca's tests check certificates and revocation lists with OpenSSH's own ssh-keygen;
-# the certificate tests of the binary also run ssh-agent and ssh-add.
-if ! command -v ssh-keygen >/dev/null 2>&1; then
-    echo "test.sh: installing openssh-client"
+# the certificate tests of the binary also run ssh-agent and ssh-add; the agent's
+# end-to-end test runs a real sshd and sudo inside a private mount namespace (the
+# machine's own sshd configuration, accounts and sudoers are never touched).
+missing=()
+command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
+[[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
+command -v sudo >/dev/null 2>&1 || missing+=(sudo)
+if ((${#missing[@]})); then
+    echo "test.sh: installing ${missing[*]}"
     apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssh-client
+    # No service is started (a policy-rc.d that refuses, unless the machine has one);
+    # the test starts its own sshd.
+    made_policy=""
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+        made_policy=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+    [[ -z "$made_policy" ]] || rm -f /usr/sbin/policy-rc.d
 fi
 
 step "pure crates alone (host-policy, proto, ssh-ca, keyring, access-token)"

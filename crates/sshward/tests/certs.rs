@@ -16,7 +16,7 @@ use crate::support::*;
 const PEOPLE: [&str; 6] = ["alice", "bob", "carol", "dave", "erin", "frank"];
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
-fn ssh_keygen(args: &[&str]) -> std::process::Output {
+pub(crate) fn ssh_keygen(args: &[&str]) -> std::process::Output {
     Command::new("ssh-keygen")
         .args(args)
         .env("TZ", "UTC")
@@ -36,12 +36,17 @@ fn revoked(krl: &Path, cert: &Path) -> bool {
 }
 
 /// A person's sign-in: `sshward login` with a new key under the environment's directory.
-fn login(env: &Env, server: &Server, wrapper: &Path, who: &str) -> crate::support::Output {
+pub(crate) fn login(
+    env: &Env,
+    server: &Server,
+    wrapper: &Path,
+    who: &str,
+) -> crate::support::Output {
     login_with(env, server, wrapper, who, &key_of(env, who), "")
 }
 
 /// [`login`] with the key `key`, and the ssh-agent at `agent` (none when empty).
-fn login_with(
+pub(crate) fn login_with(
     env: &Env,
     server: &Server,
     wrapper: &Path,
@@ -76,7 +81,7 @@ fn login_with(
     )
 }
 
-fn key_of(env: &Env, who: &str) -> PathBuf {
+pub(crate) fn key_of(env: &Env, who: &str) -> PathBuf {
     env.path().join(format!("keys/{who}/id_ed25519"))
 }
 
@@ -88,7 +93,7 @@ fn access_token(env: &Env, who: &str) -> String {
     saved["access_token"].as_str().unwrap().to_owned()
 }
 
-fn scim_patch(server: &Server, path: &str, operations: Value) {
+pub(crate) fn scim_patch(server: &Server, path: &str, operations: Value) {
     let r = patch(
         &format!("{}/{path}", server.url),
         server.token(),

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod agent;
 mod audit;
 mod certs;
 mod config;
