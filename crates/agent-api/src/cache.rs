@@ -17,10 +17,12 @@ use std::task::{Context, Poll};
 
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::web::Bytes;
+use sha2::{Digest, Sha256};
 use store::TeamId;
 use tokio::sync::OnceCell;
 
 use app::Computed;
+use ssh_ca::CaKey;
 
 use crate::ApiError;
 
@@ -36,6 +38,10 @@ pub struct Shared {
     pub computed: Computed,
     /// `"users":[...],"groups":[...]}`: the JSON body after the host-specific head.
     json_tail: Bytes,
+    /// Lower-case hex SHA-256 of `json_tail` (what each host's signature covers).
+    tail_sha256: String,
+    /// The team's document-signing key, when set.
+    signer: Option<Arc<CaKey>>,
 }
 
 impl Shared {
@@ -48,23 +54,44 @@ impl Shared {
         tail.extend_from_slice(b",\"groups\":");
         serde_json::to_writer(&mut tail, &computed.document.groups).map_err(json)?;
         tail.push(b'}');
+        let digest = Sha256::digest(&tail);
         Ok(Shared {
             computed,
+            tail_sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
             json_tail: Bytes::from(tail),
+            signer: None,
         })
+    }
+
+    /// The same, signing with `signer`.
+    pub fn signed_by(mut self, signer: Arc<CaKey>) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+
+    /// The signature of `hostname`'s document (the value of
+    /// [`proto::SIGNATURE_HEADER`]), if a signer is set.
+    pub fn signature(&self, hostname: &str) -> Result<Option<String>, ApiError> {
+        let Some(signer) = &self.signer else {
+            return Ok(None);
+        };
+        let statement = self.statement(hostname);
+        signer
+            .sign_statement(proto::SIGNATURE_NAMESPACE, statement.as_bytes())
+            .map(Some)
+            .map_err(|e| ApiError::Internal(format!("signing the access document: {e}")))
+    }
+
+    /// The statement the signature of `hostname`'s document covers
+    /// ([`proto::signed_statement`]).
+    pub fn statement(&self, hostname: &str) -> String {
+        proto::signed_statement(hostname, self.computed.document.revision, &self.tail_sha256)
     }
 
     /// The JSON access document of host `hostname`:
     /// `{"revision":..,"hostname":..,"users":[..],"groups":[..]}`.
     pub fn json_body(&self, hostname: &str) -> JsonBody {
-        let mut head = format!(
-            "{{\"revision\":{},\"hostname\":",
-            self.computed.document.revision
-        );
-        // A hostname is normalised to letters, digits, '-' and '.', but quote it properly
-        // all the same.
-        head.push_str(&serde_json::Value::from(hostname).to_string());
-        head.push(',');
+        let head = proto::json_head(self.computed.document.revision, hostname);
         JsonBody {
             head: Some(Bytes::from(head)),
             tail: Some(self.json_tail.clone()),

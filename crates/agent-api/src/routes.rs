@@ -135,7 +135,8 @@ async fn document(req: &HttpRequest, wait: Option<u64>) -> Result<Outcome, ApiEr
         .get_or_compute(team, &etag, || {
             blocking(move || {
                 let computed = app.access_document(team, host_id)?;
-                Ok(Arc::new(Shared::new(computed)?))
+                let signer = app.document_signer(team)?;
+                Ok(Arc::new(Shared::new(computed)?.signed_by(signer)))
             })
         })
         .await?;
@@ -222,7 +223,11 @@ async fn access(
         Outcome::Changed(shared, host) => (shared, host),
         Outcome::NotModified(etag) => return Ok(not_modified_response(etag)),
     };
-    Ok(ok(&shared)
+    let mut response = ok(&shared);
+    if let Some(signature) = shared.signature(&host.hostname)? {
+        response.insert_header((proto::SIGNATURE_HEADER, signature));
+    }
+    Ok(response
         .content_type(ContentType::json())
         .body(shared.json_body(&host.hostname)))
 }

@@ -183,6 +183,13 @@ impl App {
         Ok(key)
     }
 
+    /// The key that signs `team`'s access documents: its host CA's (which every agent
+    /// pinned at join), made on first use.
+    pub fn document_signer(&self, team: TeamId) -> Result<Arc<CaKey>, AppError> {
+        let ca = self.active_ca(team, CertKind::Host)?;
+        self.signer(&ca)
+    }
+
     /// The public keys of `team`'s `kind` CA to trust now, one OpenSSH line each: the
     /// active key (made on first use) and rotated keys still within their overlap.
     pub fn ca_public_keys(&self, team: &str, kind: CertKind) -> Result<Vec<String>, AppError> {

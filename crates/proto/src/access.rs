@@ -31,6 +31,41 @@ impl AccessDocument {
     }
 }
 
+/// The response header of `GET /api/v1/hosts/self/access` that carries the document's
+/// signature: an SSHSIG (base64 of its PEM text) by the team's host CA key, which the
+/// agent pinned when it joined, over [`signed_statement`].
+pub const SIGNATURE_HEADER: &str = "sshward-signature";
+
+/// The SSHSIG namespace of access-document signatures.
+pub const SIGNATURE_NAMESPACE: &str = "access-document@sshward";
+
+/// The start of a document's JSON, before `"users"`: the server writes exactly this,
+/// so that the rest of the body (the users and groups, shared by hosts with the same
+/// tags) can be hashed once for all of them.
+pub fn json_head(revision: i64, hostname: &str) -> String {
+    let mut head = format!("{{\"revision\":{revision},\"hostname\":");
+    // A hostname is letters, digits, '-' and '.', but quote it properly all the same.
+    head.push('"');
+    for c in hostname.chars() {
+        match c {
+            '"' => head.push_str("\\\""),
+            '\\' => head.push_str("\\\\"),
+            c if c.is_control() => head.push_str(&format!("\\u{:04x}", c as u32)),
+            c => head.push(c),
+        }
+    }
+    head.push_str("\",");
+    head
+}
+
+/// What a document's signature covers: the host it is for, its revision, and the
+/// SHA-256 (lower-case hex) of the body after [`json_head`].
+pub fn signed_statement(hostname: &str, revision: i64, rest_sha256: &str) -> String {
+    format!(
+        "sshward access document v1\nhost {hostname}\nrevision {revision}\nsha256 {rest_sha256}\n"
+    )
+}
+
 /// A POSIX account: what `/etc/passwd` holds about a user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PosixAccount {

@@ -24,7 +24,10 @@ pub mod cert;
 pub mod error;
 pub mod join;
 
-pub use access::{AccessDocument, AccessGroup, AccessUser, PosixAccount};
+pub use access::{
+    AccessDocument, AccessGroup, AccessUser, PosixAccount, SIGNATURE_HEADER, SIGNATURE_NAMESPACE,
+    json_head, signed_statement,
+};
 pub use cert::{
     CertificateResponse, HostCertificatesRequest, HostCertificatesResponse, UserCertificateRequest,
 };

@@ -4,6 +4,9 @@ use ssh_key::certificate::{Builder, CertType};
 use ssh_key::rand_core::CryptoRngCore;
 use ssh_key::{Algorithm, LineEnding, PrivateKey, PublicKey};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
 use crate::{CaError, SubjectKey};
 
 /// Most principals one certificate may name.
@@ -130,6 +133,20 @@ impl std::fmt::Debug for CaKey {
 }
 
 impl CaKey {
+    /// Signs `message` in OpenSSH's SSHSIG format under `namespace` (which keeps a
+    /// signature of one kind from being taken for another); the PEM text, base64-encoded
+    /// so that it fits one HTTP header.
+    pub fn sign_statement(&self, namespace: &str, message: &[u8]) -> Result<String, CaError> {
+        let signature = self
+            .0
+            .sign(namespace, ssh_key::HashAlg::Sha512, message)
+            .map_err(|e| CaError::Signing(e.to_string()))?;
+        let pem = signature
+            .to_pem(LineEnding::LF)
+            .map_err(|e| CaError::Signing(e.to_string()))?;
+        Ok(STANDARD.encode(pem))
+    }
+
     /// A new random CA key.
     pub fn generate(rng: &mut impl CryptoRngCore) -> Result<CaKey, CaError> {
         PrivateKey::random(rng, Algorithm::Ed25519)
@@ -270,11 +287,50 @@ impl CaKey {
     }
 }
 
+/// Checks a signature made by [`CaKey::sign_statement`] over `message` under `namespace`
+/// against any of `keys` (a rotation publishes two).
+pub fn verify_statement(
+    keys: &[PublicKey],
+    namespace: &str,
+    message: &[u8],
+    signature: &str,
+) -> Result<(), CaError> {
+    let pem = STANDARD
+        .decode(signature.trim())
+        .map_err(|_| CaError::InvalidRequest("the signature is not base64".into()))?;
+    let signature = ssh_key::SshSig::from_pem(&pem).map_err(|e| {
+        CaError::InvalidRequest(format!("the signature is not an SSH signature: {e}"))
+    })?;
+    if keys
+        .iter()
+        .any(|k| k.verify(namespace, message, &signature).is_ok())
+    {
+        Ok(())
+    } else {
+        Err(CaError::InvalidRequest(
+            "the signature is not by any of the pinned keys".into(),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use ssh_key::rand_core::OsRng;
+
+    #[test]
+    fn statements_verify_only_with_their_key_namespace_and_bytes() {
+        let ca = CaKey::generate(&mut OsRng).unwrap();
+        let other = CaKey::generate(&mut OsRng).unwrap();
+        let sig = ca.sign_statement("doc@sshward", b"revision 7").unwrap();
+        let keys = [other.public_key(), ca.public_key()];
+        assert!(verify_statement(&keys, "doc@sshward", b"revision 7", &sig).is_ok());
+        assert!(verify_statement(&keys, "doc@sshward", b"revision 8", &sig).is_err());
+        assert!(verify_statement(&keys, "file", b"revision 7", &sig).is_err());
+        assert!(verify_statement(&keys[..1], "doc@sshward", b"revision 7", &sig).is_err());
+        assert!(verify_statement(&keys, "doc@sshward", b"revision 7", "!!").is_err());
+    }
 
     #[test]
     fn extensions_round_trip_through_their_names() {

@@ -39,7 +39,7 @@ pub mod cert;
 pub mod krl;
 pub mod subject;
 
-pub use cert::{CaKey, Extensions, HostCert, UserCert};
+pub use cert::{CaKey, Extensions, HostCert, UserCert, verify_statement};
 pub use krl::Krl;
 pub use ssh_key::PublicKey;
 pub use ssh_key::rand_core;

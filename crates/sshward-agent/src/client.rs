@@ -21,8 +21,15 @@ pub struct Client {
 pub enum Fetched {
     /// The server's copy is the one we have.
     NotModified,
-    /// A new body and its entity tag.
-    Changed(Vec<u8>, String),
+    /// A new body, its entity tag and its signature header.
+    Changed {
+        /// The body.
+        body: Vec<u8>,
+        /// Its entity tag.
+        etag: String,
+        /// The [`proto::SIGNATURE_HEADER`], if sent.
+        signature: Option<String>,
+    },
 }
 
 impl Client {
@@ -117,19 +124,26 @@ impl Client {
         match response.status().as_u16() {
             304 => Ok(Fetched::NotModified),
             200 => {
-                let tag = response
-                    .headers()
-                    .get("etag")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned();
+                let header = |name: &str| {
+                    response
+                        .headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned)
+                };
+                let tag = header("etag").unwrap_or_default();
+                let signature = header(proto::SIGNATURE_HEADER);
                 let body = response
                     .body_mut()
                     .with_config()
                     .limit(MAX_BODY)
                     .read_to_vec()
                     .map_err(|e| format!("GET {url}: {e}"))?;
-                Ok(Fetched::Changed(body, tag))
+                Ok(Fetched::Changed {
+                    body,
+                    etag: tag,
+                    signature,
+                })
             }
             status => Err(refusal(&url, status, response)),
         }

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use proto::AccessDocument;
+use sha2::{Digest, Sha256};
 
 use crate::apply;
 use crate::client::{Client, Fetched};
@@ -24,14 +25,51 @@ pub fn ensure_krl(state: &State) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Checks a document from the server before anything is applied from it.
+/// The host CA keys pinned at join (and updated by renewals), which sign documents.
+pub fn pinned_keys(state: &State) -> Result<Vec<ssh_ca::PublicKey>, String> {
+    let path = state.path("host_ca.pub");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let keys: Vec<ssh_ca::PublicKey> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| l.parse().ok())
+        .collect();
+    if keys.is_empty() {
+        return Err(format!(
+            "{}: no key to check documents with",
+            path.display()
+        ));
+    }
+    Ok(keys)
+}
+
+/// Checks a document from the server before anything is applied from it: its signature
+/// by a pinned key over this host, its revision and the exact bytes; its host; that it
+/// is not older than the one applied.
 pub fn check_document(
     bytes: &[u8],
+    signature: Option<&str>,
+    keys: &[ssh_ca::PublicKey],
     joined: &Joined,
     applied: Option<i64>,
 ) -> Result<AccessDocument, String> {
     let document: AccessDocument = serde_json::from_slice(bytes)
         .map_err(|e| format!("the access document is malformed: {e}"))?;
+    let signature = signature.ok_or("the access document is not signed")?;
+    let head = proto::json_head(document.revision, &document.hostname);
+    let rest = bytes
+        .strip_prefix(head.as_bytes())
+        .ok_or("the access document is not in the form that was signed")?;
+    let digest = Sha256::digest(rest);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let statement = proto::signed_statement(&document.hostname, document.revision, &hex);
+    ssh_ca::verify_statement(
+        keys,
+        proto::SIGNATURE_NAMESPACE,
+        statement.as_bytes(),
+        signature,
+    )
+    .map_err(|e| format!("the access document's signature does not check: {e}"))?;
     if document.hostname != joined.hostname {
         return Err(format!(
             "the access document is for {}, not for this host ({})",
@@ -100,8 +138,19 @@ pub fn poll_access(
     let etag = held.as_ref().and(etag);
     match client.fetch(&credential, "/self/access", etag.as_deref(), wait)? {
         Fetched::NotModified => state.confirm().map_err(|e| e.to_string()),
-        Fetched::Changed(bytes, etag) => {
-            let document = check_document(&bytes, joined, held.map(|d| d.revision))?;
+        Fetched::Changed {
+            body,
+            etag,
+            signature,
+        } => {
+            let keys = pinned_keys(state)?;
+            let document = check_document(
+                &body,
+                signature.as_deref(),
+                &keys,
+                joined,
+                held.map(|d| d.revision),
+            )?;
             apply_document(state, &document, &etag)
         }
     }
@@ -116,7 +165,9 @@ pub fn poll_krl(client: &Client, state: &State, wait: Duration) -> Result<(), St
     let etag = std::fs::read_to_string(state.path("krl.etag")).ok();
     match client.fetch(&credential, "/self/krl", etag.as_deref(), wait)? {
         Fetched::NotModified => Ok(()),
-        Fetched::Changed(bytes, etag) => {
+        Fetched::Changed {
+            body: bytes, etag, ..
+        } => {
             if !bytes.starts_with(KRL_MAGIC) {
                 return Err("the revocation list is not an OpenSSH KRL; the old one stays".into());
             }
@@ -185,4 +236,74 @@ pub fn renew_if_due(client: &Client, state: &State, joined: &mut Joined) -> Resu
     state.save_joined(joined).map_err(|e| e.to_string())?;
     eprintln!("sshward-agent: renewed {} host certificate(s)", keys.len());
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use ssh_ca::CaKey;
+    use ssh_ca::rand_core::OsRng;
+
+    fn joined() -> Joined {
+        Joined {
+            server: "https://sshward.example".into(),
+            host_id: 7,
+            hostname: "web-1".into(),
+            max_staleness_secs: 60,
+            server_ca: None,
+            host_certificates: Vec::new(),
+        }
+    }
+
+    /// A document as the server sends it, and its signature by `ca`.
+    fn signed(ca: &CaKey, hostname: &str, revision: i64) -> (Vec<u8>, String) {
+        let doc = AccessDocument {
+            revision,
+            hostname: hostname.into(),
+            users: Vec::new(),
+            groups: Vec::new(),
+        };
+        let body = serde_json::to_vec(&doc).unwrap();
+        let head = proto::json_head(revision, hostname);
+        let rest = &body[head.len()..];
+        let hex: String = Sha256::digest(rest)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let statement = proto::signed_statement(hostname, revision, &hex);
+        let sig = ca
+            .sign_statement(proto::SIGNATURE_NAMESPACE, statement.as_bytes())
+            .unwrap();
+        (body, sig)
+    }
+
+    #[test]
+    fn only_a_signed_current_document_for_this_host_is_applied() {
+        let ca = CaKey::generate(&mut OsRng).unwrap();
+        let keys = [ca.public_key()];
+        let (body, sig) = signed(&ca, "web-1", 9);
+        let doc = check_document(&body, Some(&sig), &keys, &joined(), Some(8)).unwrap();
+        assert_eq!(doc.revision, 9);
+
+        let refuse = |body: &[u8], sig: Option<&str>, applied: Option<i64>, needle: &str| {
+            let err = check_document(body, sig, &keys, &joined(), applied).unwrap_err();
+            assert!(err.contains(needle), "{needle}: {err}");
+        };
+        refuse(&body, None, None, "not signed");
+        refuse(&body, Some(&sig), Some(10), "older");
+        let tampered = String::from_utf8(body.clone())
+            .unwrap()
+            .replace("\"users\":[]", "\"users\":[ ]");
+        refuse(tampered.as_bytes(), Some(&sig), None, "signature");
+        refuse(&body[..body.len() - 1], Some(&sig), None, "malformed");
+        let (other_host, other_sig) = signed(&ca, "web-2", 9);
+        refuse(&other_host, Some(&other_sig), None, "not for this host");
+        // The signature of web-2's document does not pass for web-1's.
+        refuse(&body, Some(&other_sig), None, "signature");
+        let stranger = CaKey::generate(&mut OsRng).unwrap();
+        let (_, foreign) = signed(&stranger, "web-1", 9);
+        refuse(&body, Some(&foreign), None, "signature");
+    }
 }
