@@ -12,6 +12,7 @@
 //! | `GET /self/principals?user=NAME` | host credential | `text/plain`: `NAME` if that account may log in, empty otherwise (for sshd's `AuthorizedPrincipalsCommand`) |
 //! | `GET /self/sudoers` | host credential | `text/plain`: a sudoers file for `/etc/sudoers.d/` |
 //! | `POST /self/certificates` | host credential | [`proto::HostCertificatesResponse`]: host certificates for the [`proto::HostCertificatesRequest`]'s keys, and the CA keys |
+//! | `POST /self/status` | host credential | 204: records the agent's [`proto::HostReport`] (version, applied revision, last error) for `sshward host show` |
 //! | `GET /self/krl` | host credential | the team's OpenSSH key revocation list (binary, for sshd's `RevokedKeys`) with an `ETag`; `If-None-Match` → 304; `?wait=SECONDS` long-polls |
 //!
 //! The join body is a [`proto::JoinRequest`]; the host gets the tags the token confers,

@@ -23,6 +23,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/self/sudoers", web::get().to(sudoers))
         .route("/self/certificates", web::post().to(certs::renew))
         .route("/self/krl", web::get().to(certs::krl))
+        .route("/self/status", web::post().to(report))
         .default_service(web::to(not_found));
 }
 
@@ -206,6 +207,21 @@ async fn long_poll(
         }
         etag = current;
     }
+}
+
+/// `POST /self/status`: what the agent reports about itself (204).
+async fn report(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let state = state(&req)?;
+    let report: proto::HostReport = read_json(
+        &state,
+        payload,
+        "send {\"agent_version\": ..., \"applied_revision\": N, \"last_error\": ...}",
+    )
+    .await?;
+    let (host, _) = authenticate(&state, &req).await?;
+    let app = state.app.clone();
+    blocking(move || Ok::<_, ApiError>(app.report_host(&host, &report)?)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// 304 with the current entity tag.

@@ -10,7 +10,75 @@ server_tests!(
     credentials_see_only_their_own_host,
     removing_a_host_ends_its_long_poll,
     errors_are_json,
+    documents_are_signed_and_agents_report,
 );
+
+/// Every document carries a signature by the team's host CA (the key the join answer
+/// names) over this host's name, the revision and the exact bytes; an agent's report is
+/// taken with its credential only.
+fn documents_are_signed_and_agents_report(srv: &Server) {
+    use sha2::Digest;
+    let token = srv.join_token(&srv.a, &["env=prod"], 600);
+    let joined = srv
+        .agent(None)
+        .post("/join", &json!({"token": token, "hostname": "web-9"}))
+        .json();
+    let credential = joined["credential"].as_str().unwrap();
+    let keys: Vec<ssh_ca::PublicKey> = joined["certificates"]["host_ca_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap().parse().unwrap())
+        .collect();
+    let agent = srv.agent(Some(credential));
+    let doc = agent.get("/self/access");
+    assert_eq!(doc.status, 200);
+    let signature = doc.signature.clone().expect("a signature header");
+    let parsed = doc.json();
+    let revision = parsed["revision"].as_i64().unwrap();
+    let head = proto::json_head(revision, "web-9");
+    let rest = doc.body.strip_prefix(&head).expect("the signed form");
+    let hex: String = sha2::Sha256::digest(rest.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let statement = proto::signed_statement("web-9", revision, &hex);
+    ssh_ca::verify_statement(
+        &keys,
+        proto::SIGNATURE_NAMESPACE,
+        statement.as_bytes(),
+        &signature,
+    )
+    .expect("the signature checks");
+    let for_other_host = proto::signed_statement("web-1", revision, &hex);
+    assert!(
+        ssh_ca::verify_statement(
+            &keys,
+            proto::SIGNATURE_NAMESPACE,
+            for_other_host.as_bytes(),
+            &signature
+        )
+        .is_err()
+    );
+
+    let report = json!({"agent_version": "0.1.0", "applied_revision": revision});
+    assert_eq!(agent.post("/self/status", &report).status, 204);
+    assert_eq!(
+        srv.agent(None)
+            .post("/self/status", &report)
+            .agent_error(401),
+        "unauthorized"
+    );
+    assert_eq!(
+        agent
+            .post("/self/status", &json!({"version": 1}))
+            .agent_error(400),
+        "bad_request"
+    );
+    // A report does not change the document.
+    let again = agent.get("/self/access");
+    assert_eq!(again.etag, doc.etag);
+}
 
 fn a_join_token_works_once(srv: &Server) {
     let token = srv.join_token(&srv.a, &["env=prod"], 600);

@@ -201,6 +201,7 @@ pub struct Client {
 pub struct Reply {
     pub status: u16,
     pub etag: Option<String>,
+    pub signature: Option<String>,
     pub content_type: Option<String>,
     pub body: String,
 }
@@ -299,9 +300,11 @@ impl Client {
         };
         let etag = header("etag");
         let content_type = header("content-type");
+        let signature = header(proto::SIGNATURE_HEADER);
         Reply {
             status: response.status().as_u16(),
             etag,
+            signature,
             content_type,
             body: response.body_mut().read_to_string().unwrap_or_default(),
         }

@@ -123,6 +123,42 @@ impl App {
         Ok((host, etag))
     }
 
+    /// Records what a host's agent reports about itself (version, applied revision, last
+    /// error), cleaned of control characters and cut to size. Not audited (it is the
+    /// host's state, not an action) and no change of the team's revision.
+    pub fn report_host(
+        &self,
+        host: &HostRecord,
+        report: &proto::HostReport,
+    ) -> Result<(), AppError> {
+        let clean = |s: &str, max: usize| -> String {
+            s.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .take(max)
+                .collect()
+        };
+        let version = clean(&report.agent_version, 64);
+        if version.trim().is_empty() {
+            return Err(AppError::Invalid("agent_version must not be empty".into()));
+        }
+        let error = report.last_error.as_deref().map(|e| clean(e, 1000));
+        self.store.write(|tx| {
+            tx.hosts()
+                .report(host.id, &version, report.applied_revision, error.as_deref())?;
+            Ok(())
+        })
+    }
+
+    /// What the host's agent last reported, with the team's current revision (the host
+    /// is in sync when it applied that one).
+    pub fn host_status(
+        &self,
+        host: &HostRecord,
+    ) -> Result<(Option<store::HostStatus>, i64), AppError> {
+        self.store
+            .read(|tx| Ok((tx.hosts().status(host.id)?, tx.teams().revision(host.team)?)))
+    }
+
     /// The access document of host `host_id` of `team` as of now, allocating POSIX
     /// identities first when needed. [`AppError::Unauthorized`] if the host is gone.
     pub fn access_document(&self, team: TeamId, host_id: i64) -> Result<Computed, AppError> {

@@ -39,3 +39,18 @@ pub struct JoinResponse {
     /// A certificate for each of the request's host keys, and the CA keys to trust.
     pub certificates: HostCertificatesResponse,
 }
+
+/// What an agent reports about itself: `POST /api/v1/hosts/self/status` (host credential),
+/// answered 204. The server shows it in `sshward host show`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostReport {
+    /// The agent's version (at most 64 characters).
+    pub agent_version: String,
+    /// The revision of the access document it applied last, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_revision: Option<i64>,
+    /// Its last error (at most 1,000 characters), when the last attempt failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}

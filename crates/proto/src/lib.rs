@@ -32,4 +32,4 @@ pub use cert::{
     CertificateResponse, HostCertificatesRequest, HostCertificatesResponse, UserCertificateRequest,
 };
 pub use error::{ErrorBody, ErrorCode};
-pub use join::{JoinRequest, JoinResponse};
+pub use join::{HostReport, JoinRequest, JoinResponse};

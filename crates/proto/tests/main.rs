@@ -4,8 +4,8 @@
 
 use proto::{
     AccessDocument, AccessGroup, AccessUser, CertificateResponse, ErrorBody, ErrorCode,
-    HostCertificatesRequest, HostCertificatesResponse, JoinRequest, JoinResponse, PosixAccount,
-    UserCertificateRequest,
+    HostCertificatesRequest, HostCertificatesResponse, HostReport, JoinRequest, JoinResponse,
+    PosixAccount, UserCertificateRequest,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -178,4 +178,34 @@ fn every_error_code_spells_as_its_json() {
     let body: ErrorBody =
         serde_json::from_str(r#"{"error":"quota_exceeded","message":"m"}"#).unwrap();
     assert_eq!(body.error, ErrorCode::Other);
+}
+
+#[test]
+fn host_report() {
+    golden(
+        "host_report.json",
+        &HostReport {
+            agent_version: "0.1.0".into(),
+            applied_revision: Some(42),
+            last_error: Some("useradd: group 'docker' does not exist".into()),
+        },
+    );
+    let fresh: HostReport = serde_json::from_str(r#"{"agent_version":"0.1.0"}"#).unwrap();
+    assert_eq!(fresh.applied_revision, None);
+    assert!(serde_json::from_str::<HostReport>(r#"{"agent_version":"1","error":"x"}"#).is_err());
+}
+
+#[test]
+fn the_document_head_is_the_start_of_its_json() {
+    let doc = document();
+    let json = serde_json::to_string(&doc).unwrap();
+    assert!(
+        json.starts_with(&proto::json_head(doc.revision, &doc.hostname)),
+        "{json}"
+    );
+    let statement = proto::signed_statement("web-1", 42, "ab");
+    assert_eq!(
+        statement,
+        "sshward access document v1\nhost web-1\nrevision 42\nsha256 ab\n"
+    );
 }

@@ -99,6 +99,21 @@ impl Client {
         json(&url, 200, response)
     }
 
+    /// Reports the agent's state.
+    pub fn report(&self, credential: &str, report: &proto::HostReport) -> Result<(), String> {
+        let url = self.url("/self/status");
+        let response = self
+            .agent
+            .post(&url)
+            .header("Authorization", &format!("Bearer {credential}"))
+            .send_json(report)
+            .map_err(|e| format!("POST {url}: {e}"))?;
+        match response.status().as_u16() {
+            204 => Ok(()),
+            status => Err(refusal(&url, status, response)),
+        }
+    }
+
     /// `GET /self/PATH` with `If-None-Match: etag` and `?wait=SECONDS`.
     pub fn fetch(
         &self,

@@ -267,7 +267,9 @@ fn sync_once(state: &State) -> Result<(), String> {
     let joined = state.joined()?;
     let client = client_of(&joined)?;
     sync::ensure_krl(state).map_err(|e| e.to_string())?;
-    sync::poll_access(&client, state, &joined, Duration::ZERO)?;
+    let polled = sync::poll_access(&client, state, &joined, Duration::ZERO);
+    sync::report(&client, state, polled.as_ref().err().cloned(), &mut None);
+    polled?;
     sync::poll_krl(&client, state, Duration::ZERO)
 }
 
@@ -290,12 +292,22 @@ fn run(state: &State, wait: u64) -> Result<(), String> {
         }
     });
     let client = client_of(&joined)?;
+    let mut reported = None;
     loop {
         if krl.is_finished() {
             return Err("the revocation-list thread stopped".into());
         }
-        if let Err(e) = sync::poll_access(&client, state, &joined, wait) {
+        let polled = sync::poll_access(&client, state, &joined, wait);
+        if let Err(e) = &polled {
             eprintln!("sshward-agent: {e}");
+        }
+        sync::report(
+            &client,
+            state,
+            polled.as_ref().err().cloned(),
+            &mut reported,
+        );
+        if polled.is_err() {
             std::thread::sleep(pause);
         }
         if let Err(e) = sync::renew_if_due(&client, state, &mut joined) {

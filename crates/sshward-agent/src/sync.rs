@@ -111,6 +111,19 @@ pub fn apply_document(state: &State, document: &AccessDocument, etag: &str) -> R
     for line in &applied.failed {
         eprintln!("sshward-agent: failed: {line}");
     }
+    // What could not be applied is the host's state until a document fixes it.
+    let problems: Vec<String> = plan
+        .conflicts
+        .iter()
+        .map(|c| format!("refused: {c}"))
+        .chain(applied.failed.iter().map(|f| format!("failed: {f}")))
+        .collect();
+    write_atomic(
+        &state.path("problems"),
+        problems.join("; ").as_bytes(),
+        0o644,
+    )
+    .map_err(|e| e.to_string())?;
     let json = serde_json::to_vec(document).map_err(|e| e.to_string())?;
     write_atomic(&state.path("access.json"), &json, 0o644).map_err(|e| e.to_string())?;
     write_atomic(&state.path("access.etag"), etag.as_bytes(), 0o644).map_err(|e| e.to_string())?;
@@ -153,6 +166,31 @@ pub fn poll_access(
             )?;
             apply_document(state, &document, &etag)
         }
+    }
+}
+
+/// Tells the server which revision is applied and the last error, when that changed
+/// since the last report (`last` keeps what was sent).
+pub fn report(
+    client: &Client,
+    state: &State,
+    error: Option<String>,
+    last: &mut Option<proto::HostReport>,
+) {
+    let problems = std::fs::read_to_string(state.path("problems"))
+        .ok()
+        .filter(|p| !p.trim().is_empty());
+    let report = proto::HostReport {
+        agent_version: env!("CARGO_PKG_VERSION").to_owned(),
+        applied_revision: current_document(state).map(|d| d.revision),
+        last_error: error.or(problems),
+    };
+    if last.as_ref() == Some(&report) {
+        return;
+    }
+    match state.credential().and_then(|c| client.report(&c, &report)) {
+        Ok(()) => *last = Some(report),
+        Err(e) => eprintln!("sshward-agent: reporting to the server: {e}"),
     }
 }
 

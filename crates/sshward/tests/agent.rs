@@ -363,6 +363,55 @@ fn agent_end_to_end_with_a_real_sshd() {
         host.sh("getent passwd alice")
             .contains(&format!(":{uid}:{uid}:"))
     );
+    eventually(
+        Duration::from_secs(10),
+        "the agent reports it is in sync",
+        || env.run(&["host", "show", "web-1", "--json"]).json()["agent"]["in_sync"] == true,
+    );
+
+    // Names that could break /etc/passwd or sudoers arrive through SCIM: the account the
+    // host gets has a clean name and GECOS, and the files stay valid.
+    let r = post(
+        &format!("{}/Users", server.url),
+        server.token(),
+        &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": "Eve:%ALL,x@contoso.com", "active": true,
+                "displayName": "Eve:0:0,\nroot ALL=(ALL) NOPASSWD: ALL"}),
+    );
+    assert_eq!(r.status, 201, "{r:?}");
+    let eve = r.json()["id"].as_str().unwrap().to_owned();
+    scim_patch(
+        &server,
+        &format!("Groups/{ssh_users}"),
+        members_patch("Add", &[&eve]),
+    );
+    let shown = env.run(&["host", "show", "web-1", "--json"]).json();
+    let eve_name = shown["access"]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["gecos"].as_str().is_some_and(|g| g.starts_with("Eve")))
+        .map(|u| u["username"].as_str().unwrap().to_owned())
+        .expect("eve is granted");
+    eventually(Duration::from_secs(10), "eve's account", || {
+        !host.sh(&format!("getent passwd {eve_name}")).is_empty()
+    });
+    let line = host.sh(&format!("getent passwd {eve_name}"));
+    assert_eq!(
+        line.trim().split(':').count(),
+        7,
+        "one clean passwd line: {line}"
+    );
+    assert!(
+        !host
+            .sh("cat /etc/passwd")
+            .lines()
+            .any(|l| l.starts_with("root ALL"))
+    );
+    assert!(
+        host.sh("visudo -c >/dev/null 2>&1 && echo valid")
+            .contains("valid")
+    );
 
     // 2. A certificate of another CA is refused, and bob has no access.
     let rogue_ca = env.path().join("rogue_ca");
@@ -534,4 +583,17 @@ fn agent_end_to_end_with_a_real_sshd() {
         host.log("sshd.log")
     );
     let _ = carol;
+
+    // Uninstall: the drop-in and the sudoers file go, the accounts stay, expired.
+    let before = host.sh("test -e /etc/sudoers.d/sshward && echo present");
+    assert_eq!(before.trim(), "present");
+    let out = host.sh("/run/bin/sshward-agent --state-dir /run/agent uninstall \
+         --sshd-config /run/sshd_config.d/sshward.conf 2>&1");
+    assert!(out.contains("uninstalled"), "{out}");
+    let gone = host.sh(
+        "for f in /run/sshd_config.d/sshward.conf /etc/sudoers.d/sshward; do \
+         test -e $f && echo present $f; done; echo checked",
+    );
+    assert_eq!(gone.trim(), "checked", "{gone}");
+    assert_eq!(host.sh("getent shadow carol").split(':').nth(7), Some("1"));
 }

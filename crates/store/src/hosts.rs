@@ -46,6 +46,19 @@ pub struct HostRecord {
     pub join_token: Option<i64>,
 }
 
+/// What a host's agent last reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostStatus {
+    /// The agent's version.
+    pub agent_version: String,
+    /// The document revision it applied last.
+    pub applied_revision: Option<i64>,
+    /// Its last error, if the last attempt failed.
+    pub last_error: Option<String>,
+    /// When it reported.
+    pub reported: OffsetDateTime,
+}
+
 /// A join token's metadata (never the secret).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JoinTokenInfo {
@@ -66,6 +79,7 @@ pub struct JoinTokenInfo {
 }
 
 type HostRow = (i64, i64, String, i64, Option<i64>, Option<i64>);
+type StatusRow = (Option<String>, Option<i64>, Option<String>, Option<i64>);
 type TokenRow = (i64, i64, String, String, i64, i64, Option<i64>, Option<i64>);
 
 macro_rules! host_columns {
@@ -194,6 +208,50 @@ impl Hosts<'_, '_> {
             .optional()?
             .ok_or(StoreError::NotFound)?;
         token_info(row)
+    }
+
+    /// Records what the host's agent reports. Does not change the team's revision: a
+    /// report is not a change of access (and would wake every long-poll).
+    pub fn report(
+        &mut self,
+        host: i64,
+        agent_version: &str,
+        applied_revision: Option<i64>,
+        last_error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.tx.require_write()?;
+        diesel::update(h::table.find(host))
+            .set((
+                h::agent_version.eq(agent_version),
+                h::applied_revision.eq(applied_revision),
+                h::last_error.eq(last_error),
+                h::reported_at.eq(to_micros(now())),
+            ))
+            .execute(self.tx.conn)?;
+        Ok(())
+    }
+
+    /// What the host's agent last reported, if it ever did.
+    pub fn status(&mut self, host: i64) -> Result<Option<HostStatus>, StoreError> {
+        let row: Option<StatusRow> = h::table
+            .find(host)
+            .select((
+                h::agent_version,
+                h::applied_revision,
+                h::last_error,
+                h::reported_at,
+            ))
+            .first(self.tx.conn)
+            .optional()?;
+        let Some((Some(version), applied, error, Some(at))) = row else {
+            return Ok(None);
+        };
+        Ok(Some(HostStatus {
+            agent_version: version,
+            applied_revision: applied,
+            last_error: error,
+            reported: from_micros(at)?,
+        }))
     }
 
     /// Redeems a join token: if `presented` is an unused, unexpired token, marks it used

@@ -59,7 +59,9 @@ pub use ca::{
 pub use config::{Backend, DatabaseUrl, StoreConfig};
 pub use error::StoreError;
 pub use grants::{GrantRecord, Grants};
-pub use hosts::{HOST_CREDENTIAL_PREFIX, HostRecord, Hosts, JOIN_TOKEN_PREFIX, JoinTokenInfo};
+pub use hosts::{
+    HOST_CREDENTIAL_PREFIX, HostRecord, HostStatus, Hosts, JOIN_TOKEN_PREFIX, JoinTokenInfo,
+};
 pub use idp::{EmailDomain, Issuer, SecretRef, TenantId};
 pub use login::{Flow, LinkBy, Logins, OidcSettings, OidcSettingsUpdate};
 pub use members::{GroupRef, MemberRecord};

@@ -251,6 +251,14 @@ diesel::table! {
         created_at -> BigInt,
         /// Last authenticated request (to within a minute), unix microseconds.
         last_seen_at -> Nullable<BigInt>,
+        /// The agent's version, as it last reported.
+        agent_version -> Nullable<Text>,
+        /// The document revision the agent last applied.
+        applied_revision -> Nullable<BigInt>,
+        /// The agent's last error (none when it last succeeded).
+        last_error -> Nullable<Text>,
+        /// When the agent last reported, unix microseconds.
+        reported_at -> Nullable<BigInt>,
     }
 }
 

@@ -254,11 +254,37 @@ fn list(config: &Config, a: ListArgs) -> Result<()> {
 
 fn show(config: &Config, a: HostArgs) -> Result<()> {
     let team = a.team.slug(config)?;
-    let (host, computed) = db::app(config)?.host(&team, &a.host)?;
+    let app = db::app(config)?;
+    let (host, computed) = app.host(&team, &a.host)?;
+    let (status, current) = app.host_status(&host)?;
+    let sync = match &status {
+        None => "never reported (no agent, or an agent older than its status reports)".to_owned(),
+        Some(s) if s.applied_revision == Some(current) && s.last_error.is_none() => {
+            format!("in sync (revision {current})")
+        }
+        Some(s) => format!(
+            "behind: applied revision {} of {current}{}",
+            s.applied_revision.map_or("none".into(), |r| r.to_string()),
+            s.last_error
+                .as_ref()
+                .map(|e| format!("; last error: {e}"))
+                .unwrap_or_default()
+        ),
+    };
     if a.format.json {
         let mut row = serde_json::to_value(HostRow::new(&host))?;
         row["access"] = serde_json::to_value(&computed.document)?;
         row["etag"] = computed.etag.into();
+        row["agent"] = match &status {
+            None => serde_json::Value::Null,
+            Some(s) => serde_json::json!({
+                "version": s.agent_version,
+                "applied_revision": s.applied_revision,
+                "last_error": s.last_error,
+                "reported": output::time(s.reported),
+                "in_sync": s.applied_revision == Some(current) && s.last_error.is_none(),
+            }),
+        };
         return output::print_json(&row);
     }
     output::print_fields(&[
@@ -267,6 +293,20 @@ fn show(config: &Config, a: HostArgs) -> Result<()> {
         ("Joined", output::time(host.created)),
         ("Last seen", output::opt_time(host.last_seen)),
         ("Document", computed.etag),
+        (
+            "Agent",
+            status
+                .as_ref()
+                .map(|s| {
+                    format!(
+                        "{} (reported {})",
+                        s.agent_version,
+                        output::time(s.reported)
+                    )
+                })
+                .unwrap_or_else(|| "-".into()),
+        ),
+        ("Sync", sync),
     ])?;
     let mut table = Table::new(&["USER", "UID", "SUDO", "GROUPS"]);
     for u in &computed.document.users {
