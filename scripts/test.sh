@@ -56,6 +56,12 @@ if cargo tree -p host-policy -p proto -p ssh-ca -p keyring -p access-token -e no
     echo "test.sh: a pure crate depends on a crate that does I/O (above)" >&2
     exit 1
 fi
+# The host agent talks HTTP and nothing of the server's: no database, no web framework.
+if cargo tree -p sshward-agent -e normal --prefix none |
+    grep -E '^(actix[a-z-]*|diesel[a-z_]*|tokio|store|app|web-common) '; then
+    echo "test.sh: sshward-agent depends on a server crate (above)" >&2
+    exit 1
+fi
 
 step "Python test tools"
 scripts/venv.sh
