@@ -52,9 +52,9 @@ while (($#)); do
 done
 
 if [[ "$profile" == release ]]; then
-    cargo build --release -p sshward -p loadgen
+    cargo build --release -p sshward -p sshward-agent -p loadgen
 else
-    cargo build -p sshward -p loadgen
+    cargo build -p sshward -p sshward-agent -p loadgen
 fi
 scripts/venv.sh >/dev/null
 out=target/bench
@@ -109,6 +109,11 @@ done >"$out/join-tokens"
 LOADGEN_TOKEN="$SERVER_TOKEN" LOADGEN_TOKEN_KEY="$token_key" "target/$profile/loadgen" certs \
     --server "http://127.0.0.1:$SERVER_PORT" --scim-base "$SERVER_URL" --users "$agent_users" \
     --requests "$requests" --seconds "$seconds" --concurrency "$concurrency" --out "$out/$label.json"
+# Workload 9: sshd's principals command against the document of one of those hosts.
+sshward_cli host show bench-host-0 --json |
+    python3 -c 'import json, sys; json.dump(json.load(sys.stdin)["access"], sys.stdout)' >"$out/document.json"
+"target/$profile/loadgen" principals --agent "target/$profile/sshward-agent" --document "$out/document.json" \
+    --requests "$((requests < 2000 ? requests : 2000))" --seconds "$seconds" --out "$out/$label.json"
 server_stop
 
 peer_file=()

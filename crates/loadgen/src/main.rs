@@ -4,6 +4,7 @@
 mod agent;
 mod certs;
 mod client;
+mod principals;
 mod report;
 mod run;
 mod scim;
@@ -108,6 +109,27 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Run sshd's principals command (workload 9); appends to a results file.
+    Principals {
+        /// The sshward-agent binary.
+        #[arg(long)]
+        agent: PathBuf,
+        /// A host's access document (JSON).
+        #[arg(long)]
+        document: PathBuf,
+        /// Calls.
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+        /// Time limit, in seconds.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Calls in flight (sshd runs one per login attempt).
+        #[arg(long, default_value_t = 2)]
+        concurrency: usize,
+        /// The results file to append to.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Print the comparison table of two results files.
     Report {
         /// Fail when a workload of the first file had errors or ran no request.
@@ -209,6 +231,26 @@ fn main() -> ExitCode {
             let mut doc = read(&out)?;
             if let Some(results) = doc["results"].as_array_mut() {
                 results.push(row);
+            }
+            std::fs::write(&out, doc.to_string()).map_err(|e| format!("{}: {e}", out.display()))
+        })(),
+        Command::Principals {
+            agent,
+            document,
+            requests,
+            seconds,
+            concurrency,
+            out,
+        } => (|| {
+            let limits = run::Limits {
+                concurrency,
+                max_requests: requests,
+                max_time: std::time::Duration::from_secs(seconds),
+            };
+            let outcome = principals::run(&agent, &document, limits)?;
+            let mut doc = read(&out)?;
+            if let Some(results) = doc["results"].as_array_mut() {
+                results.push(outcome.to_json());
             }
             std::fs::write(&out, doc.to_string()).map_err(|e| format!("{}: {e}", out.display()))
         })(),

@@ -226,12 +226,34 @@ struct LoginQuery {
 }
 
 /// `GET /login/{team}`: starts the authorization code flow.
+/// `GET /login/{team}`: starts a sign-in. A refusal is a page for a browser (which asks
+/// for `text/html`) and the JSON error body for anything else.
 async fn login(
     state: web::Data<LoginState>,
+    req: HttpRequest,
     team: web::Path<String>,
     query: web::Query<LoginQuery>,
-) -> Result<HttpResponse, PageError> {
-    let q = query.into_inner();
+) -> HttpResponse {
+    match start_login(state, team.into_inner(), query.into_inner()).await {
+        Ok(response) => response,
+        Err(e) if wants_html(&req) => PageError(e).error_response(),
+        Err(e) => JsonError(e).error_response(),
+    }
+}
+
+/// Whether the client asks for an HTML page (browsers send `Accept: text/html,...`).
+fn wants_html(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+async fn start_login(
+    state: web::Data<LoginState>,
+    slug: String,
+    q: LoginQuery,
+) -> Result<HttpResponse, LoginError> {
     let cli = match (q.cli_redirect, q.cli_challenge, q.cli_state) {
         (None, None, None) => None,
         (Some(redirect), Some(challenge), Some(state)) => Some(CliRequest {
@@ -240,22 +262,19 @@ async fn login(
             state,
         }),
         _ => {
-            return Err(PageError(LoginError::BadRequest(
+            return Err(LoginError::BadRequest(
                 "cli_redirect, cli_challenge and cli_state go together".into(),
-            )));
+            ));
         }
     };
     let return_to = q
         .return_to
         .map(|to| local_return_to(&state.config().public_url, &to))
-        .transpose()
-        .map_err(PageError)?;
+        .transpose()?;
     let s = state.clone();
-    let slug = team.into_inner();
     let (url, oauth_state) = state
         .with_provider(move || s.start(&slug, cli, return_to))
-        .await
-        .map_err(PageError)?;
+        .await?;
     let ttl = i64::try_from(state.config().pending_ttl.as_secs()).unwrap_or(600);
     let binding = seal(
         &state,

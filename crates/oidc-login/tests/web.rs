@@ -321,6 +321,31 @@ fn audit_and_answers_never_contain_codes_or_tokens() {
     // Unknown teams and unconfigured teams answer clearly.
     let page = Browser::default().get(&format!("{}/login/nope", server.origin));
     assert_eq!(page.status, 404);
+    // A browser gets a page, a program the JSON error body.
+    let url = format!("{}/login/nope", server.origin);
+    let mut html = agent()
+        .get(&url)
+        .header("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
+        .call()
+        .unwrap();
+    assert_eq!(html.status(), 404);
+    let body = html.body_mut().read_to_string().unwrap();
+    assert!(
+        body.contains("<html") || body.contains("<!DOCTYPE"),
+        "{body}"
+    );
+    let mut json = agent().get(&url).call().unwrap();
+    assert_eq!(json.status(), 404);
+    let ct = json
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(ct.starts_with("application/json"), "{ct}");
+    let body: serde_json::Value = json.body_mut().read_json().unwrap();
+    assert_eq!(body["error"], "not_found");
     let r = agent().get(format!("{}/me", server.origin)).call().unwrap();
     assert_eq!(r.status(), 401);
 }
