@@ -76,6 +76,9 @@ trap 'exit 143' TERM
 pg_start
 
 step "cargo nextest"
+# The end-to-end tests of crates/sshward run the host agent's binary, which a test build
+# of the sshward package does not build.
+cargo build -p sshward-agent
 cargo nextest run --workspace
 
 step "doc tests"

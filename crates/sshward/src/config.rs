@@ -266,8 +266,8 @@ pub fn load_from(
 
     let config: Config = raw
         .try_deserialize()
-        .map_err(|e| config_error(e, file.as_deref()))?;
-    let config = config.validated()?;
+        .map_err(|e| with_source(config_error(e, file.as_deref()), &sources))?;
+    let config = config.validated().map_err(|e| with_source(e, &sources))?;
     Ok(Loaded {
         config,
         file,
@@ -337,6 +337,45 @@ fn config_error(err: config::ConfigError, file: Option<&Path>) -> Error {
         String::new()
     };
     Error::Config(format!("invalid configuration: {text}{hint}"))
+}
+
+/// `err` in the documented form `invalid configuration: KEY ...: PROBLEM (from SOURCE)`,
+/// naming where the offending value came from (the file, an `SSHWARD_*` variable, a flag).
+fn with_source(err: Error, sources: &HashMap<String, String>) -> Error {
+    let Error::Config(text) = err else {
+        return err;
+    };
+    if text.contains("unknown field") {
+        // Already names the sources to check.
+        return Error::Config(text);
+    }
+    let rest = text
+        .strip_prefix("invalid configuration: ")
+        .unwrap_or(&text);
+    // The config crate names the key as "... for key `server.listen` in ...".
+    let (key, text) = match rest.split_once("for key `").and_then(|(before, after)| {
+        let (key, _) = after.split_once('`')?;
+        Some((key.to_owned(), before.trim_end()))
+    }) {
+        Some((key, problem)) => (
+            key.clone(),
+            format!("invalid configuration: {key}: {problem}"),
+        ),
+        None => {
+            let key = rest.split(" = ").next().unwrap_or_default().to_owned();
+            (key, text.clone())
+        }
+    };
+    match sources.get(&key) {
+        Some(source) => {
+            let source = source
+                .strip_prefix("environment (")
+                .and_then(|s| s.strip_suffix(')'))
+                .unwrap_or(source);
+            Error::Config(format!("{text} (from {source})"))
+        }
+        None => Error::Config(text),
+    }
 }
 
 fn invalid(key: &str, value: impl std::fmt::Display, problem: &str) -> Error {

@@ -165,8 +165,40 @@ fn unknown_keys_in_the_file_are_refused() {
 #[test]
 fn usage_errors_and_help() {
     let env = Env::new();
-    assert_eq!(env.run(&["frobnicate"]).code, 2);
+    let unknown = env.run(&["frobnicate"]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown
+            .stderr
+            .starts_with("sshward: error: unrecognized subcommand 'frobnicate'"),
+        "every error has the one form: {}",
+        unknown.stderr
+    );
+    let flag = env.run(&["team", "list", "--bogus"]);
+    assert!(
+        flag.stderr
+            .starts_with("sshward: error: unexpected argument '--bogus'"),
+        "{}",
+        flag.stderr
+    );
     assert_eq!(env.run(&["team"]).code, 2);
+    // A bad value names its option and where it came from.
+    let bad = env.run_with(
+        &["check-config"],
+        &[("SSHWARD_SERVER__MAX_BODY_BYTES", "lots")],
+    );
+    bad.fails(3, "server.max_body_bytes");
+    assert!(
+        bad.stderr.contains("(from SSHWARD_SERVER__MAX_BODY_BYTES)"),
+        "{}",
+        bad.stderr
+    );
+    let listen = env.run_with(&["check-config"], &[("SSHWARD_SERVER__LISTEN", "nowhere")]);
+    assert!(
+        listen.stderr.contains("(from SSHWARD_SERVER__LISTEN)"),
+        "{}",
+        listen.stderr
+    );
     for cmd in [
         &["--help"][..],
         &["serve", "--help"],
