@@ -57,6 +57,12 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
+    /// Seconds a client has to send a request's head (line and headers).
+    pub header_timeout_secs: u64,
+    /// Seconds from a request's start by which its body must have arrived.
+    pub body_timeout_secs: u64,
+    /// Most requests in flight from one address (0: no limit).
+    pub max_requests_per_address: usize,
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     pub shutdown_timeout_secs: u64,
 }
@@ -122,6 +128,9 @@ impl Default for ServerConfig {
             public_url: None,
             max_body_bytes: scim_api::DEFAULT_MAX_BODY_BYTES,
             workers: 0,
+            header_timeout_secs: 10,
+            body_timeout_secs: 30,
+            max_requests_per_address: 256,
             shutdown_timeout_secs: 30,
         }
     }
@@ -407,6 +416,24 @@ impl Config {
                 "server.workers",
                 self.server.workers,
                 "must be at most 1024 (0: one per CPU core)",
+            ));
+        }
+        for (key, value) in [
+            (
+                "server.header_timeout_secs",
+                self.server.header_timeout_secs,
+            ),
+            ("server.body_timeout_secs", self.server.body_timeout_secs),
+        ] {
+            if !(1..=600).contains(&value) {
+                return Err(invalid(key, value, "must be between 1 and 600"));
+            }
+        }
+        if self.server.max_requests_per_address > 1_000_000 {
+            return Err(invalid(
+                "server.max_requests_per_address",
+                self.server.max_requests_per_address,
+                "must be at most 1000000 (0: no limit)",
             ));
         }
         if self.server.shutdown_timeout_secs > 3600 {

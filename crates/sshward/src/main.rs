@@ -15,6 +15,7 @@ mod db;
 mod error;
 mod health;
 mod keys;
+mod limits;
 mod logging;
 mod login;
 mod metrics;

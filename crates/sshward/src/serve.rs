@@ -67,10 +67,15 @@ pub fn run(config: &Config) -> Result<()> {
             enabled: config.log.access_log,
         }),
         metrics_enabled: config.metrics.enabled,
+        limits: web::Data::new(std::sync::Arc::new(crate::limits::Limits::new(
+            Duration::from_secs(config.server.body_timeout_secs),
+            config.server.max_requests_per_address,
+        ))),
     };
     let mut server = HttpServer::new(move || {
         let state = state.clone();
         App::new()
+            .wrap(from_fn(crate::limits::enforce))
             .wrap(from_fn(access_log::observe))
             .wrap(from_fn(normalize_path::merge_slashes))
             .configure(move |cfg| state.configure(cfg))
@@ -79,7 +84,7 @@ pub fn run(config: &Config) -> Result<()> {
     // would only wait for a connection, and each idle thread keeps allocator memory.
     .worker_max_blocking_threads(config.pool_size() as usize)
     .shutdown_timeout(config.server.shutdown_timeout_secs)
-    .client_request_timeout(Duration::from_secs(30));
+    .client_request_timeout(Duration::from_secs(config.server.header_timeout_secs));
     if config.server.workers > 0 {
         server = server.workers(config.server.workers);
     }
@@ -117,6 +122,8 @@ pub struct AppState {
     pub access_log: web::Data<AccessLog>,
     /// Serve `/metrics`.
     pub metrics_enabled: bool,
+    /// Body deadline and the per-address cap.
+    pub limits: web::Data<std::sync::Arc<crate::limits::Limits>>,
 }
 
 impl AppState {
@@ -125,6 +132,7 @@ impl AppState {
         cfg.app_data(web::Data::new(self.store.clone()))
             .app_data(self.metrics.clone())
             .app_data(self.access_log.clone())
+            .app_data(self.limits.clone())
             .configure(health::configure);
         if self.metrics_enabled {
             cfg.service(

@@ -280,3 +280,58 @@ fn sqlite_online_backup_restores() {
     assert!(again.token.is_none(), "{:?}", again.stdout);
     assert_empty_list(&test_connection(&again.url, &token));
 }
+
+/// Opens a connection and sends a request head announcing a body of 60,000 bytes, then
+/// only its first bytes (a slow-body attack without any credential).
+fn slow_body(base: &str, path: &str) -> std::net::TcpStream {
+    use std::io::Write;
+    let addr = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: 60000\r\n\r\n{{\"tok"
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    stream
+}
+
+/// A slow body gets 400 once the body deadline passes, and one address holds at most the
+/// configured number of requests in flight (429 beyond, served again once they end).
+#[test]
+fn slow_bodies_time_out_and_addresses_are_capped() {
+    use std::io::Read;
+    let env = Env::new();
+    let server = env.serve_with(&[
+        ("SSHWARD_SERVER__BODY_TIMEOUT_SECS", "1"),
+        ("SSHWARD_SERVER__MAX_REQUESTS_PER_ADDRESS", "2"),
+    ]);
+    let start = std::time::Instant::now();
+    let mut first = slow_body(&server.base, "/api/v1/hosts/join");
+    let _second = slow_body(&server.base, "/api/v1/hosts/join");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    // Two requests of this address in flight: a third is refused at once.
+    let third = get(&format!("{}/healthz", server.base), None);
+    assert_eq!(third.status, 429, "{third:?}");
+    assert!(
+        third.content_type.starts_with("application/json"),
+        "{third:?}"
+    );
+    first
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = first.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("body_timeout_secs"), "{answer}");
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    // Both ended: the address is served again.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(get(&format!("{}/healthz", server.base), None).status, 200);
+}
