@@ -197,6 +197,28 @@ pub fn report(
 /// The first bytes of every OpenSSH KRL.
 const KRL_MAGIC: &[u8] = b"SSHKRL\n\0";
 
+/// Installs a revocation list only if OpenSSH reads it (`ssh-keygen -Q -l`): sshd
+/// refuses every public-key login when its `RevokedKeys` file does not parse, so a
+/// truncated or garbled answer must never replace the good one.
+pub fn install_krl(state: &State, bytes: &[u8]) -> Result<(), String> {
+    if !bytes.starts_with(KRL_MAGIC) {
+        return Err("the revocation list is not an OpenSSH KRL; the old one stays".into());
+    }
+    let candidate = state.path(".revoked_keys.new");
+    write_atomic(&candidate, bytes, 0o644).map_err(|e| e.to_string())?;
+    let checked = crate::apply::run(
+        "ssh-keygen",
+        &["-Q", "-l", "-f", &candidate.to_string_lossy()],
+    );
+    if let Err(e) = checked {
+        let _ = std::fs::remove_file(&candidate);
+        return Err(format!(
+            "the revocation list does not parse, the old one stays: {e}"
+        ));
+    }
+    std::fs::rename(&candidate, state.path("revoked_keys")).map_err(|e| e.to_string())
+}
+
 /// One revocation-list poll: waits up to `wait` for a change, installs it.
 pub fn poll_krl(client: &Client, state: &State, wait: Duration) -> Result<(), String> {
     let credential = state.credential()?;
@@ -206,10 +228,7 @@ pub fn poll_krl(client: &Client, state: &State, wait: Duration) -> Result<(), St
         Fetched::Changed {
             body: bytes, etag, ..
         } => {
-            if !bytes.starts_with(KRL_MAGIC) {
-                return Err("the revocation list is not an OpenSSH KRL; the old one stays".into());
-            }
-            write_atomic(&state.path("revoked_keys"), &bytes, 0o644).map_err(|e| e.to_string())?;
+            install_krl(state, &bytes)?;
             write_atomic(&state.path("krl.etag"), etag.as_bytes(), 0o644)
                 .map_err(|e| e.to_string())?;
             eprintln!("sshward-agent: installed the revocation list {etag}");
@@ -315,6 +334,41 @@ mod tests {
             .sign_statement(proto::SIGNATURE_NAMESPACE, statement.as_bytes())
             .unwrap();
         (body, sig)
+    }
+
+    #[test]
+    fn only_a_revocation_list_openssh_reads_replaces_the_old_one() {
+        if std::process::Command::new("ssh-keygen")
+            .arg("-?")
+            .output()
+            .is_err()
+        {
+            eprintln!("SKIPPED: no ssh-keygen");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("agent-krl-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let state = State::at(&dir);
+        ensure_krl(&state).unwrap();
+        let ca = CaKey::generate(&mut OsRng).unwrap();
+        let mut krl = ssh_ca::Krl::new(1, 1);
+        krl.revoke_serial(&ca.public_key(), 7);
+        let good = krl.to_bytes();
+        install_krl(&state, &good).unwrap();
+        assert_eq!(std::fs::read(state.path("revoked_keys")).unwrap(), good);
+        for bad in [
+            &good[..good.len() - 3],
+            b"not a krl".as_slice(),
+            &good[..12],
+        ] {
+            assert!(install_krl(&state, bad).is_err());
+            assert_eq!(
+                std::fs::read(state.path("revoked_keys")).unwrap(),
+                good,
+                "the good one stays"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

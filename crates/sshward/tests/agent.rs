@@ -597,3 +597,54 @@ fn agent_end_to_end_with_a_real_sshd() {
     assert_eq!(gone.trim(), "checked", "{gone}");
     assert_eq!(host.sh("getent shadow carol").split(':').nth(7), Some("1"));
 }
+
+/// `join --dry-run` prints every file and command and changes nothing (no server needed).
+#[test]
+fn agent_join_dry_run_changes_nothing() {
+    let agent = Path::new(env!("CARGO_BIN_EXE_sshward")).with_file_name("sshward-agent");
+    if !agent.exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "build sshward-agent first"
+        );
+        return;
+    }
+    let env = Env::new();
+    let key = env.path().join("host_key");
+    assert!(
+        ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f", key.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let state = env.path().join("state");
+    let out = Command::new(&agent)
+        .arg("--state-dir")
+        .arg(&state)
+        .args([
+            "join",
+            "--server",
+            "http://127.0.0.1:9",
+            "--token",
+            "sshwj_x",
+            "--hostname",
+            "h1",
+            "--dry-run",
+            "--host-key",
+        ])
+        .arg(format!("{}.pub", key.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "TrustedUserCAKeys",
+        "RevokedKeys",
+        "AuthorizedPrincipalsCommandUser sshward-principals",
+        "%sshward-sudo ALL=(ALL:ALL) NOPASSWD: ALL",
+        "sshd -t",
+        "visudo -cf",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    assert!(!state.exists(), "nothing written");
+}
