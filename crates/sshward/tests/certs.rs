@@ -506,6 +506,36 @@ fn run_end_to_end(env: &Env) {
         )),
         "{config}"
     );
+
+    // No secret is in the database in clear: the SCIM token, the join token and host
+    // credential, the access tokens, the CA and sign-in keys (SQLite: the files' bytes).
+    if env.kek.is_none() {
+        let data = env.data_dir();
+        let mut bytes = Vec::new();
+        for file in ["sshward.db", "sshward.db-wal"] {
+            bytes.extend(std::fs::read(data.join(file)).unwrap_or_default());
+        }
+        assert!(bytes.len() > 4096, "the database files were read");
+        let kek = std::fs::read_to_string(data.join("key-encryption-key")).unwrap();
+        let token = access_token(env, "frank");
+        let secrets = [
+            server.token(),
+            join_token.as_str(),
+            credential.as_str(),
+            token.as_str(),
+            kek.trim(),
+            "OPENSSH PRIVATE KEY",
+            "b3BlbnNzaC1rZXktdjE", // base64 of "openssh-key-v1", the private key format
+        ];
+        for secret in secrets {
+            let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+            assert!(
+                !found,
+                "a secret is in the database in clear: {}...",
+                &secret[..8]
+            );
+        }
+    }
 }
 
 #[test]
