@@ -12,6 +12,8 @@
 //! | `uninstall` | expire every managed account, remove the drop-in and the sudoers file |
 
 #![forbid(unsafe_code)]
+// Doc comments of the arguments are the --help text, where a URL is plain text.
+#![allow(rustdoc::bare_urls)]
 
 mod apply;
 mod client;
