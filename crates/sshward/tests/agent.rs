@@ -369,6 +369,38 @@ fn agent_end_to_end_with_a_real_sshd() {
         || env.run(&["host", "show", "web-1", "--json"]).json()["agent"]["in_sync"] == true,
     );
 
+    // The host certificate is renewed once a third of its life is left: make the agent
+    // believe it expires in a minute.
+    let cert_before = host.sh("cat /etc/ssh/ssh_host_ed25519_key-cert.pub");
+    host.sh(
+        "python3 - <<'EOF'\nimport json, time\np='/run/agent/join.json'\nj=json.load(open(p))\n\
+         for c in j['host_certificates']:\n    c['valid_after']=int(time.time())-3600; c['valid_before']=int(time.time())+60\n\
+         json.dump(j, open(p,'w'))\nEOF",
+    );
+    // The agent re-reads nothing while it runs: restart it on the edited state (the
+    // pattern's [s] keeps pkill from matching the shell that runs it).
+    host.sh("pkill -f '[s]shward-agent --state-dir /run/agent run'");
+    host.sh(
+        "(/run/bin/sshward-agent --state-dir /run/agent run --wait 2 \
+         >> /run/agent-restart.log 2>&1 &)",
+    );
+    eventually(
+        Duration::from_secs(15),
+        "the host certificate is renewed",
+        || {
+            let now = host.sh("cat /etc/ssh/ssh_host_ed25519_key-cert.pub");
+            !now.is_empty() && now != cert_before
+        },
+    );
+    let certs = env.run(&["cert", "list", "--json"]).json();
+    let host_certs = certs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "host")
+        .count();
+    assert_eq!(host_certs, 2, "the join's and the renewal's: {certs}");
+
     // Names that could break /etc/passwd or sudoers arrive through SCIM: the account the
     // host gets has a clean name and GECOS, and the files stay valid.
     let r = post(
