@@ -341,13 +341,10 @@ fn principals(state: &State, user: &str) -> ExitCode {
         }
         None => return refuse("no access document yet"),
     }
-    let Ok(bytes) = std::fs::read(state.path("access.json")) else {
+    let Ok(logins) = std::fs::read_to_string(state.path(sync::LOGINS)) else {
         return refuse("no access document");
     };
-    let Ok(document) = serde_json::from_slice::<AccessDocument>(&bytes) else {
-        return refuse("the local access document is unreadable");
-    };
-    if document.user(user).is_some() {
+    if sync::may_log_in(&logins, user) {
         println!("{user}");
     }
     ExitCode::SUCCESS
