@@ -36,9 +36,15 @@ pub fn run(agent: &Path, document: &Path, limits: Limits) -> Result<Outcome, Str
         .elapsed()
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    // What the agent keeps once it applied the document: the document, and the sorted
+    // names `principals` reads.
+    let mut sorted = users.clone();
+    sorted.sort_unstable();
+    let logins = sorted.join("\n") + "\n";
     for (name, body) in [
         ("join.json", joined.to_string()),
         ("access.json", text),
+        ("logins", logins),
         ("confirmed", now.to_string()),
     ] {
         std::fs::write(dir.join(name), body).map_err(|e| format!("{name}: {e}"))?;
