@@ -289,3 +289,45 @@ fn example_file_documents_every_option() {
         );
     }
 }
+
+/// The systemd install step (deploy/sshward.service) writes the example file with
+/// `data_dir = "/var/lib/sshward"`; its `sed` pattern matches the example's line, and
+/// the result is the one place the data directory comes from.
+#[test]
+fn the_service_install_step_sets_the_data_dir_in_the_file() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy");
+    let unit = std::fs::read_to_string(root.join("sshward.service")).unwrap();
+    assert!(
+        unit.contains(
+            r#"sed 's|^data_dir = .*|data_dir = "/var/lib/sshward"|' deploy/sshward.toml"#
+        )
+    );
+    assert!(
+        !unit.contains("Environment=SSHWARD_DATA_DIR"),
+        "no second source of the data directory"
+    );
+    let example = std::fs::read_to_string(root.join("sshward.toml")).unwrap();
+    let lines = example
+        .lines()
+        .filter(|l| l.starts_with("data_dir = "))
+        .count();
+    assert_eq!(lines, 1, "the sed pattern matches one line");
+    let installed: String = example
+        .lines()
+        .map(|l| {
+            if l.starts_with("data_dir = ") {
+                "data_dir = \"/var/lib/sshward\""
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let env = Env::new();
+    let path = env.path().join("sshward.toml");
+    std::fs::write(&path, installed).unwrap();
+    let v = env
+        .run(&["--config", path.to_str().unwrap(), "check-config", "--json"])
+        .json();
+    assert_eq!(v["config"]["data_dir"], "/var/lib/sshward");
+}
