@@ -1,6 +1,8 @@
 //! Explaining access decisions, and the team's POSIX settings.
 
-use host_policy::{Explanation, HomeBase, IdRange, LoginShell, PosixSettings, UsernameStyle};
+use host_policy::{
+    Explanation, HomeBase, IdRange, LoginShell, PosixName, PosixSettings, UsernameStyle,
+};
 
 use crate::audit;
 
@@ -26,6 +28,8 @@ pub struct PosixSettingsChange {
     pub home_base: Option<HomeBase>,
     /// New login shell.
     pub shell: Option<LoginShell>,
+    /// New list of names the team reserves.
+    pub reserved: Option<Vec<PosixName>>,
 }
 
 impl PosixSettingsChange {
@@ -81,6 +85,12 @@ impl App {
             if let Some(shell) = &change.shell {
                 s.shell = shell.clone();
             }
+            if let Some(reserved) = &change.reserved {
+                let mut names = reserved.clone();
+                names.sort();
+                names.dedup();
+                s.reserved = names;
+            }
             tx.posix().set_settings(team.id, &s)?;
             audit::record(
                 tx,
@@ -89,8 +99,16 @@ impl App {
                 AuditAction::PosixSettings,
                 &team.slug,
                 format!(
-                    "POSIX settings: {} ids {} home {} shell {}",
-                    s.username_style, s.id_range, s.home_base, s.shell
+                    "POSIX settings: {} ids {} home {} shell {} reserved [{}]",
+                    s.username_style,
+                    s.id_range,
+                    s.home_base,
+                    s.shell,
+                    s.reserved
+                        .iter()
+                        .map(PosixName::as_str)
+                        .collect::<Vec<_>>()
+                        .join(",")
                 ),
             )?;
             Ok(s)

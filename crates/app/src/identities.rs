@@ -148,9 +148,12 @@ fn load_directory(
 /// and marks the identities of deleted users and groups released. Runs in a write
 /// transaction; does not change the team's revision.
 pub(crate) fn allocate_missing(tx: &mut Tx<'_>, team: TeamId) -> Result<(), AppError> {
-    let style = tx.posix().settings(team)?.username_style;
+    let settings = tx.posix().settings(team)?;
+    let style = settings.username_style;
     tx.posix().release_deleted(team)?;
     let mut taken: HashSet<String> = tx.posix().names(team)?;
+    // The team's own reserved names are never handed out (who has one keeps it).
+    taken.extend(settings.reserved.iter().map(|n| n.as_str().to_owned()));
     let mut pick = |base: String| {
         let name = username::choose_name(&base, |n| taken.contains(n));
         taken.insert(name.clone());

@@ -292,6 +292,10 @@ fn posix_settings_are_typed_and_audited(db: &TestDb) {
         username_style: Some(UsernameStyle::Address),
         home_base: Some("/srv/home/".parse().unwrap()),
         shell: Some("/bin/zsh".parse().unwrap()),
+        reserved: Some(vec![
+            "deploy".parse().unwrap(),
+            "bob_acme_example".parse().unwrap(),
+        ]),
     };
     let set = app
         .set_posix_settings(&operator(), "acme", &change)
@@ -303,7 +307,35 @@ fn posix_settings_are_typed_and_audited(db: &TestDb) {
     let entry = last_audit(db, team, "admin.posix.settings");
     assert_eq!(
         entry.entry.summary,
-        "POSIX settings: address ids 300000-399999 home /srv/home shell /bin/zsh"
+        "POSIX settings: address ids 300000-399999 home /srv/home shell /bin/zsh \
+         reserved [bob_acme_example,deploy]"
+    );
+    // A reserved name goes to nobody: bob (address style) and a new deploy@ user get the
+    // next free names.
+    db.store()
+        .write(|tx| {
+            tx.users()
+                .insert(team, object(json!({"userName": "deploy", "active": true})))
+        })
+        .unwrap();
+    let grant = NewGrant {
+        group: "SSH Users".into(),
+        hosts: HostSelector::All,
+        role: Role::Ssh,
+        extra_groups: Vec::new(),
+    };
+    app.add_grant(&operator(), "acme", &grant).unwrap();
+    // Computing a host's document allocates the identities.
+    let (_, secret) = app
+        .create_join_token(&operator(), "acme", &BTreeSet::new(), Duration::hours(1))
+        .unwrap();
+    app.join(&secret, "web-9", &BTreeSet::new(), &[]).unwrap();
+    app.host("acme", "web-9").unwrap();
+    let names = db.store().read(|tx| tx.posix().names(team)).unwrap();
+    assert!(names.contains("bob_acme_example2"), "{names:?}");
+    assert!(
+        names.contains("deploy2") && !names.contains("deploy"),
+        "{names:?}"
     );
 
     // The root directory as home base round-trips too.

@@ -235,6 +235,10 @@ pub struct PosixSettings {
     pub home_base: HomeBase,
     /// The login shell.
     pub shell: LoginShell,
+    /// Names this team keeps off sshward's users and groups, beyond the built-in list
+    /// ([`crate::username::RESERVED_NAMES`]): the admin accounts of its own images. A user
+    /// whose name would be one gets the next free one (`deploy` → `deploy2`).
+    pub reserved: Vec<PosixName>,
 }
 
 #[cfg(test)]

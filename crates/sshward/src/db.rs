@@ -14,13 +14,35 @@ pub enum Open {
     Existing,
 }
 
-/// Opens the store described by `config`; migrations run per `database.migrate_on_start`.
+/// Opens the store described by `config` for a command; migrations run per
+/// `database.migrate_on_start`.
 pub fn open(config: &Config, mode: Open) -> Result<Store> {
     open_with(config, mode, config.database.migrate_on_start)
 }
 
+/// Opens the store for `sshward serve` (creating a new SQLite database), keeping one
+/// idle connection ready.
+pub fn open_for_server(config: &Config) -> Result<Store> {
+    let mut store_config = prepare(config, Open::CreateIfMissing)?;
+    store_config.run_migrations = config.database.migrate_on_start;
+    open_store(&store_config)
+}
+
 /// [`open`] with an explicit choice about migrations.
 pub fn open_with(config: &Config, mode: Open, migrate: bool) -> Result<Store> {
+    let mut store_config = prepare(config, mode)?;
+    store_config.run_migrations = migrate;
+    // A command uses a connection or two and exits: no idle connection is kept ready.
+    // (With one, the pool replaces a connection taken out on a background thread, which
+    // could still be connecting when the process exits: libpq's Kerberos library then
+    // aborted the exit, "k5_mutex_lock: Received error 22", failing a finished command.)
+    store_config.min_idle = Some(0);
+    open_store(&store_config)
+}
+
+/// Checks that a SQLite database exists (or creates its directory, per `mode`) and
+/// returns the store settings of `config`.
+fn prepare(config: &Config, mode: Open) -> Result<store::StoreConfig> {
     if let Some(path) = config.sqlite_path()
         && !path.exists()
     {
@@ -35,10 +57,12 @@ pub fn open_with(config: &Config, mode: Open, migrate: bool) -> Result<Store> {
             create_private_dir(dir)?;
         }
     }
-    let mut store_config = config.store_config();
-    store_config.run_migrations = migrate;
+    Ok(config.store_config())
+}
+
+fn open_store(store_config: &store::StoreConfig) -> Result<Store> {
     let masked = crate::config::mask_url_password(&store_config.url);
-    Store::open(&store_config).map_err(|err| match err {
+    Store::open(store_config).map_err(|err| match err {
         store::StoreError::Config(msg) => Error::Config(format!(
             "invalid configuration: database.url = {masked}: {msg}"
         )),

@@ -11,7 +11,7 @@ use store::Store;
 use crate::access_log::{self, AccessLog};
 use crate::bootstrap;
 use crate::config::Config;
-use crate::db::{self, Open};
+use crate::db;
 use crate::error::{Error, Result};
 use crate::health;
 use crate::metrics::{self, Metrics};
@@ -32,7 +32,7 @@ pub fn run(config: &Config) -> Result<()> {
         );
     }
 
-    let store = db::open(config, Open::CreateIfMissing)?;
+    let store = db::open_for_server(config)?;
     log::info!(
         "database: {} ({})",
         store.backend(),

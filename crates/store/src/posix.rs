@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
-use host_policy::{IdRange, PosixSettings};
+use host_policy::{IdRange, PosixName, PosixSettings};
 use time::OffsetDateTime;
 
 use crate::connection::{DbConnection, MultiBackend};
@@ -191,7 +191,7 @@ pub struct Posix<'t, 'c> {
 impl Posix<'_, '_> {
     /// The team's settings (the defaults until changed).
     pub fn settings(&mut self, team: TeamId) -> Result<PosixSettings, StoreError> {
-        let row: Option<(i64, i64, String, String, String)> = s::table
+        let row: Option<(i64, i64, String, String, String, String)> = s::table
             .find(team.0)
             .select((
                 s::id_min,
@@ -199,10 +199,11 @@ impl Posix<'_, '_> {
                 s::username_style,
                 s::home_base,
                 s::shell,
+                s::reserved_names,
             ))
             .first(self.tx.conn)
             .optional()?;
-        let Some((id_min, id_max, username_style, home_base, shell)) = row else {
+        let Some((id_min, id_max, username_style, home_base, shell, reserved)) = row else {
             return Ok(PosixSettings::default());
         };
         let corrupt = |e: host_policy::PolicyError| {
@@ -224,6 +225,14 @@ impl Posix<'_, '_> {
             .parse()
             .map_err(corrupt)?,
             shell: shell.parse().map_err(corrupt)?,
+            reserved: serde_json::from_str::<Vec<String>>(&reserved)
+                .map_err(|e| {
+                    StoreError::Corrupt(format!("reserved names of team {}: {e}", team.0))
+                })?
+                .iter()
+                .map(|n| n.parse())
+                .collect::<Result<_, _>>()
+                .map_err(corrupt)?,
         })
     }
 
@@ -260,6 +269,14 @@ impl Posix<'_, '_> {
                 s::username_style.eq(settings.username_style.as_str()),
                 s::home_base.eq(settings.home_base.as_str()),
                 s::shell.eq(settings.shell.as_str()),
+                s::reserved_names.eq(serde_json::to_string(
+                    &settings
+                        .reserved
+                        .iter()
+                        .map(PosixName::as_str)
+                        .collect::<Vec<_>>(),
+                )
+                .map_err(|e| StoreError::Invalid(e.to_string()))?),
             ))
             .execute(self.tx.conn)?;
         Ok(())

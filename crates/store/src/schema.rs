@@ -211,6 +211,8 @@ diesel::table! {
         home_base -> Text,
         /// Login shell.
         shell -> Text,
+        /// JSON array of names reserved by the team.
+        reserved_names -> Text,
     }
 }
 

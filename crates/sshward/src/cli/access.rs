@@ -41,6 +41,10 @@ pub struct SettingsArgs {
     /// The login shell (e.g. /bin/bash)
     #[arg(long, value_name = "PATH")]
     pub shell: Option<String>,
+    /// Names no user or group may get, beyond the built-in list (the admin accounts of
+    /// your own images), comma-separated; "" clears
+    #[arg(long, value_name = "NAMES")]
+    pub reserve: Option<String>,
     #[command(flatten)]
     pub format: Format,
 }
@@ -80,6 +84,17 @@ fn settings(config: &Config, a: SettingsArgs) -> Result<()> {
         username_style: parsed(a.username_style.as_ref())?,
         home_base: parsed(a.home_base.as_ref())?,
         shell: parsed(a.shell.as_ref())?,
+        reserved: a
+            .reserve
+            .as_deref()
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(str::parse)
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?,
     };
     let app = db::app(config)?;
     let current = if change.is_empty() {
@@ -94,6 +109,7 @@ fn settings(config: &Config, a: SettingsArgs) -> Result<()> {
             "id_max": current.id_range.max(),
             "home_base": current.home_base.to_string(),
             "shell": current.shell.as_str(),
+            "reserved": current.reserved.iter().map(|n| n.as_str()).collect::<Vec<_>>(),
         }));
     }
     output::print_fields(&[
@@ -101,6 +117,19 @@ fn settings(config: &Config, a: SettingsArgs) -> Result<()> {
         ("Id range", current.id_range.to_string()),
         ("Home base", current.home_base.to_string()),
         ("Shell", current.shell.to_string()),
+        (
+            "Reserved",
+            if current.reserved.is_empty() {
+                "- (the built-in list only)".to_owned()
+            } else {
+                current
+                    .reserved
+                    .iter()
+                    .map(|n| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        ),
     ])
 }
 

@@ -1,0 +1,1 @@
+ALTER TABLE posix_settings DROP COLUMN reserved_names;
