@@ -304,13 +304,14 @@ fn slow_bodies_time_out_and_addresses_are_capped() {
     use std::io::Read;
     let env = Env::new();
     let server = env.serve_with(&[
-        ("SSHWARD_SERVER__BODY_TIMEOUT_SECS", "1"),
+        ("SSHWARD_SERVER__BODY_TIMEOUT_SECS", "3"),
         ("SSHWARD_SERVER__MAX_REQUESTS_PER_ADDRESS", "2"),
     ]);
     let start = std::time::Instant::now();
     let mut first = slow_body(&server.base, "/api/v1/hosts/join");
     let _second = slow_body(&server.base, "/api/v1/hosts/join");
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    // Both heads read and in flight (well before their 3 s body deadline).
+    std::thread::sleep(std::time::Duration::from_millis(700));
     // Two requests of this address in flight: a third is refused at once.
     let third = get(&format!("{}/healthz", server.base), None);
     assert_eq!(third.status, 429, "{third:?}");
