@@ -363,6 +363,10 @@ mod tests {
             .output()
             .is_err()
         {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "ssh-keygen is required under CI (scripts/test.sh installs openssh-client)"
+            );
             eprintln!("SKIPPED: no ssh-keygen");
             return;
         }

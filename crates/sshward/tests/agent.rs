@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::certs::{key_of, login, scim_patch, ssh_keygen};
-use crate::login::{browser, configure_sign_in, provider_with, venv};
+use crate::certs::{key_of, login, login_with, scim_patch, ssh_keygen};
+use crate::login::{browser, configure_sign_in, configure_sign_in_for, provider_with, venv};
 use crate::support::*;
 
 /// The host: the namespace's first process, killed (with everything in it) when dropped.
@@ -353,10 +353,13 @@ fn agent_end_to_end_with_a_real_sshd() {
         host.log("agent.log")
     );
     assert!(out.starts_with(&format!("{uid}\nalice\n")), "{out}");
+    let accepted = "Accepted publickey for alice from 127.0.0.1 port";
+    let key_id = format!("ID sshward:default:{alice}:{}", v["certificate"]["serial"]);
     assert!(
         host.log("sshd.log")
-            .contains("Accepted publickey for alice"),
-        "{}",
+            .lines()
+            .any(|l| l.contains(accepted) && l.contains(&key_id)),
+        "sshd logs the certificate it accepted ({key_id}): {}",
         host.log("sshd.log")
     );
     assert!(
@@ -490,6 +493,15 @@ fn agent_end_to_end_with_a_real_sshd() {
     );
     let (code, _) = ssh(&env, &host, "alice", &rogue, "true");
     assert_ne!(code, 0, "a foreign CA's certificate is refused");
+    assert!(
+        host.log("sshd.log")
+            .contains("Failed publickey for alice from 127.0.0.1")
+    );
+    assert!(
+        host.log("sshd.log").contains("ID rogue (serial 0)"),
+        "{}",
+        host.log("sshd.log")
+    );
     let bob = login(&env, &server, &wrapper, "bob");
     assert!(
         bob.stderr.contains("granted"),
@@ -540,6 +552,12 @@ fn agent_end_to_end_with_a_real_sshd() {
         || ssh(&env, &host, "alice", &key, "true").0 != 0,
     );
     eprintln!("a disable locked alice out in {refused:?}");
+    let log = host.log("sshd.log");
+    assert!(
+        log.contains("revoked by file /run/agent/revoked_keys")
+            || log.contains("Certificate does not contain an authorized principal"),
+        "sshd says why alice is refused: {log}"
+    );
     eventually(Duration::from_secs(10), "the open session ended", || {
         session.try_wait().unwrap().is_some()
     });
@@ -594,6 +612,40 @@ fn agent_end_to_end_with_a_real_sshd() {
     });
     assert_ne!(uid_of(&env, "dave"), Some(uid));
 
+    // 2b. Another team's CA (made last: commands without --team refuse two teams): alice of team "other" signs in there and gets a certificate
+    // for the same POSIX name; this host, of team default, refuses it.
+    let other = env.run(&["team", "create", "other", "--json"]).json();
+    let other_token = other["token"]["secret"].as_str().unwrap().to_owned();
+    let other_url = server.url.replace("/scim/v2/default", "/scim/v2/other");
+    configure_sign_in_for(&env, "other", idp.1);
+    let other_alice = create_user(&other_url, &other_token, "alice@contoso.com");
+    create_group(&other_url, &other_token, "ssh-users", &[&other_alice]);
+    env.run(&[
+        "grant",
+        "add",
+        "--team",
+        "other",
+        "--group",
+        "ssh-users",
+        "--hosts",
+        "*",
+    ])
+    .ok();
+    let other_key = env.path().join("keys/other-alice/id_ed25519");
+    let signed = login_with(&env, &server, &wrapper, "other", "alice", &other_key, "").json();
+    assert_eq!(
+        signed["certificate"]["principals"],
+        json!(["alice"]),
+        "{signed}"
+    );
+    let (code, _) = ssh(&env, &host, "alice", &other_key, "true");
+    assert_ne!(code, 0, "another team's CA is not trusted here");
+    assert!(
+        host.log("sshd.log").contains("ID sshward:other:"),
+        "sshd names the refused certificate: {}",
+        host.log("sshd.log")
+    );
+
     // 6. sshward stops: logins go on from the cached document, then fail closed.
     login(&env, &server, &wrapper, "carol").json();
     let carol_key = key_of(&env, "carol");
@@ -609,10 +661,10 @@ fn agent_end_to_end_with_a_real_sshd() {
         "fail closed past the staleness",
         || ssh(&env, &host, "carol", &carol_key, "true").0 != 0,
     );
+    let log = host.log("sshd.log");
     assert!(
-        host.log("sshd.log").contains("carol"),
-        "{}",
-        host.log("sshd.log")
+        log.contains("principals carol: the access document is") && log.contains("failing closed"),
+        "sshd logs the agent's fail-closed reason: {log}"
     );
     let _ = carol;
 

@@ -42,26 +42,28 @@ pub(crate) fn login(
     wrapper: &Path,
     who: &str,
 ) -> crate::support::Output {
-    login_with(env, server, wrapper, who, &key_of(env, who), "")
+    login_with(env, server, wrapper, "default", who, &key_of(env, who), "")
 }
 
-/// [`login`] with the key `key`, and the ssh-agent at `agent` (none when empty).
+/// [`login`] to `team` with the key `key` (its token saved beside it), and the
+/// ssh-agent at `agent` (none when empty).
 pub(crate) fn login_with(
     env: &Env,
     server: &Server,
     wrapper: &Path,
+    team: &str,
     who: &str,
     key: &Path,
     agent: &str,
 ) -> crate::support::Output {
-    let token_file = env.path().join(format!("tokens/{who}.json"));
+    let token_file = token_file(key);
     env.run_with(
         &[
             "login",
             "--server",
             &server.base,
             "--team",
-            "default",
+            team,
             "--browser",
             "--timeout",
             "60",
@@ -85,11 +87,14 @@ pub(crate) fn key_of(env: &Env, who: &str) -> PathBuf {
     env.path().join(format!("keys/{who}/id_ed25519"))
 }
 
+/// Where [`login_with`] saves the access token of `key`'s sign-in.
+fn token_file(key: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.token.json", key.display()))
+}
+
 fn access_token(env: &Env, who: &str) -> String {
-    let saved: Value = serde_json::from_slice(
-        &std::fs::read(env.path().join(format!("tokens/{who}.json"))).unwrap(),
-    )
-    .unwrap();
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(token_file(&key_of(env, who))).unwrap()).unwrap();
     saved["access_token"].as_str().unwrap().to_owned()
 }
 
@@ -174,7 +179,10 @@ fn run_end_to_end(env: &Env) {
     }
     let agent_key = env.path().join("keys/agent/id_ed25519");
     let sock_text = sock.to_str().unwrap();
-    let with_agent = login_with(env, &server, &wrapper, "frank", &agent_key, sock_text).json();
+    let with_agent = login_with(
+        env, &server, &wrapper, "default", "frank", &agent_key, sock_text,
+    )
+    .json();
     assert_eq!(with_agent["certificate"]["in_agent"], true, "{with_agent}");
     let agent_serial = with_agent["certificate"]["serial"].as_i64().unwrap();
     let listed = Command::new("ssh-add")

@@ -195,12 +195,17 @@ urllib.request.urlopen(loopback).read()
 /// Points team default's sign-in at the provider on `port` (tenant [`TENANT`], domain
 /// contoso.com).
 pub(crate) fn configure_sign_in(env: &Env, port: u16) {
+    configure_sign_in_for(env, "default", port);
+}
+
+/// [`configure_sign_in`] for `team`.
+pub(crate) fn configure_sign_in_for(env: &Env, team: &str, port: u16) {
     let secret = env.path().join("client-secret");
     std::fs::write(&secret, "anything").unwrap();
     env.run(&[
         "team",
         "set",
-        "default",
+        team,
         "--tenant-id",
         TENANT,
         "--domains",
