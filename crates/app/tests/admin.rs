@@ -12,27 +12,6 @@ use store::{AuditQuery, AuditRecord, EmailDomain, LinkBy, OidcSettingsUpdate, Te
 use testkit::db::{TestDb, sqlite};
 use time::Duration;
 
-/// Runs each named test (`fn name(db: &TestDb)`) on SQLite and on PostgreSQL.
-macro_rules! db_tests {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[test]
-                fn sqlite() {
-                    super::$name(&testkit::db::sqlite());
-                }
-
-                #[test]
-                fn postgres() {
-                    if let Some(db) = testkit::db::postgres() {
-                        super::$name(&db);
-                    }
-                }
-            }
-        )*
-    };
-}
-
 db_tests!(
     grants_resolve_groups_refuse_duplicates_and_are_audited,
     join_tokens_confer_tags_and_revoke_only_unused,

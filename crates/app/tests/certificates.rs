@@ -11,26 +11,6 @@ use time::{Duration, OffsetDateTime};
 
 use crate::test_kek;
 
-macro_rules! db_tests {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[test]
-                fn sqlite() {
-                    super::$name(&testkit::db::sqlite());
-                }
-
-                #[test]
-                fn postgres() {
-                    if let Some(db) = testkit::db::postgres() {
-                        super::$name(&db);
-                    }
-                }
-            }
-        )*
-    };
-}
-
 db_tests!(
     a_certificate_names_the_posix_user_and_ends_with_the_token,
     the_directory_decides_who_gets_one,

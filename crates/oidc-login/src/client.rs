@@ -109,17 +109,27 @@ fn random(n: usize) -> Result<String, ClientError> {
 /// POSTs a form to the server; the JSON body of a 200 answer, [`ClientError::Refused`]
 /// with the server's error otherwise.
 fn post<T: for<'de> Deserialize<'de>>(url: &str, form: &[(&str, &str)]) -> Result<T, ClientError> {
-    let mut response = agent()
+    let response = agent()
         .post(url)
         .header("Accept", "application/json")
         .send_form(form.iter().copied())
         .map_err(|e| ClientError::Http(format!("POST {url}: {e}")))?;
+    answer(url, 200, response)
+}
+
+/// The JSON body of `response` to `POST url` when its status is `expected`;
+/// [`ClientError::Refused`] with the server's code and message otherwise.
+fn answer<T: for<'de> Deserialize<'de>>(
+    url: &str,
+    expected: u16,
+    mut response: ureq::http::Response<ureq::Body>,
+) -> Result<T, ClientError> {
     let status = response.status().as_u16();
     let body: serde_json::Value = response
         .body_mut()
         .read_json()
         .map_err(|e| ClientError::Http(format!("POST {url}: HTTP {status}, not JSON: {e}")))?;
-    if status == 200 {
+    if status == expected {
         return serde_json::from_value(body)
             .map_err(|e| ClientError::Http(format!("POST {url}: unexpected answer: {e}")));
     }
@@ -146,27 +156,13 @@ pub fn request_certificate(
     let request = proto::UserCertificateRequest {
         public_key: public_key.trim().to_owned(),
     };
-    let mut response = agent()
+    let response = agent()
         .post(&url)
         .header("Accept", "application/json")
         .header("Authorization", &format!("Bearer {access_token}"))
         .send_json(&request)
         .map_err(|e| ClientError::Http(format!("POST {url}: {e}")))?;
-    let status = response.status().as_u16();
-    let body: serde_json::Value = response
-        .body_mut()
-        .read_json()
-        .map_err(|e| ClientError::Http(format!("POST {url}: HTTP {status}, not JSON: {e}")))?;
-    if status == 201 {
-        return serde_json::from_value(body)
-            .map_err(|e| ClientError::Http(format!("POST {url}: unexpected answer: {e}")));
-    }
-    let error: proto::ErrorBody = serde_json::from_value(body)
-        .map_err(|e| ClientError::Http(format!("POST {url}: HTTP {status}: {e}")))?;
-    Err(ClientError::Refused {
-        code: error.error.as_str().to_owned(),
-        description: error.message,
-    })
+    answer(&url, 201, response)
 }
 
 /// Signs in as described by `login`, writing instructions for the person to `out`.
