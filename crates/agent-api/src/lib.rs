@@ -22,6 +22,11 @@
 //! Errors are a [`proto::ErrorBody`] (`{"error": code, "message": text}`, see
 //! [`web_common::ApiError`]).
 //!
+//! Wrong host credentials and join tokens are limited per address
+//! ([`web_common::failures`]): beyond the budget a request gets 429 (`too_many_requests`)
+//! with `Retry-After`, without its credential being checked. A credential that
+//! authenticated recently is never refused.
+//!
 //! # Long polling
 //!
 //! With `?wait=N` (capped at [`AgentConfig::max_wait`]) and an `If-None-Match` naming the
@@ -44,6 +49,7 @@ use std::time::Duration;
 
 use actix_web::web;
 use app::App;
+use web_common::FailureLimiter;
 
 pub use web_common::ApiError;
 
@@ -82,10 +88,13 @@ pub struct AgentState {
     revisions: Arc<revisions::Revisions>,
     /// Revocation lists by team revision, shared by all workers.
     krls: Arc<cache::DocumentCache<certs::KrlBody>>,
+    /// Failed authentications per address.
+    failures: Arc<FailureLimiter>,
 }
 
 impl AgentState {
-    /// The state of an agent API over `app`.
+    /// The state of an agent API over `app`, with a failure limiter of its own at the
+    /// default budgets.
     pub fn new(app: App, config: AgentConfig) -> AgentState {
         AgentState {
             app,
@@ -93,7 +102,15 @@ impl AgentState {
             documents: Arc::default(),
             revisions: Arc::default(),
             krls: Arc::default(),
+            failures: Arc::default(),
         }
+    }
+
+    /// This state counting failed authentications in `failures` (the process's one
+    /// limiter, shared with the other APIs).
+    pub fn with_failures(mut self, failures: Arc<FailureLimiter>) -> AgentState {
+        self.failures = failures;
+        self
     }
 }
 

@@ -10,7 +10,7 @@ use host_policy::{Tag, parse_tags, render};
 use proto::JoinRequest;
 use serde::Deserialize;
 use store::HostRecord;
-use web_common::{NoneMatch, bearer_token, blocking};
+use web_common::{NoneMatch, bearer_token, blocking, peer_ip};
 
 use crate::cache::Shared;
 use crate::certs;
@@ -76,11 +76,17 @@ async fn join(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, A
         ))?;
     let requested: BTreeSet<Tag> = parse_tags(&request.tags)?;
     let keys = certs::host_keys(&request.host_keys)?;
+    let attempt = state.failures.admit(peer_ip(&req), None, &token)?;
     let app = state.app.clone();
     let joined = blocking(move || {
         Ok::<_, ApiError>(app.join(&token, &request.hostname, &requested, &keys)?)
     })
-    .await?;
+    .await;
+    // A join token is used once: a good one is not remembered.
+    if let Err(ApiError::Unauthorized(_)) = &joined {
+        attempt.failed();
+    }
+    let joined = joined?;
     log::info!(
         "host {} (id {}) joined team {}",
         joined.host.hostname,
@@ -99,8 +105,16 @@ pub(crate) async fn authenticate(
     let credential = bearer_token(req).ok_or(ApiError::Unauthorized(
         "send the host credential as 'Authorization: Bearer <credential>'",
     ))?;
+    let attempt = state.failures.admit(peer_ip(req), None, &credential)?;
     let app = state.app.clone();
-    blocking(move || Ok::<_, ApiError>(app.authenticate_host(&credential)?)).await
+    let host = blocking(move || Ok::<_, ApiError>(app.authenticate_host(&credential)?)).await;
+    match &host {
+        Ok(_) => attempt.succeeded(),
+        Err(ApiError::Unauthorized(_)) => attempt.failed(),
+        // The database, not the credential, failed.
+        Err(_) => {}
+    }
+    host
 }
 
 #[derive(Deserialize)]

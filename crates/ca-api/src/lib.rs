@@ -11,7 +11,11 @@
 //! | `GET /api/v1/teams/{team}/ca/user.pub` | none | `text/plain`: the team's user CA keys, one OpenSSH line each (sshd's `TrustedUserCAKeys`) |
 //! | `GET /api/v1/teams/{team}/ca/host.pub` | none | `text/plain`: the team's host CA keys (for `@cert-authority` in `known_hosts`) |
 //!
-//! Errors are a [`proto::ErrorBody`].
+//! Errors are a [`proto::ErrorBody`]. Wrong access tokens are limited per address
+//! ([`web_common::failures`]): beyond the budget a request gets 429 (`too_many_requests`)
+//! with `Retry-After`, without its token being checked.
+
+use std::sync::Arc;
 
 use access_token::{TokenError, TokenKey};
 use actix_web::http::StatusCode;
@@ -21,7 +25,7 @@ use app::{App, CertKind, UserCertRequest};
 use proto::UserCertificateRequest;
 use ssh_ca::SubjectKey;
 use time::OffsetDateTime;
-use web_common::{ApiError, bearer_token, blocking};
+use web_common::{ApiError, FailureLimiter, bearer_token, blocking, peer_ip};
 
 /// Largest request body: a public key line is at most 16 KiB.
 pub const MAX_BODY_BYTES: usize = 32 * 1024;
@@ -35,6 +39,8 @@ pub struct CaState {
     pub tokens: TokenKey,
     /// The access tokens' issuer: sshward's public URL.
     pub issuer: String,
+    /// Failed authentications per address (the process's one limiter).
+    pub failures: Arc<FailureLimiter>,
 }
 
 /// Mounts the certificate routes on `cfg`.
@@ -94,14 +100,20 @@ async fn user_certificate(
         .public_key
         .parse()
         .map_err(|e| ApiError::BadRequest(format!("public_key: {e}")))?;
-    let requester = req.peer_addr().map(|a| a.ip().to_string());
+    let peer = peer_ip(&req);
+    let requester = peer.map(|ip| ip.to_string());
+    let attempt = state.failures.admit(peer, None, &token)?;
     let claims = state
         .tokens
         .verify(&token, &state.issuer)
         .map_err(|e| match e {
-            TokenError::Invalid(why) => ApiError::Unauthorized(why),
+            TokenError::Invalid(why) => {
+                attempt.failed();
+                ApiError::Unauthorized(why)
+            }
             TokenError::Key(message) => ApiError::Internal(message),
         })?;
+    attempt.succeeded();
     let app = state.app.clone();
     let issued = blocking(move || {
         let not_after = OffsetDateTime::from_unix_timestamp(claims.exp)

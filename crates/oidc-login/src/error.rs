@@ -161,6 +161,10 @@ pub enum LoginError {
         /// Poll less often (RFC 8628 `slow_down`).
         slow_down: bool,
     },
+    /// The client's address failed to authenticate too often; the code or token was not
+    /// checked.
+    #[error(transparent)]
+    TooManyFailures(#[from] web_common::Refused),
     /// The database failed.
     #[error("database: {0}")]
     Store(#[from] StoreError),

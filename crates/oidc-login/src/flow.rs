@@ -38,6 +38,7 @@ const DEVICE_MAX_SECS: u64 = 900;
 #[derive(Clone, Debug)]
 pub struct LoginState {
     inner: Arc<Inner>,
+    failures: Arc<web_common::FailureLimiter>,
 }
 
 #[derive(Debug)]
@@ -318,7 +319,8 @@ struct Attempt {
 }
 
 impl LoginState {
-    /// The sign-in over `store` with `config` and `keys`.
+    /// The sign-in over `store` with `config` and `keys`, with a failure limiter of its
+    /// own at the default budgets.
     pub fn new(store: Store, config: LoginConfig, keys: Keys) -> LoginState {
         let providers = Providers::new(config.cache.clone());
         LoginState {
@@ -329,7 +331,20 @@ impl LoginState {
                 providers,
                 provider_threads: ProviderThreads::default(),
             }),
+            failures: Arc::default(),
         }
+    }
+
+    /// This state counting failed sign-in codes, device codes and access tokens in
+    /// `failures` (the process's one limiter, shared with the other APIs).
+    pub fn with_failures(mut self, failures: Arc<web_common::FailureLimiter>) -> LoginState {
+        self.failures = failures;
+        self
+    }
+
+    /// The failure limiter.
+    pub(crate) fn failures(&self) -> &Arc<web_common::FailureLimiter> {
+        &self.failures
     }
 
     /// The settings.

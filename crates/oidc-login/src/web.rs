@@ -40,6 +40,7 @@ fn status_of(error: &LoginError) -> StatusCode {
         LoginError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         LoginError::Provider(_) => StatusCode::BAD_GATEWAY,
         LoginError::NotConfigured { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        LoginError::TooManyFailures(_) => StatusCode::TOO_MANY_REQUESTS,
         LoginError::Store(e) if e.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
         LoginError::Store(_) | LoginError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -74,7 +75,10 @@ impl ResponseError for PageError {
             LoginError::Denied(_) => "Sign-in refused",
             _ => "Sign-in failed",
         };
-        page(self.status_code(), title, &public_message(&self.0))
+        with_retry_after(
+            &self.0,
+            page(self.status_code(), title, &public_message(&self.0)),
+        )
     }
 }
 
@@ -109,6 +113,7 @@ impl ResponseError for JsonError {
             LoginError::UnknownTeam(_) => ErrorCode::NotFound,
             LoginError::NotConfigured { .. } => ErrorCode::NotConfigured,
             LoginError::Provider(_) => ErrorCode::ProviderError,
+            LoginError::TooManyFailures(_) => ErrorCode::TooManyRequests,
             LoginError::Store(e) if e.is_transient() => ErrorCode::Unavailable,
             LoginError::Store(_) | LoginError::Internal(_) => ErrorCode::Internal,
         };
@@ -116,8 +121,20 @@ impl ResponseError for JsonError {
         if let LoginError::Denied(d) = &self.0 {
             body.reason = Some(d.code().to_owned());
         }
-        web_common::error_response(self.status_code(), &body)
+        with_retry_after(
+            &self.0,
+            web_common::error_response(self.status_code(), &body),
+        )
     }
+}
+
+/// `response` with the `Retry-After` of a refusal for too many failures.
+fn with_retry_after(error: &LoginError, mut response: HttpResponse) -> HttpResponse {
+    if let LoginError::TooManyFailures(refused) = error {
+        let (name, value) = refused.retry_after_header();
+        response.headers_mut().insert(name, value);
+    }
+    response
 }
 
 fn escape(s: &str) -> String {
@@ -349,6 +366,15 @@ async fn logout(state: web::Data<LoginState>) -> HttpResponse {
 /// the user must still exist and be active in the team's directory.
 async fn me(state: web::Data<LoginState>, req: HttpRequest) -> Result<HttpResponse, JsonError> {
     let bearer = web_common::bearer_token(&req);
+    let attempt = bearer
+        .as_deref()
+        .map(|token| {
+            state
+                .failures()
+                .admit(web_common::peer_ip(&req), None, token)
+        })
+        .transpose()
+        .map_err(|refused| JsonError(refused.into()))?;
     let session =
         unseal(&state, &req, SESSION_COOKIE).and_then(|v| serde_json::from_str::<Session>(&v).ok());
     let s = state.clone();
@@ -360,8 +386,15 @@ async fn me(state: web::Data<LoginState>, req: HttpRequest) -> Result<HttpRespon
                 .into(),
         )),
     })
-    .await
-    .map_err(JsonError)?;
+    .await;
+    if let Some(attempt) = attempt {
+        match &me {
+            Ok(_) => attempt.succeeded(),
+            Err(LoginError::Unauthenticated(_)) => attempt.failed(),
+            Err(_) => {}
+        }
+    }
+    let me = me.map_err(JsonError)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(me))
@@ -379,9 +412,20 @@ struct TokenForm {
 /// device sign-in.
 async fn token(
     state: web::Data<LoginState>,
+    req: HttpRequest,
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, JsonError> {
     let f = form.into_inner();
+    // The code or device code is the credential; a wrong one spends the address's budget.
+    let attempt = match f.code.as_deref().or(f.device_code.as_deref()) {
+        Some(credential) => Some(
+            state
+                .failures()
+                .admit(web_common::peer_ip(&req), None, credential)
+                .map_err(|refused| JsonError(refused.into()))?,
+        ),
+        None => None,
+    };
     let s = state.clone();
     let issued = state
         .with_provider(move || match f.grant_type.as_str() {
@@ -399,8 +443,17 @@ async fn token(
                 "grant_type {other:?} is not supported"
             ))),
         })
-        .await
-        .map_err(JsonError)?;
+        .await;
+    if let Some(attempt) = &attempt {
+        match &issued {
+            Err(LoginError::Denied(Denied::Code)) => attempt.failed(),
+            // A device sign-in in progress: its code is good and polled again.
+            Err(LoginError::Pending { .. }) => attempt.succeeded(),
+            // A used code is never presented again: nothing to remember.
+            _ => {}
+        }
+    }
+    let issued = issued.map_err(JsonError)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(issued))

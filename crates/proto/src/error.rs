@@ -49,6 +49,11 @@ pub enum ErrorCode {
     Conflict,
     /// 413: the body is larger than the limit.
     PayloadTooLarge,
+    /// 415: the body is not of a media type the route takes.
+    UnsupportedMediaType,
+    /// 429: too many requests, or too many failed authentications, from this client or
+    /// for this team; retry after `Retry-After` seconds.
+    TooManyRequests,
     /// 503: the database (or another dependency) is unavailable; retry later.
     Unavailable,
     /// 500: the server's fault; the log says more.
@@ -84,6 +89,8 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Conflict => "conflict",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::TooManyRequests => "too_many_requests",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
             ErrorCode::AuthorizationPending => "authorization_pending",

@@ -4,11 +4,14 @@ use crate::ScimState;
 use crate::auth_cache::AuthCache;
 use crate::error::ApiError;
 use crate::repo;
+use std::net::IpAddr;
+
 use actix_web::ResponseError;
 use actix_web::{HttpRequest, web};
 use scim_core::ResourceKind;
 use store::{Actor, AuditAction, ScimOp, StoreError, Team, TokenInfo, Tx};
 use time::OffsetDateTime;
+use web_common::Attempt;
 
 /// The authenticated caller: a team and the token it used.
 #[derive(Clone, Debug)]
@@ -31,6 +34,7 @@ pub struct Ctx {
     state: web::Data<ScimState>,
     team_slug: String,
     secret: Option<String>,
+    peer: Option<IpAddr>,
 }
 
 impl Ctx {
@@ -45,6 +49,7 @@ impl Ctx {
             state,
             team_slug,
             secret: web_common::bearer_token(req),
+            peer: web_common::peer_ip(req),
         })
     }
 
@@ -88,7 +93,10 @@ impl Ctx {
         // trying would hold the request for another connection timeout.
         let database_away = |e: &ApiError| matches!(e, ApiError::Store(StoreError::Unavailable(_)));
         if let Err(error) = &result
-            && !matches!(error, ApiError::Unauthorized(_) | ApiError::Internal(_))
+            && !matches!(
+                error,
+                ApiError::Unauthorized(_) | ApiError::TooManyFailures(_) | ApiError::Internal(_)
+            )
             && !database_away(error)
         {
             let status = error.status_code().as_u16();
@@ -117,6 +125,12 @@ impl Ctx {
                 "send the team's SCIM secret token as 'Authorization: Bearer <token>'",
             ));
         };
+        // An address or team over its failure budget is refused before the token is
+        // looked at.
+        let attempt = self
+            .state
+            .failures
+            .admit(self.peer, Some(&self.team_slug), &secret)?;
         let store = self.state.store.clone();
         let slug = self.team_slug.clone();
         let cache = self.state.auth.clone();
@@ -129,9 +143,12 @@ impl Ctx {
             let mut touch = None;
             let body = |tx: &mut Tx<'_>| {
                 let caller = match cached {
-                    Some(caller) => caller,
+                    Some(caller) => {
+                        attempt.succeeded();
+                        caller
+                    }
                     None => {
-                        let caller = authenticate(tx, &slug, &secret)?;
+                        let caller = authenticate(tx, &slug, &secret, &attempt)?;
                         cache.put(key.clone(), caller.clone());
                         caller
                     }
@@ -164,17 +181,23 @@ impl Ctx {
     }
 }
 
-fn authenticate(tx: &mut Tx<'_>, slug: &str, secret: &str) -> Result<Caller, ApiError> {
-    // No team slug holds a NUL, and PostgreSQL would refuse to compare with one.
-    let found = if slug.contains('\0') {
-        None
-    } else {
-        tx.tokens().authenticate(slug, secret)?
-    };
-    match found {
-        Some((team, token)) => Ok(Caller { team, token }),
-        None => Err(ApiError::Unauthorized(
-            "the bearer token is not valid for this team (wrong, revoked or expired)",
-        )),
+/// Checks `secret` for the team `slug`, reporting the outcome to the failure limiter.
+fn authenticate(
+    tx: &mut Tx<'_>,
+    slug: &str,
+    secret: &str,
+    attempt: &Attempt,
+) -> Result<Caller, ApiError> {
+    match tx.tokens().authenticate(slug, secret)? {
+        Some((team, token)) => {
+            attempt.succeeded();
+            Ok(Caller { team, token })
+        }
+        None => {
+            attempt.failed();
+            Err(ApiError::Unauthorized(
+                "the bearer token is not valid for this team (wrong, revoked or expired)",
+            ))
+        }
     }
 }

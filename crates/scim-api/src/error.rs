@@ -17,6 +17,10 @@ pub enum ApiError {
     /// No bearer token, or one that is wrong, revoked, expired or of another team.
     #[error("{0}")]
     Unauthorized(&'static str),
+    /// The caller's address or the team failed to authenticate too often; the token was
+    /// not checked (429 with `Retry-After`).
+    #[error(transparent)]
+    TooManyFailures(#[from] web_common::Refused),
     /// No such resource in this team.
     #[error("{0}")]
     NotFound(String),
@@ -75,6 +79,7 @@ impl ResponseError for ApiError {
             ApiError::Scim(e) => e.status(),
             ApiError::Unauthorized(_) => 401,
             ApiError::NotFound(_) => 404,
+            ApiError::TooManyFailures(_) => 429,
             ApiError::MethodNotAllowed(_) => 405,
             ApiError::PreconditionFailed(_) => 412,
             ApiError::PayloadTooLarge { .. } => 413,
@@ -115,6 +120,9 @@ impl ResponseError for ApiError {
             }
             ApiError::MethodNotAllowed(allow) => {
                 response.insert_header((header::ALLOW, *allow));
+            }
+            ApiError::TooManyFailures(refused) => {
+                response.insert_header(refused.retry_after_header());
             }
             _ => {}
         }

@@ -4,7 +4,9 @@
 //! [`configure`] mounts every route under `/scim/v2/{team}`: `/Users`, `/Groups`,
 //! `/.search` on both, and the discovery documents. Requests authenticate with a team's
 //! bearer token; every answer, errors included, is `application/scim+json`; database
-//! work runs on actix's blocking pool, never on the async executor.
+//! work runs on actix's blocking pool, never on the async executor. Failed token checks
+//! are limited per address and per team ([`web_common::failures`]): beyond the budget a
+//! request gets 429 with `Retry-After` and a SCIM error, without its token being checked.
 
 mod auth_cache;
 mod context;
@@ -23,6 +25,7 @@ use std::sync::Arc;
 
 use actix_web::web;
 use store::Store;
+use web_common::FailureLimiter;
 
 /// Default largest request body: 1 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -56,16 +59,27 @@ pub struct ScimState {
     pub config: ScimConfig,
     /// Recently verified bearer tokens, shared by all workers.
     pub(crate) auth: Arc<auth_cache::AuthCache>,
+    /// Failed authentications per address and per team.
+    pub(crate) failures: Arc<FailureLimiter>,
 }
 
 impl ScimState {
-    /// The state of a SCIM API over `store`.
+    /// The state of a SCIM API over `store`, with a failure limiter of its own at the
+    /// default budgets.
     pub fn new(store: Store, config: ScimConfig) -> ScimState {
         ScimState {
             store,
             config,
             auth: Arc::default(),
+            failures: Arc::default(),
         }
+    }
+
+    /// This state counting failed authentications in `failures` (the process's one
+    /// limiter, shared with the other APIs).
+    pub fn with_failures(mut self, failures: Arc<FailureLimiter>) -> ScimState {
+        self.failures = failures;
+        self
     }
 }
 

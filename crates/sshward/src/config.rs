@@ -63,6 +63,14 @@ pub struct ServerConfig {
     pub body_timeout_secs: u64,
     /// Most requests in flight from one address (0: no limit).
     pub max_requests_per_address: usize,
+    /// Failed authentications one address (IPv6: one /64) may have in a burst before its
+    /// unauthenticated requests get 429 (0: no limit).
+    pub auth_failures_per_address: u32,
+    /// Failed authentications against one team, from any address, in a burst (0: no
+    /// limit).
+    pub auth_failures_per_team: u32,
+    /// Seconds in which a spent failure budget is whole again.
+    pub auth_failure_window_secs: u64,
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     pub shutdown_timeout_secs: u64,
 }
@@ -131,6 +139,9 @@ impl Default for ServerConfig {
             header_timeout_secs: 10,
             body_timeout_secs: 30,
             max_requests_per_address: 256,
+            auth_failures_per_address: 30,
+            auth_failures_per_team: 120,
+            auth_failure_window_secs: 60,
             shutdown_timeout_secs: 30,
         }
     }
@@ -436,6 +447,27 @@ impl Config {
                 "must be at most 1000000 (0: no limit)",
             ));
         }
+        for (key, value) in [
+            (
+                "server.auth_failures_per_address",
+                self.server.auth_failures_per_address,
+            ),
+            (
+                "server.auth_failures_per_team",
+                self.server.auth_failures_per_team,
+            ),
+        ] {
+            if value > 1_000_000 {
+                return Err(invalid(key, value, "must be at most 1000000 (0: no limit)"));
+            }
+        }
+        if !(1..=86_400).contains(&self.server.auth_failure_window_secs) {
+            return Err(invalid(
+                "server.auth_failure_window_secs",
+                self.server.auth_failure_window_secs,
+                "must be between 1 and 86400",
+            ));
+        }
         if self.server.shutdown_timeout_secs > 3600 {
             return Err(invalid(
                 "server.shutdown_timeout_secs",
@@ -572,6 +604,15 @@ impl Config {
         scim_api::ScimConfig {
             public_url,
             max_body_bytes: self.server.max_body_bytes,
+        }
+    }
+
+    /// The budgets of failed authentications.
+    pub fn failure_limits(&self) -> web_common::FailureLimits {
+        web_common::FailureLimits {
+            per_address: self.server.auth_failures_per_address,
+            per_team: self.server.auth_failures_per_team,
+            window: Duration::from_secs(self.server.auth_failure_window_secs),
         }
     }
 
@@ -740,6 +781,30 @@ mod tests {
             let text = err.to_string();
             assert!(text.contains(needle), "{k}={v}: {text}");
             assert_eq!(err.exit_code(), 3);
+        }
+    }
+
+    #[test]
+    fn failure_budgets_from_the_environment() {
+        let e = env(&[
+            ("SSHWARD_SERVER__AUTH_FAILURES_PER_ADDRESS", "5"),
+            ("SSHWARD_SERVER__AUTH_FAILURES_PER_TEAM", "0"),
+            ("SSHWARD_SERVER__AUTH_FAILURE_WINDOW_SECS", "10"),
+        ]);
+        let l = load_from(None, &Overrides::default(), &e).unwrap();
+        let limits = l.config.failure_limits();
+        assert_eq!(limits.per_address, 5);
+        assert_eq!(limits.per_team, 0);
+        assert_eq!(limits.window, Duration::from_secs(10));
+        for (k, v) in [
+            ("SSHWARD_SERVER__AUTH_FAILURE_WINDOW_SECS", "0"),
+            ("SSHWARD_SERVER__AUTH_FAILURES_PER_TEAM", "2000000"),
+        ] {
+            let err = load_from(None, &Overrides::default(), &env(&[(k, v)])).unwrap_err();
+            assert!(
+                err.to_string().contains(&k[16..].to_ascii_lowercase()),
+                "{err}"
+            );
         }
     }
 

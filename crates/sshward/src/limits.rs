@@ -3,7 +3,9 @@
 //! byte at a time no longer holds a connection for minutes), and one address has at most
 //! `server.max_requests_per_address` requests in flight (answered 429 beyond). The time
 //! to send the request head is actix's `client_request_timeout`
-//! (`server.header_timeout_secs`).
+//! (`server.header_timeout_secs`). Failed authentications have budgets of their own
+//! (`server.auth_failures_*`, [`web_common::failures`]), spent by the routes that check
+//! credentials.
 
 use std::collections::HashMap;
 use std::future::Future as _;
@@ -102,7 +104,7 @@ pub async fn enforce(
             Some(slot) => Some(slot),
             None => {
                 let body = proto::ErrorBody::new(
-                    proto::ErrorCode::Other,
+                    proto::ErrorCode::TooManyRequests,
                     format!(
                         "too many requests in flight from your address (at most {}); retry later",
                         limits.per_address

@@ -2,11 +2,13 @@
 
 use std::io::Write;
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use store::Store;
+use web_common::FailureLimiter;
 
 use crate::access_log::{self, AccessLog};
 use crate::bootstrap;
@@ -51,14 +53,21 @@ pub fn run(config: &Config) -> Result<()> {
     }
 
     let metrics = Metrics::new().map_err(|e| Error::Other(format!("metrics: {e}")))?;
-    let login = config.login.state(&store, app.kek(), &public_url)?;
+    // One budget per address and team across every API that checks a credential.
+    let failures = Arc::new(FailureLimiter::new(config.failure_limits()));
+    let login = config
+        .login
+        .state(&store, app.kek(), &public_url)?
+        .with_failures(failures.clone());
     let state = AppState {
-        scim: scim_api::ScimState::new(store.clone(), scim_config),
-        agent: agent_api::AgentState::new(app.clone(), agent_api::AgentConfig::default()),
+        scim: scim_api::ScimState::new(store.clone(), scim_config).with_failures(failures.clone()),
+        agent: agent_api::AgentState::new(app.clone(), agent_api::AgentConfig::default())
+            .with_failures(failures.clone()),
         ca: ca_api::CaState {
             app: app.clone(),
             tokens: login.keys().token.clone(),
             issuer: public_url.clone(),
+            failures,
         },
         store,
         login,
@@ -67,7 +76,7 @@ pub fn run(config: &Config) -> Result<()> {
             enabled: config.log.access_log,
         }),
         metrics_enabled: config.metrics.enabled,
-        limits: web::Data::new(std::sync::Arc::new(crate::limits::Limits::new(
+        limits: web::Data::new(Arc::new(crate::limits::Limits::new(
             Duration::from_secs(config.server.body_timeout_secs),
             config.server.max_requests_per_address,
         ))),
@@ -123,7 +132,7 @@ pub struct AppState {
     /// Serve `/metrics`.
     pub metrics_enabled: bool,
     /// Body deadline and the per-address cap.
-    pub limits: web::Data<std::sync::Arc<crate::limits::Limits>>,
+    pub limits: web::Data<Arc<crate::limits::Limits>>,
 }
 
 impl AppState {

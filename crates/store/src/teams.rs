@@ -149,8 +149,12 @@ impl Teams<'_, '_> {
             .into_team()
     }
 
-    /// The team with this slug, if any.
+    /// The team with this slug, if any. A string that is no valid slug names no team and
+    /// is not looked up (a slug from a URL may hold a NUL, which PostgreSQL refuses).
     pub fn get_by_slug(&mut self, slug: &str) -> Result<Option<Team>, StoreError> {
+        if validate_slug(slug).is_err() {
+            return Ok(None);
+        }
         teams::table
             .filter(teams::slug.eq(slug))
             .select(TeamRow::as_select())

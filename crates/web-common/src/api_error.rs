@@ -30,6 +30,10 @@ pub enum ApiError {
     /// The body is larger than the limit.
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    /// The source or team failed to authenticate too often; the credential was not
+    /// checked.
+    #[error(transparent)]
+    TooManyFailures(#[from] crate::Refused),
     /// The database failed or could not be reached.
     #[error("database: {0}")]
     Store(StoreError),
@@ -80,6 +84,7 @@ impl ApiError {
             ApiError::NotFound(_) => ErrorCode::NotFound,
             ApiError::Conflict(_) => ErrorCode::Conflict,
             ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            ApiError::TooManyFailures(_) => ErrorCode::TooManyRequests,
             ApiError::Store(e) if e.is_transient() => ErrorCode::Unavailable,
             ApiError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
             ApiError::Store(_) | ApiError::Internal(_) => ErrorCode::Internal,
@@ -96,6 +101,7 @@ impl ResponseError for ApiError {
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -117,16 +123,18 @@ impl ResponseError for ApiError {
         };
         let mut response = crate::error_response(status, &ErrorBody::new(self.code(), message));
         let extra = match self {
-            ApiError::Unauthorized(_) => {
-                Some((header::WWW_AUTHENTICATE, "Bearer realm=\"sshward\""))
+            ApiError::Unauthorized(_) => Some((
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"sshward\""),
+            )),
+            ApiError::TooManyFailures(refused) => Some(refused.retry_after_header()),
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => {
+                Some((header::RETRY_AFTER, header::HeaderValue::from_static("5")))
             }
-            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some((header::RETRY_AFTER, "5")),
             _ => None,
         };
         if let Some((name, value)) = extra {
-            response
-                .headers_mut()
-                .insert(name, header::HeaderValue::from_static(value));
+            response.headers_mut().insert(name, value);
         }
         response
     }

@@ -7,8 +7,10 @@
 //! on each other.
 
 mod api_error;
+pub mod failures;
 
 use std::fmt;
+use std::net::IpAddr;
 use std::str::FromStr;
 
 use actix_web::http::StatusCode;
@@ -17,6 +19,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use proto::ErrorBody;
 
 pub use api_error::ApiError;
+pub use failures::{Attempt, FailureLimiter, FailureLimits, Refused};
 
 /// The token of an `Authorization: Bearer <token>` header, if the request has one. The
 /// scheme is matched without regard to case, as RFC 7235 section 2.1 says (`bearer`,
@@ -31,6 +34,12 @@ fn parse_bearer(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim().split_once([' ', '\t'])?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The address failed authentications of `req` are counted against: its TCP peer.
+/// Forwarded-for headers are not read; any client could send them.
+pub fn peer_ip(req: &HttpRequest) -> Option<IpAddr> {
+    req.peer_addr().map(|a| a.ip())
 }
 
 /// A request's `If-None-Match`, parsed once (it can be moved into blocking work that
