@@ -8,4 +8,5 @@
 mod support;
 
 mod agent;
+mod failures;
 mod scenarios;

@@ -203,6 +203,7 @@ pub struct Reply {
     pub etag: Option<String>,
     pub signature: Option<String>,
     pub content_type: Option<String>,
+    pub retry_after: Option<String>,
     pub body: String,
 }
 
@@ -301,11 +302,13 @@ impl Client {
         let etag = header("etag");
         let content_type = header("content-type");
         let signature = header(proto::SIGNATURE_HEADER);
+        let retry_after = header("retry-after");
         Reply {
             status: response.status().as_u16(),
             etag,
             signature,
             content_type,
+            retry_after,
             body: response.body_mut().read_to_string().unwrap_or_default(),
         }
     }

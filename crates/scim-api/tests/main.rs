@@ -9,5 +9,6 @@ mod audit;
 mod concurrency;
 mod entra_groups;
 mod entra_users;
+mod failures;
 mod malformed;
 mod protocol;

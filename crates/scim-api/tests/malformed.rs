@@ -134,7 +134,7 @@ scim_tests!(
     bad_list_parameters,
     wrong_content_types,
     bad_tokens_come_before_bad_bodies,
-    #[max_body = 2048]
+    #[max_body_bytes = 2048]
     body_over_the_limit,
 );
 

@@ -3,6 +3,7 @@
 //! is set; both from [`testkit`]), two teams with a token each, a small blocking HTTP
 //! client, and the request bodies Microsoft Entra ID sends.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use scim_api::{ScimConfig, ScimState};
@@ -10,6 +11,7 @@ use serde_json::{Value, json};
 use store::{AuditQuery, AuditRecord, ListQuery, Store, StoreConfig, TeamId};
 use testkit::db::Scratch;
 use testkit::server::{Loopback, Running};
+use web_common::{FailureLimiter, FailureLimits};
 
 pub use testkit::db::Backend;
 
@@ -28,27 +30,30 @@ pub const SEARCH_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRe
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
     pub max_body_bytes: usize,
+    /// The budgets of failed authentications.
+    pub failures: FailureLimits,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             max_body_bytes: scim_api::DEFAULT_MAX_BODY_BYTES,
+            failures: FailureLimits::default(),
         }
     }
 }
 
 /// Runs each named test function (`fn name(srv: &Server)`) once per backend, as
-/// `name::sqlite` and `name::postgres`. `#[max_body = N]` before a name lowers the
-/// server's body limit for that test.
+/// `name::sqlite` and `name::postgres`. `#[option = value]` before a name sets that field
+/// of [`Options`] for the test (`#[max_body_bytes = 2048]`).
 macro_rules! scim_tests {
-    ($( $(#[max_body = $limit:expr])? $name:ident ),* $(,)?) => {
+    ($( $(#[$option:ident = $value:expr])* $name:ident ),* $(,)?) => {
         $(
             mod $name {
                 fn options() -> $crate::support::Options {
                     #[allow(unused_mut)]
                     let mut options = $crate::support::Options::default();
-                    $( options.max_body_bytes = $limit; )?
+                    $( options.$option = $value; )*
                     options
                 }
 
@@ -116,7 +121,8 @@ impl Server {
                 public_url: origin.clone(),
                 max_body_bytes: options.max_body_bytes,
             },
-        );
+        )
+        .with_failures(Arc::new(FailureLimiter::new(options.failures)));
         let running = loopback.serve(move |cfg| scim_api::configure(cfg, state.clone()));
         Server {
             origin,
