@@ -2,6 +2,7 @@
 //! answer (an HTML page for browser routes, JSON for the CLI's API routes).
 
 use actix_web::cookie::{Cookie, CookieJar, SameSite, time::Duration as CookieDuration};
+use actix_web::error::{InternalError, UrlencodedError};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::Deserialize;
@@ -22,12 +23,53 @@ pub const LOGIN_COOKIE: &str = "sshward_login";
 pub fn configure(cfg: &mut web::ServiceConfig, state: LoginState) {
     let state = web::Data::new(state);
     cfg.app_data(state)
-        .route("/login/token", web::post().to(token))
-        .route("/login/{team}", web::get().to(login))
-        .route("/login/{team}/device", web::post().to(device_start))
-        .route("/callback", web::get().to(callback))
-        .route("/logout", web::post().to(logout))
-        .route("/me", web::get().to(me));
+        .service(resource("/login/token").route(web::post().to(token)))
+        .service(resource("/login/{team}").route(web::get().to(login)))
+        .service(resource("/login/{team}/device").route(web::post().to(device_start)))
+        .service(resource("/callback").route(web::get().to(callback)))
+        .service(resource("/logout").route(web::post().to(logout)))
+        .service(resource("/me").route(web::get().to(me)));
+}
+
+/// A route whose query string and form errors are answered like every other error of
+/// sign-in (actix's own are `text/plain`).
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path)
+        .app_data(web::QueryConfig::default().error_handler(|err, req| {
+            let error = LoginError::BadRequest(format!("invalid query string: {err}"));
+            InternalError::from_response(err, answer(req, error)).into()
+        }))
+        .app_data(web::FormConfig::default().error_handler(|err, _| {
+            let (status, code, message) = match &err {
+                UrlencodedError::Overflow { limit, .. } => (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    ErrorCode::PayloadTooLarge,
+                    format!("the form is larger than {limit} bytes"),
+                ),
+                UrlencodedError::ContentType => (
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    ErrorCode::UnsupportedMediaType,
+                    "send the form as application/x-www-form-urlencoded".to_owned(),
+                ),
+                other => (
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::BadRequest,
+                    format!("invalid form: {other}"),
+                ),
+            };
+            let body = ErrorBody::new(code, message);
+            InternalError::from_response(err, web_common::error_response(status, &body)).into()
+        }))
+}
+
+/// A refusal as the client wants it: a page for a browser (which asks for `text/html`),
+/// the JSON error body for anything else.
+fn answer(req: &HttpRequest, error: LoginError) -> HttpResponse {
+    if wants_html(req) {
+        PageError(error).error_response()
+    } else {
+        JsonError(error).error_response()
+    }
 }
 
 fn status_of(error: &LoginError) -> StatusCode {
@@ -39,7 +81,8 @@ fn status_of(error: &LoginError) -> StatusCode {
         }
         LoginError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         LoginError::Provider(_) => StatusCode::BAD_GATEWAY,
-        LoginError::NotConfigured { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        // The team's settings, not the server, are missing something: nothing to retry.
+        LoginError::NotConfigured { .. } => StatusCode::CONFLICT,
         LoginError::TooManyFailures(_) => StatusCode::TOO_MANY_REQUESTS,
         LoginError::Store(e) if e.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
         LoginError::Store(_) | LoginError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -242,7 +285,6 @@ struct LoginQuery {
     cli_state: Option<String>,
 }
 
-/// `GET /login/{team}`: starts the authorization code flow.
 /// `GET /login/{team}`: starts a sign-in. A refusal is a page for a browser (which asks
 /// for `text/html`) and the JSON error body for anything else.
 async fn login(
@@ -253,8 +295,7 @@ async fn login(
 ) -> HttpResponse {
     match start_login(state, team.into_inner(), query.into_inner()).await {
         Ok(response) => response,
-        Err(e) if wants_html(&req) => PageError(e).error_response(),
-        Err(e) => JsonError(e).error_response(),
+        Err(e) => answer(&req, e),
     }
 }
 
