@@ -336,3 +336,138 @@ fn slow_bodies_time_out_and_addresses_are_capped() {
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(get(&format!("{}/healthz", server.base), None).status, 200);
 }
+
+/// Sends `request` as it is on a connection of its own and returns the whole answer.
+fn raw_exchange(base: &str, request: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// What actix-http refuses before any middleware or route runs, and how: a request it
+/// cannot parse gets the dispatcher's own `400` with no body at all
+/// (`Response::bad_request().drop_body()` in actix-http's h1 dispatcher: nothing of
+/// sshward's can add one without patching actix), and its log line is a WARN, never an
+/// ERROR. A `"` in the path is allowed by actix's URI parser and is routed.
+#[test]
+fn requests_actix_refuses_get_an_empty_400_and_only_a_warning() {
+    let env = Env::new();
+    let server = env.serve();
+    let refused: [&[u8]; 4] = [
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Trace: a\0b\r\n\r\n",
+        b"GET /scim/v2/default/Users?filter=userName+eq+\"x\" HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /a<b HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n",
+    ];
+    for request in refused {
+        let answer = raw_exchange(&server.base, request);
+        let shown = String::from_utf8_lossy(request);
+        assert!(
+            answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+            "{shown}: {answer}"
+        );
+        assert!(
+            answer.contains("content-length: 0\r\n"),
+            "{shown}: {answer}"
+        );
+        assert!(!answer.contains("content-type"), "{shown}: {answer}");
+        assert!(answer.ends_with("\r\n\r\n"), "no body: {answer}");
+    }
+    let quoted = raw_exchange(
+        &server.base,
+        b"GET /he\"lthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(quoted.starts_with("HTTP/1.1 404"), "{quoted}");
+    assert!(quoted.contains("\"error\":\"not_found\""), "{quoted}");
+
+    let log = wait_for(
+        &server,
+        "WARN  actix_http::h1::dispatcher: stream error: request parse error",
+    );
+    assert!(!log.contains(" ERROR "), "{log}");
+}
+
+/// The budgets of `server.auth_failures_*` are the process's, across its APIs: wrong
+/// access tokens at the certificate route use up the address's budget, and then wrong
+/// SCIM tokens and host credentials are refused too, while Entra's token is served.
+#[test]
+fn failed_authentications_are_limited_across_the_apis() {
+    let env = Env::new();
+    let server = env.serve_with(&[
+        ("SSHWARD_SERVER__AUTH_FAILURES_PER_ADDRESS", "3"),
+        ("SSHWARD_SERVER__AUTH_FAILURE_WINDOW_SECS", "3"),
+    ]);
+    let token = server.token().to_owned();
+    assert_empty_list(&test_connection(&server.url, &token));
+    let certificate = format!("{}/api/v1/ssh/user-certificate", server.base);
+    let key = serde_json::json!({"public_key":
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHlvFsaie7yXMaLgwJBaPZFeu5QZeRhrjdbbjpNgPM74 a"});
+    for _ in 0..3 {
+        let r = post(&certificate, "not-an-access-token", &key);
+        assert_eq!(
+            (r.status, r.json()["error"].as_str()),
+            (401, Some("unauthorized")),
+            "{r:?}"
+        );
+    }
+    let limited = [
+        post(&certificate, "not-an-access-token", &key),
+        get(
+            &format!("{}/api/v1/hosts/self/access", server.base),
+            Some("sshwh_wrong"),
+        ),
+    ];
+    for r in &limited {
+        assert_eq!(r.status, 429, "{r:?}");
+        assert_eq!(r.json()["error"], "too_many_requests", "{r:?}");
+        // One failure comes back every 3 s / 3.
+        assert_eq!(r.retry_after.as_deref(), Some("1"), "{r:?}");
+    }
+    let scim = get(&format!("{}/Users", server.url), Some("sshw_wrong"));
+    assert_eq!(scim.status, 429, "{scim:?}");
+    assert!(
+        scim.content_type.starts_with("application/scim+json"),
+        "{scim:?}"
+    );
+    assert_eq!(scim.json()["status"], "429");
+    assert_empty_list(&test_connection(&server.url, &token));
+    wait_for(
+        &server,
+        "WARN  web_common::failures: failed authentications from 127.0.0.1 exceed 3 in 3 s",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(post(&certificate, "not-an-access-token", &key).status, 401);
+}
+
+/// A team name that cannot be a slug (here with a NUL, which PostgreSQL refuses in a
+/// query) is no team: never a 500 or an ERROR line.
+#[test]
+fn impossible_team_names_are_not_found_on_postgres() {
+    let Some(db) = testkit::db::empty_postgres() else {
+        return;
+    };
+    let mut env = Env::new();
+    env.on_postgres(&db.url);
+    let server = env.serve();
+    for (path, status) in [
+        ("/login/a%00b", 404),
+        ("/api/v1/teams/a%00b/ca/user.pub", 404),
+        ("/scim/v2/a%00b/Users", 401),
+    ] {
+        let r = get(&format!("{}{path}", server.base), Some("sshw_x"));
+        assert_eq!(r.status, status, "{path}: {r:?}");
+    }
+    let device = agent()
+        .post(format!("{}/login/a%00b/device", server.base))
+        .send_empty()
+        .unwrap();
+    assert_eq!(device.status(), 404);
+    let log = server.stderr();
+    assert!(!log.contains(" ERROR "), "{log}");
+}

@@ -273,11 +273,12 @@ pub fn agent() -> ureq::Agent {
         .into()
 }
 
-/// A response: status, content type and body.
+/// A response: status, content type, `Retry-After` and body.
 #[derive(Debug)]
 pub struct Reply {
     pub status: u16,
     pub content_type: String,
+    pub retry_after: Option<String>,
     pub body: String,
 }
 
@@ -289,15 +290,17 @@ impl Reply {
 
 fn reply(res: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
     let mut res = res.expect("HTTP request");
-    let content_type = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let header = |name: &str| {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let (content_type, retry_after) = (header("content-type"), header("retry-after"));
     Reply {
         status: res.status().as_u16(),
-        content_type,
+        content_type: content_type.unwrap_or_default(),
+        retry_after,
         body: res.body_mut().read_to_string().unwrap_or_default(),
     }
 }
