@@ -1,7 +1,8 @@
 //! The pieces of the HTTP edge that every sshward web crate (SCIM, sign-in, agent API,
 //! console) needs and that must behave the same everywhere: reading a bearer token,
-//! matching `If-None-Match`, running blocking database work off the async workers, and
-//! answering errors with the one JSON body of [`proto::ErrorBody`].
+//! matching `If-None-Match`, running blocking database work off the async workers,
+//! answering errors with the one JSON body of [`proto::ErrorBody`], and limiting failed
+//! authentications ([`failures`]).
 //!
 //! No routes and no rules live here; crates that serve routes depend on this one, never
 //! on each other.
