@@ -18,7 +18,11 @@ fn resource_type(action: AuditAction) -> &'static str {
         AuditAction::GrantAdd | AuditAction::GrantRemove => "Grant",
         AuditAction::JoinTokenCreate | AuditAction::JoinTokenRevoke => "JoinToken",
         AuditAction::HostRemove | AuditAction::HostJoin => "Host",
-        AuditAction::LoginSuccess | AuditAction::LoginToken | AuditAction::LoginDenied => "User",
+        AuditAction::LoginSuccess
+        | AuditAction::LoginToken
+        | AuditAction::LoginDenied
+        | AuditAction::LoginLogout
+        | AuditAction::SessionsEnd => "User",
         AuditAction::CaCreate | AuditAction::CaRotate | AuditAction::CaSettings => {
             "CertificateAuthority"
         }

@@ -35,6 +35,9 @@ pub struct UserCertRequest<'a> {
     pub team: &'a str,
     /// The user's SCIM id (the token's subject).
     pub user_id: &'a str,
+    /// The access token's session (its `jti`): the certificate is refused once the
+    /// session has ended (signed out, user disabled, ended by an administrator).
+    pub session: &'a str,
     /// The public key to certify.
     pub key: &'a SubjectKey,
     /// The access token's expiry: the certificate never outlives it.
@@ -254,6 +257,13 @@ impl App {
             return Ok(Attempt::NeedsCa(team.id));
         };
         let user_id = request.user_id;
+        let session = tx.sessions().live(request.session)?;
+        if session.is_none_or(|s| s.team != team.id || s.user_id != user_id) {
+            return Err(AppError::Unauthorized(
+                "the access token's session has ended (signed out, disabled or ended by an \
+                 administrator); sign in again with `sshward login`",
+            ));
+        }
         let denied = |why: &str| AppError::Forbidden(format!("no certificate: {why}"));
         let account = tx
             .posix()

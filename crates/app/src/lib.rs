@@ -20,6 +20,7 @@
 //! | grants | [`App::add_grant`], [`App::grants`], [`App::remove_grant`] |
 //! | directory | [`App::users`], [`App::user`], [`App::groups`], [`App::group`] |
 //! | audit log | [`App::audit`], [`App::bootstrap`] |
+//! | sign-in sessions | [`App::sessions`], [`App::end_sessions`] |
 //! | access | [`App::explain`], [`App::posix_settings`], [`App::set_posix_settings`] |
 //! | SSH CA | [`App::ca_public_keys`], [`App::issue_user_certificate`], [`App::issue_host_certificates`], [`App::certificates`], [`App::revoke_certificate`], [`App::revoke_user_certificates`], [`App::rotate_ca`], [`App::ca_settings`], [`App::set_ca_settings`], [`App::revocation_list`] |
 //!
@@ -38,6 +39,7 @@ mod hosts;
 pub mod identities;
 mod log;
 mod lookup;
+mod sessions;
 mod teams;
 mod tokens;
 
@@ -57,6 +59,7 @@ pub use hosts::{Joined, MAX_JOIN_TOKEN_TTL};
 pub use identities::{Computed, TeamLocks};
 pub use keyring::Kek;
 pub use log::MAX_AUDIT_ENTRIES;
+pub use sessions::{MAX_SESSIONS_LISTED, SessionView};
 pub use store::{Actor, AuditAction};
 pub use store::{CaKeyRecord, CaSettings, CertKind, CertificateRecord};
 pub use teams::{DomainChange, NewTeam, TeamChange, TeamSummary};

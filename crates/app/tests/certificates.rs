@@ -61,6 +61,11 @@ fn acme(db: &testkit::db::TestDb) -> (App, TeamId, String, String) {
                 .id;
             tx.groups()
                 .add_members(team, &group, std::slice::from_ref(&alice))?;
+            // Each has signed in: the session's secret is their id (see `request`).
+            let until = OffsetDateTime::now_utc() + Duration::days(2);
+            for user in [&alice, &bob] {
+                tx.sessions().start(user, team, user, "loopback", until)?;
+            }
             Ok::<_, StoreError>((alice, bob))
         })
         .unwrap();
@@ -78,6 +83,7 @@ fn request<'a>(user: &'a str, key: &'a SubjectKey, hours: i64) -> UserCertReques
     UserCertRequest {
         team: "acme",
         user_id: user,
+        session: user,
         key,
         not_after: OffsetDateTime::now_utc() + Duration::hours(hours),
         requester: Some("192.0.2.7"),
@@ -205,10 +211,38 @@ fn the_directory_decides_who_gets_one(db: &testkit::db::TestDb) {
     db.team("other");
     foreign.team = "other";
     let err = app.issue_user_certificate(&foreign).unwrap_err();
+    assert!(matches!(err, AppError::Unauthorized(_)), "{err}");
+    // Another person's session is not this person's.
+    let mut borrowed = request(&alice, &key, 1);
+    borrowed.session = &bob;
+    let err = app.issue_user_certificate(&borrowed).unwrap_err();
+    assert!(matches!(err, AppError::Unauthorized(m) if m.contains("session")));
+    // Once an administrator ends alice's sessions, her token gets no certificate.
+    let ended = app
+        .end_sessions(&admin(), "acme", "alice@acme.example")
+        .unwrap();
+    assert_eq!(ended, 1);
     assert!(
-        matches!(&err, AppError::Forbidden(m) if m.contains("no longer exists")),
-        "{err}"
+        app.sessions("acme", Some("alice@acme.example"))
+            .unwrap()
+            .is_empty()
     );
+    assert_eq!(app.sessions("acme", None).unwrap().len(), 1);
+    let err = app
+        .issue_user_certificate(&request(&alice, &key, 1))
+        .unwrap_err();
+    assert!(matches!(err, AppError::Unauthorized(m) if m.contains("session")));
+    db.store()
+        .write(|tx| {
+            tx.sessions().start(
+                &alice,
+                team,
+                &alice,
+                "loopback",
+                OffsetDateTime::now_utc() + Duration::days(1),
+            )
+        })
+        .unwrap();
     db.store()
         .write(|tx| {
             tx.users().replace(
@@ -219,11 +253,29 @@ fn the_directory_decides_who_gets_one(db: &testkit::db::TestDb) {
             )
         })
         .unwrap();
+    // The disable ended her sessions for good: re-enabled, the old token gets nothing.
     let err = app
         .issue_user_certificate(&request(&alice, &key, 1))
         .unwrap_err();
     assert!(
-        matches!(&err, AppError::Forbidden(m) if m.contains("disabled")),
+        matches!(&err, AppError::Unauthorized(m) if m.contains("session")),
+        "{err}"
+    );
+    db.store()
+        .write(|tx| {
+            tx.users().replace(
+                team,
+                &alice,
+                object(json!({"userName": "alice@acme.example", "active": true})),
+                None,
+            )
+        })
+        .unwrap();
+    let err = app
+        .issue_user_certificate(&request(&alice, &key, 1))
+        .unwrap_err();
+    assert!(
+        matches!(&err, AppError::Unauthorized(m) if m.contains("session")),
         "{err}"
     );
     assert!(

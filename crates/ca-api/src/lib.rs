@@ -121,6 +121,7 @@ async fn user_certificate(
         let request = UserCertRequest {
             team: &claims.team,
             user_id: &claims.sub,
+            session: &claims.jti,
             key: &key,
             not_after,
             requester: requester.as_deref(),

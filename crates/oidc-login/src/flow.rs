@@ -132,19 +132,12 @@ pub struct Callback {
     pub error_description: Option<String>,
 }
 
-/// A signed-in browser session (kept in an encrypted cookie).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A new browser session. The cookie carries its secret; the database keeps only the
+/// secret's digest, so that logging out, a disable or an administrator can end it.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
-    /// The team's slug.
-    pub team: String,
-    /// The team's key.
-    pub team_id: i64,
-    /// SCIM id of the user.
-    pub user_id: String,
-    /// SCIM userName.
-    pub user_name: String,
-    /// SCIM displayName.
-    pub display_name: Option<String>,
+    /// The session's secret (the session cookie's value).
+    pub secret: String,
     /// Expiry, unix seconds.
     pub exp: i64,
 }
@@ -382,6 +375,14 @@ impl LoginState {
             let team = tx.teams().get_by_slug(&claims.team)?.ok_or_else(|| {
                 LoginError::Unauthenticated("the access token's team no longer exists".into())
             })?;
+            let session = tx.sessions().live(&claims.jti)?;
+            if session.is_none_or(|s| s.team != team.id || s.user_id != claims.sub) {
+                return Err(LoginError::Unauthenticated(
+                    "the access token's session has ended (signed out, disabled or ended by \
+                     an administrator); sign in again with `sshward login`"
+                        .into(),
+                ));
+            }
             still_active(tx, team.id, &claims.sub)
         })?;
         Ok((claims, user))
@@ -592,19 +593,13 @@ impl LoginState {
                         .cli_code(&team, &user, cli)
                         .map(|redirect| Finished::Cli { redirect })
                         .map_err(|e| fail(e, Some(cli))),
-                    None => Ok(Finished::Web {
-                        session: Session {
-                            team: team.slug,
-                            team_id: team.id.0,
-                            user_id: user.id,
-                            user_name: user.user_name,
-                            display_name: user.display_name,
-                            exp: now_unix()
-                                + i64::try_from(self.inner.config.session_ttl.as_secs())
-                                    .unwrap_or(3600),
-                        },
-                        return_to: data.return_to,
-                    }),
+                    None => self
+                        .start_session(&team, &user, Via::Web)
+                        .map(|(secret, exp)| Finished::Web {
+                            session: Session { secret, exp },
+                            return_to: data.return_to.clone(),
+                        })
+                        .map_err(|e| fail(e, None)),
                 }
             }
             Err(error) => {
@@ -675,9 +670,36 @@ impl LoginState {
         ))
     }
 
-    fn issue(&self, team: &str, user: &LinkedUser, via: Via) -> Result<IssuedToken, LoginError> {
+    /// Starts a server-side session of `user` (its secret and expiry, unix seconds): a
+    /// browser's for [`Via::Web`], else the one behind a CLI access token.
+    fn start_session(
+        &self,
+        team: &Team,
+        user: &LinkedUser,
+        via: Via,
+    ) -> Result<(String, i64), LoginError> {
+        let config = &self.inner.config;
+        let ttl = match via {
+            Via::Web => config.session_ttl,
+            Via::Loopback | Via::Device => config.access_token_ttl,
+        };
+        let exp = now_unix() + i64::try_from(ttl.as_secs()).unwrap_or(3600);
+        let secret = random_secret()?;
+        let expires = OffsetDateTime::from_unix_timestamp(exp)
+            .map_err(|e| LoginError::Internal(format!("session expiry: {e}")))?;
+        self.inner.store.write(|tx| {
+            tx.sessions()
+                .start(&secret, team.id, &user.id, via.as_str(), expires)
+        })?;
+        Ok((secret, exp))
+    }
+
+    fn issue(&self, team: &Team, user: &LinkedUser, via: Via) -> Result<IssuedToken, LoginError> {
         let now = now_unix();
-        let ttl = i64::try_from(self.inner.config.access_token_ttl.as_secs()).unwrap_or(3600);
+        // The token's id is its session's secret: ending the session ends the token.
+        let (jti, exp) = self.start_session(team, user, via)?;
+        let ttl = exp - now;
+        let team = team.slug.as_str();
         let claims = AccessClaims {
             iss: self.inner.config.public_url.clone(),
             aud: AUDIENCE.to_owned(),
@@ -685,8 +707,8 @@ impl LoginState {
             team: team.to_owned(),
             user_name: user.user_name.clone(),
             iat: now,
-            exp: now + ttl,
-            jti: random_secret()?,
+            exp,
+            jti,
             via,
         };
         Ok(IssuedToken {
@@ -723,7 +745,7 @@ impl LoginState {
                 Ok((team, user))
             })?;
             attempt.user = Some(user.id.clone());
-            self.issue(&team.slug, &user, Via::Loopback)
+            self.issue(&team, &user, Via::Loopback)
         })();
         match &result {
             Ok(t) => self.audit(
@@ -827,7 +849,7 @@ impl LoginState {
         };
         match result.and_then(|user| {
             attempt.user = Some(user.id.clone());
-            self.issue(&login.team.slug, &user, Via::Device)
+            self.issue(&login.team, &user, Via::Device)
         }) {
             Ok(token) => {
                 let who = attempt.who.clone().unwrap_or_default();
@@ -847,25 +869,61 @@ impl LoginState {
         }
     }
 
-    /// Who a session belongs to, if its user still exists and is active.
-    pub fn session_user(&self, session: &Session) -> Result<Me, LoginError> {
-        if session.exp <= now_unix() {
-            return Err(LoginError::Unauthenticated(
-                "your session has expired; sign in again".into(),
-            ));
-        }
-        let user = self
-            .inner
-            .store
-            .read(|tx| still_active(tx, TeamId(session.team_id), &session.user_id))?;
+    /// Who the browser session with this secret belongs to, if it has not ended and its
+    /// user still exists and is active: one indexed lookup.
+    pub fn session_user(&self, secret: &str) -> Result<Me, LoginError> {
+        let (team, session, user) = self.inner.store.read(|tx| -> Result<_, LoginError> {
+            let ended = || {
+                LoginError::Unauthenticated(
+                    "your session has ended or expired; sign in again".into(),
+                )
+            };
+            let session = tx.sessions().live(secret)?.ok_or_else(ended)?;
+            let team = tx.teams().get(session.team)?;
+            let user = still_active(tx, team.id, &session.user_id)?;
+            Ok((team, session, user))
+        })?;
         Ok(Me {
-            team: session.team.clone(),
+            team: team.slug,
             user_id: user.id,
             user_name: user.user_name,
             display_name: user.display_name,
-            expires_at: session.exp,
+            expires_at: session.expires.unix_timestamp(),
             auth: "session".into(),
         })
+    }
+
+    /// Ends the browser session with secret `session` and the session of the access
+    /// token `token` (whichever are given and live), audited as `login.logout`. Returns
+    /// how many ended.
+    pub fn logout(&self, session: Option<&str>, token: Option<&str>) -> Result<usize, LoginError> {
+        let jti = token.and_then(|t| {
+            self.inner
+                .keys
+                .token
+                .verify(t, &self.inner.config.public_url)
+                .ok()
+                .map(|claims| claims.jti)
+        });
+        let ended = self.inner.store.write(|tx| -> Result<_, LoginError> {
+            let mut ended = Vec::new();
+            for secret in [session, jti.as_deref()].into_iter().flatten() {
+                if let Some(record) = tx.sessions().end(secret)? {
+                    ended.push(record);
+                }
+            }
+            Ok(ended)
+        })?;
+        for record in &ended {
+            let attempt = Attempt {
+                team: Some(record.team),
+                action: AuditAction::LoginLogout,
+                who: None,
+                user: Some(record.user_id.clone()),
+            };
+            self.audit(&attempt, Ok(format!("signed out ({} session)", record.via)));
+        }
+        Ok(ended.len())
     }
 
     /// Who an access token belongs to (see [`LoginState::authenticate_token`]).

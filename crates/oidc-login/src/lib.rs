@@ -48,8 +48,12 @@
 //!   scoped to `/callback`: a callback completes only in the browser that started it.
 //! - **Cookies:** encrypted and authenticated (`cookie`'s private jar, AES-256-GCM) with a
 //!   64-byte key from the configuration or generated once into the database; HttpOnly,
-//!   SameSite=Lax, Secure when the public URL is https, with a Max-Age and an expiry
-//!   inside the value. `/me` re-checks the directory, so a disabled user's session ends.
+//!   SameSite=Lax, Secure when the public URL is https, with a Max-Age.
+//! - **Sessions are server-side** (store table `login_sessions`, keyed by the SHA-256 of
+//!   the session's secret): the session cookie holds a browser session's secret, and an
+//!   access token's `jti` is its session's secret. Every request looks its session up
+//!   (one primary-key lookup) and re-checks the directory, so logging out, a disable or
+//!   delete from Entra, or an administrator ends sessions and tokens on every instance.
 //! - **Client secrets are never stored:** the team keeps a reference, `file:PATH` or
 //!   `env:NAME`, read when a code is exchanged.
 //! - **Issuer:** `https://login.microsoftonline.com/{tenant}/v2.0` unless overridden; an

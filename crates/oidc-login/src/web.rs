@@ -10,7 +10,7 @@ use serde::Deserialize;
 use proto::{ErrorBody, ErrorCode};
 
 use crate::error::{Denied, LoginError};
-use crate::flow::{Callback, CliRequest, Finished, LoginState, Session};
+use crate::flow::{Callback, CliRequest, Finished, LoginState};
 
 /// The session cookie: encrypted and authenticated (it holds the user's name).
 pub const SESSION_COOKIE: &str = "sshward_session";
@@ -363,12 +363,11 @@ async fn callback(
     match outcome {
         Ok(Ok(Finished::Web { session, return_to })) => {
             let ttl = (session.exp - time::OffsetDateTime::now_utc().unix_timestamp()).max(0);
-            let value = match serde_json::to_string(&session) {
-                Ok(v) => v,
-                Err(e) => return PageError(LoginError::Internal(e.to_string())).error_response(),
-            };
             let root = state.config().path("/");
-            let session_cookie = seal(&state, cookie(&state, SESSION_COOKIE, value, &root, ttl));
+            let session_cookie = seal(
+                &state,
+                cookie(&state, SESSION_COOKIE, session.secret, &root, ttl),
+            );
             redirect(&return_to.unwrap_or_else(|| state.config().path("/me")))
                 .cookie(clear)
                 .cookie(session_cookie)
@@ -389,13 +388,21 @@ async fn callback(
     }
 }
 
-/// `POST /logout`: forgets the session cookie.
-async fn logout(state: web::Data<LoginState>) -> HttpResponse {
-    let mut response = page(
-        StatusCode::OK,
-        "Signed out",
-        "You are signed out of sshward.",
-    );
+/// `POST /logout`: ends the browser's session (and the session of an access token sent
+/// as `Authorization: Bearer`) on every instance, and clears the cookie.
+async fn logout(state: web::Data<LoginState>, req: HttpRequest) -> HttpResponse {
+    let session = unseal(&state, &req, SESSION_COOKIE);
+    let bearer = web_common::bearer_token(&req);
+    let s = state.clone();
+    let ended = web_common::blocking(move || s.logout(session.as_deref(), bearer.as_deref())).await;
+    let mut response = match ended {
+        Ok(_) => page(
+            StatusCode::OK,
+            "Signed out",
+            "You are signed out of sshward.",
+        ),
+        Err(e) => return PageError(e).error_response(),
+    };
     if let Err(e) = response.add_cookie(&removal(&state, SESSION_COOKIE, &state.config().path("/")))
     {
         log::warn!("could not clear the session cookie: {e}");
@@ -416,8 +423,7 @@ async fn me(state: web::Data<LoginState>, req: HttpRequest) -> Result<HttpRespon
         })
         .transpose()
         .map_err(|refused| JsonError(refused.into()))?;
-    let session =
-        unseal(&state, &req, SESSION_COOKIE).and_then(|v| serde_json::from_str::<Session>(&v).ok());
+    let session = unseal(&state, &req, SESSION_COOKIE);
     let s = state.clone();
     let me = web_common::blocking(move || match (bearer, session) {
         (Some(token), _) => s.token_user(&token),

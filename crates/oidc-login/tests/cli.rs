@@ -123,6 +123,28 @@ fn loopback_sign_in_gives_a_working_access_token() {
             .summary
             .contains("loopback")
     );
+
+    // Signing out with the token ends its session on the server: the same, unexpired
+    // token is refused from then on.
+    let r = agent()
+        .post(format!("{}/logout", server.origin))
+        .header("Authorization", format!("Bearer {}", token.access_token))
+        .send_empty()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (status, body) = me_with(&server, &token.access_token);
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("session has ended"),
+        "{body}"
+    );
+    let out = server
+        .last_audit("login.logout")
+        .expect("the sign-out is audited");
+    assert!(out.summary.contains("loopback"), "{}", out.summary);
 }
 
 #[test]

@@ -399,15 +399,24 @@ impl Server {
 
     /// Disables a user with Entra's PATCH (`"active": "False"` as a string).
     pub fn disable(&self, id: &str) {
+        self.set_active(id, "False");
+    }
+
+    /// Enables user `id` again, as Entra does.
+    pub fn enable(&self, id: &str) {
+        self.set_active(id, "True");
+    }
+
+    fn set_active(&self, id: &str, value: &str) {
         let body = json!({"schemas": [PATCH_OP],
-            "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
+            "Operations": [{"op": "Replace", "path": "active", "value": value}]});
         let r = agent()
             .patch(format!("{}/scim/v2/{TEAM}/Users/{id}", self.origin))
             .header("Authorization", format!("Bearer {}", self.scim_token))
             .header("Content-Type", "application/scim+json")
             .send(body.to_string())
             .expect("SCIM PATCH");
-        assert_eq!(r.status(), 200, "disabling {id}");
+        assert_eq!(r.status(), 200, "setting active={value} on {id}");
     }
 
     /// The newest audit entry with `action` (`login.success`, `login.denied`, ...).

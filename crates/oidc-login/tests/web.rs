@@ -101,9 +101,18 @@ fn success_sets_a_session_and_logout_ends_it() {
         entry.actor
     );
 
+    // Logging out ends the session itself, not only this browser's cookie: a copy of the
+    // cookie taken before is refused afterwards.
+    let mut copy = Browser {
+        cookies: browser.cookies.clone(),
+    };
+    assert_eq!(me(&mut copy, &server).0, 200);
     let out = browser.post(&format!("{}/logout", server.origin));
     assert_eq!(out.status, 200);
     assert_eq!(me(&mut browser, &server).0, 401);
+    let (status, body) = me(&mut copy, &server);
+    assert_eq!(status, 401, "{body}");
+    assert!(server.last_audit("login.logout").is_some());
     // A forged session cookie is not accepted.
     let mut forger = Browser::default();
     forger
@@ -174,15 +183,19 @@ fn person_disabled_by_scim_is_refused_and_loses_the_session() {
     assert_eq!(me(&mut browser, &server).0, 200);
 
     server.disable(&id);
-    // The open session ends at once: /me re-checks the directory.
+    // The open session ends at once, and for good: re-enabled, carol signs in afresh.
     let (status, body) = me(&mut browser, &server);
     assert_eq!(status, 401, "{body}");
     assert!(
         body["message"]
             .as_str()
             .unwrap_or_default()
-            .contains("disabled")
+            .contains("session has ended")
     );
+    server.enable(&id);
+    assert_eq!(me(&mut browser, &server).0, 401);
+    assert_eq!(Browser::default().sign_in(&server, "carol").status, 302);
+    server.disable(&id);
     let page = Browser::default().sign_in(&server, "carol");
     assert_eq!(page.status, 403);
     assert!(page.body.contains("disabled"), "{}", page.body);

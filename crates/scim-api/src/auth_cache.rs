@@ -1,10 +1,12 @@
 //! Bearer tokens verified in the last two seconds, so that a burst of read requests from
-//! Entra (its match queries) costs one token lookup instead of one per request.
+//! Entra (its match queries) costs one primary-key lookup instead of a verification each.
 //!
 //! Entries are keyed by the team slug and the SHA-256 of the secret (the secret itself is
 //! not kept), hold only successful verifications, and expire after [`TTL`]. Only reads use
-//! them: a revoked or expired token can change nothing from the moment it is revoked, and
-//! can read for at most [`TTL`] more on each instance.
+//! them, and only after a primary-key lookup confirms that the token is still neither
+//! revoked nor expired: a revoked token is refused by every instance from the moment the
+//! revocation commits. What the cache saves is the verification itself (the team by slug,
+//! the team's live tokens, the constant-time comparison).
 
 use crate::context::Caller;
 use sha2::{Digest, Sha256};

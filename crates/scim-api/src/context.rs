@@ -136,18 +136,20 @@ impl Ctx {
         let cache = self.state.auth.clone();
         let job = move || {
             let key = AuthCache::key(&slug, &secret);
-            // Writes always check the token in the database, so a revoked token changes
-            // nothing from the moment it is revoked; reads may use a verification up to
-            // `auth_cache::TTL` old.
+            // Writes always verify the secret; reads may reuse a verification up to
+            // `auth_cache::TTL` old, after checking by primary key that the token is
+            // still neither revoked nor expired.
             let cached = if write { None } else { cache.get(&key) };
             let mut touch = None;
             let body = |tx: &mut Tx<'_>| {
                 let caller = match cached {
-                    Some(caller) => {
+                    // A verification moments old still needs the token to stand: a
+                    // revocation (from any instance or the CLI) holds from its commit.
+                    Some(caller) if tx.tokens().is_live(caller.token.id)? => {
                         attempt.succeeded();
                         caller
                     }
-                    None => {
+                    _ => {
                         let caller = authenticate(tx, &slug, &secret, &attempt)?;
                         cache.put(key.clone(), caller.clone());
                         caller

@@ -124,6 +124,9 @@ enum Command {
     /// SSH certificates: list and revoke a team's, show your own
     #[command(subcommand)]
     Cert(cli::cert::CertCommand),
+    /// Sign-in sessions: list who is signed in, end a person's sessions
+    #[command(subcommand)]
+    Sessions(cli::sessions::SessionsCommand),
     /// A team's SSH certificate authorities: show, settings, rotation
     #[command(subcommand)]
     Ca(cli::ca::CaCommand),
@@ -199,6 +202,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 Command::Access(c) => cli::access::run(&loaded.config, c),
                 Command::Cert(c) => cli::cert::run(&loaded.config, c),
                 Command::Ca(c) => cli::ca::run(&loaded.config, c),
+                Command::Sessions(c) => cli::sessions::run(&loaded.config, c),
                 Command::SshConfig(a) => cli::ca::ssh_config(&loaded.config, a),
             }
         }

@@ -382,14 +382,14 @@ fn run_end_to_end(env: &Env) {
         }
     }
 
-    // A disabled person's token buys nothing more, and the refusal records nothing.
+    // A disabled person's token buys nothing more: the disable ended its session.
     let key = std::fs::read_to_string(format!("{}.pub", key_of(env, "alice").display())).unwrap();
     let url = format!("{}/api/v1/ssh/user-certificate", server.base);
     let body = json!({"public_key": key.trim()}).to_string();
     let r = post_raw(&url, Some(&access_token(env, "alice")), body.as_bytes());
-    assert_eq!(r.status, 403, "{r:?}");
-    assert_eq!(r.json()["error"], "forbidden");
-    assert!(r.body.contains("disabled"), "{r:?}");
+    assert_eq!(r.status, 401, "{r:?}");
+    assert_eq!(r.json()["error"], "unauthorized");
+    assert!(r.body.contains("session has ended"), "{r:?}");
 
     // Bad input: each a precise 4xx JSON error.
     let frank = access_token(env, "frank");
@@ -514,6 +514,41 @@ fn run_end_to_end(env: &Env) {
         )),
         "{config}"
     );
+
+    // An administrator ends frank's sessions: his unexpired token is refused at once.
+    let listed = env.run(&["sessions", "list", "--json"]).json();
+    let franks = |v: &Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["user_name"] == "frank@contoso.com")
+            .count()
+    };
+    assert!(franks(&listed) >= 1, "{listed}");
+    assert!(
+        env.run(&["sessions", "list"])
+            .ok()
+            .contains("frank@contoso.com"),
+        "the table names the person"
+    );
+    let key = std::fs::read_to_string(format!("{}.pub", key_of(env, "frank").display())).unwrap();
+    let body = json!({"public_key": key.trim()}).to_string();
+    assert_eq!(
+        post_raw(&url, Some(&access_token(env, "frank")), body.as_bytes()).status,
+        201
+    );
+    env.run(&["sessions", "end", "--user", "frank@contoso.com"])
+        .ok();
+    assert_eq!(franks(&env.run(&["sessions", "list", "--json"]).json()), 0);
+    let r = post_raw(&url, Some(&access_token(env, "frank")), body.as_bytes());
+    assert_eq!(r.status, 401, "{r:?}");
+    assert!(r.body.contains("session has ended"), "{r:?}");
+    let ended = env
+        .run(&["audit", "--action", "admin.sessions.end", "--json"])
+        .json();
+    assert_eq!(ended.as_array().map(Vec::len), Some(1), "{ended}");
+    env.run(&["sessions", "end", "--user", "nobody@contoso.com"])
+        .fails(4, "no user");
 
     // No secret is in the database in clear: the SCIM token, the join token and host
     // credential, the access tokens, the CA and sign-in keys (SQLite: the files' bytes).

@@ -110,7 +110,7 @@ impl ScimOp {
 }
 
 /// What was done. The text forms are listed by [`AuditAction::all`]: `scim.user.create`
-/// and the other SCIM writes, `login.success`, `login.token`, `login.denied`, the admin
+/// and the other SCIM writes, `login.success`, `login.token`, `login.denied`, `login.logout`, the admin
 /// actions `admin.*`, `host.join` and `bootstrap`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AuditAction {
@@ -122,6 +122,10 @@ pub enum AuditAction {
     LoginToken,
     /// A sign-in was refused.
     LoginDenied,
+    /// A person signed out (their session ended).
+    LoginLogout,
+    /// An administrator ended a person's sessions.
+    SessionsEnd,
     /// A team was created.
     TeamCreate,
     /// A team's name, tenant, domains or sign-in settings changed.
@@ -178,6 +182,8 @@ impl AuditAction {
             AuditAction::LoginSuccess,
             AuditAction::LoginToken,
             AuditAction::LoginDenied,
+            AuditAction::LoginLogout,
+            AuditAction::SessionsEnd,
             AuditAction::TeamCreate,
             AuditAction::TeamUpdate,
             AuditAction::TokenCreate,
@@ -206,6 +212,8 @@ impl AuditAction {
             AuditAction::LoginSuccess => "login.success",
             AuditAction::LoginToken => "login.token",
             AuditAction::LoginDenied => "login.denied",
+            AuditAction::LoginLogout => "login.logout",
+            AuditAction::SessionsEnd => "admin.sessions.end",
             AuditAction::TeamCreate => "admin.team.create",
             AuditAction::TeamUpdate => "admin.team.update",
             AuditAction::TokenCreate => "admin.token.create",
@@ -445,7 +453,7 @@ mod tests {
     #[test]
     fn actions_round_trip() {
         let all = AuditAction::all();
-        assert_eq!(all.len(), 29);
+        assert_eq!(all.len(), 31);
         for action in &all {
             assert_eq!(
                 action.to_string().parse::<AuditAction>().ok(),

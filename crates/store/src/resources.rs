@@ -749,6 +749,7 @@ impl<'t, 'c> Resources<'t, 'c> {
             self.tx
                 .certificates()
                 .revoke_subject(team, CertKind::User, id, "user disabled")?;
+            self.tx.sessions().end_user(team, id)?;
         }
         Ok(ResourceRecord {
             id: id.to_owned(),
@@ -769,6 +770,7 @@ impl<'t, 'c> Resources<'t, 'c> {
                 self.tx
                     .certificates()
                     .revoke_subject(team, CertKind::User, id, "user deleted")?;
+                self.tx.sessions().end_user(team, id)?;
                 Ok(deleted)
             }
             ResourceKind::Group => {

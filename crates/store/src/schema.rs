@@ -183,6 +183,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Sign-in sessions (browser cookies and the sessions behind CLI access tokens).
+    login_sessions (key_sha256) {
+        /// Lower-case hex SHA-256 of the session's secret.
+        key_sha256 -> Text,
+        /// The team.
+        team_id -> BigInt,
+        /// SCIM id of the signed-in user.
+        user_id -> Text,
+        /// How the person signed in: `web`, `loopback` or `device`.
+        via -> Text,
+        /// Start, unix microseconds.
+        created_at -> BigInt,
+        /// Expiry, unix microseconds.
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
     /// Keys generated on first use when not configured (shared by every instance).
     login_keys (name) {
         /// Key name, e.g. `session`.
@@ -408,6 +426,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     team_oidc,
     login_flows,
     login_keys,
+    login_sessions,
     posix_settings,
     posix_ids,
     hosts,

@@ -163,6 +163,25 @@ impl Tokens<'_, '_> {
         Ok(n > 0)
     }
 
+    /// True if token `id` is neither revoked nor expired now: one primary-key lookup,
+    /// for a caller that verified the secret moments ago and only needs to know it still
+    /// stands.
+    pub fn is_live(&mut self, id: i64) -> Result<bool, StoreError> {
+        let at = to_micros(now());
+        let found: Option<i64> = scim_tokens::table
+            .find(id)
+            .filter(scim_tokens::revoked_at.is_null())
+            .filter(
+                scim_tokens::expires_at
+                    .is_null()
+                    .or(scim_tokens::expires_at.gt(at)),
+            )
+            .select(scim_tokens::id)
+            .first(self.tx.conn)
+            .optional()?;
+        Ok(found.is_some())
+    }
+
     /// Finds the team `team_slug` and the one of its valid (unrevoked, unexpired) tokens
     /// whose secret is `presented`, comparing SHA-256 digests in constant time. `None` for
     /// an unknown team or a wrong, revoked or expired token.

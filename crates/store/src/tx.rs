@@ -16,6 +16,7 @@ use crate::login::Logins;
 use crate::posix::Posix;
 use crate::resources::{self, Groups, Resources, Users};
 use crate::schema::teams;
+use crate::sessions::Sessions;
 use crate::teams::{TeamId, Teams};
 use crate::tokens::Tokens;
 use scim_core::ResourceKind;
@@ -107,6 +108,11 @@ impl<'c> Tx<'c> {
     /// Sign-in settings, flow state and generated keys (`crates/oidc-login`).
     pub fn login(&mut self) -> Logins<'_, 'c> {
         Logins { tx: self }
+    }
+
+    /// Sign-in sessions (browser sessions and the sessions behind CLI access tokens).
+    pub fn sessions(&mut self) -> Sessions<'_, 'c> {
+        Sessions { tx: self }
     }
 
     /// Records a change of a resource that did not go through `replace` (for example a

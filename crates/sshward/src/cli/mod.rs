@@ -10,6 +10,7 @@ pub mod grant;
 pub mod groups;
 pub mod host;
 pub mod login;
+pub mod sessions;
 pub mod team;
 pub mod team_oidc;
 pub mod token;
