@@ -93,6 +93,9 @@ pub struct DatabaseConfig {
     pub max_lifetime_secs: u64,
     /// SQLite: milliseconds a statement waits for another writer's lock.
     pub busy_timeout_ms: u64,
+    /// SQLite: `full` (every acknowledged write survives a power cut) or `normal` (faster
+    /// writes; a power cut can lose the last ones).
+    pub sqlite_synchronous: String,
     /// Apply pending migrations when `serve` and the admin commands open the database.
     pub migrate_on_start: bool,
 }
@@ -156,6 +159,7 @@ impl Default for DatabaseConfig {
             idle_timeout_secs: 600,
             max_lifetime_secs: 1800,
             busy_timeout_ms: 10_000,
+            sqlite_synchronous: "full".into(),
             migrate_on_start: true,
         }
     }
@@ -503,6 +507,16 @@ impl Config {
                 "must be at most 600000",
             ));
         }
+        match store::SqliteSync::parse(&self.database.sqlite_synchronous) {
+            Ok(mode) => self.database.sqlite_synchronous = mode.as_str().to_owned(),
+            Err(_) => {
+                return Err(invalid(
+                    "database.sqlite_synchronous",
+                    format!("{:?}", self.database.sqlite_synchronous),
+                    "must be full or normal",
+                ));
+            }
+        }
         self.log.level = self.log.level.trim().to_ascii_lowercase();
         if !LOG_LEVELS.contains(&self.log.level.as_str()) {
             return Err(invalid(
@@ -595,6 +609,8 @@ impl Config {
         cfg.idle_timeout = secs(db.idle_timeout_secs);
         cfg.max_lifetime = secs(db.max_lifetime_secs);
         cfg.busy_timeout = Duration::from_millis(db.busy_timeout_ms);
+        cfg.sqlite_synchronous =
+            store::SqliteSync::parse(&db.sqlite_synchronous).unwrap_or_default();
         cfg.run_migrations = db.migrate_on_start;
         cfg
     }

@@ -94,6 +94,8 @@ enum Command {
     Serve,
     /// Apply pending database migrations, then exit
     Migrate(Format),
+    /// Check the database's consistency (SQLite's integrity check), e.g. after a crash
+    CheckDatabase(Format),
     /// Validate the configuration and print it as in effect, secrets masked
     CheckConfig(Format),
     /// Create, list, show and change teams
@@ -191,6 +193,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 Command::Serve => Ok(()),
                 Command::Migrate(f) => cli::admin::migrate(&loaded.config, f),
                 Command::CheckConfig(f) => cli::admin::check_config(&loaded, f),
+                Command::CheckDatabase(f) => cli::admin::check_database(&loaded.config, f),
                 Command::Team(c) => cli::team::run(&loaded.config, c),
                 Command::Token(c) => cli::token::run(&loaded.config, c),
                 Command::Users(c) => cli::users::run(&loaded.config, c),

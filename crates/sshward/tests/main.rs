@@ -9,6 +9,7 @@ mod agent;
 mod audit;
 mod certs;
 mod config;
+mod crash;
 mod directory;
 mod hosts;
 mod login;

@@ -23,6 +23,8 @@ pub struct StoreConfig {
     pub max_lifetime: Option<Duration>,
     /// SQLite only: how long a statement waits for another writer's lock.
     pub busy_timeout: Duration,
+    /// SQLite only: when commits reach the disk (default [`SqliteSync::Full`]).
+    pub sqlite_synchronous: SqliteSync,
     /// Apply pending migrations in [`crate::Store::open`].
     pub run_migrations: bool,
 }
@@ -38,6 +40,7 @@ impl StoreConfig {
             idle_timeout: Some(Duration::from_secs(600)),
             max_lifetime: Some(Duration::from_secs(1800)),
             busy_timeout: Duration::from_secs(10),
+            sqlite_synchronous: SqliteSync::Full,
             run_migrations: true,
         }
     }
@@ -47,6 +50,39 @@ impl Default for StoreConfig {
     /// `sqlite://sshward.db` in the working directory.
     fn default() -> Self {
         StoreConfig::new("sqlite://sshward.db")
+    }
+}
+
+/// When SQLite's commits reach the disk (its `synchronous` pragma, in WAL mode).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SqliteSync {
+    /// Every commit is synced to the disk before it is acknowledged: an answered write
+    /// survives a power cut (a lost "disable" would re-enable a person Entra removed).
+    #[default]
+    Full,
+    /// Commits are synced only at checkpoints: a process crash loses nothing, but a power
+    /// cut or kernel crash can lose the last acknowledged writes. Faster writes.
+    Normal,
+}
+
+impl SqliteSync {
+    /// `full` or `normal`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SqliteSync::Full => "full",
+            SqliteSync::Normal => "normal",
+        }
+    }
+
+    /// Parses [`SqliteSync::as_str`]'s names (ignoring case).
+    pub fn parse(s: &str) -> Result<SqliteSync, StoreError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "full" => Ok(SqliteSync::Full),
+            "normal" => Ok(SqliteSync::Normal),
+            other => Err(StoreError::Invalid(format!(
+                "synchronous {other:?} must be full or normal"
+            ))),
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use diesel::r2d2::R2D2Connection;
 use diesel::result::Error as DieselError;
 use diesel::{Connection, PgConnection, SqliteConnection};
 
-use crate::config::DatabaseUrl;
+use crate::config::{DatabaseUrl, SqliteSync};
 
 /// A database connection to either backend. Queries written against the shared schema
 /// run on both; backend-specific statements match on the variant.
@@ -23,6 +23,7 @@ pub(crate) enum DbConnection {
 pub(crate) struct Manager {
     pub(crate) target: DatabaseUrl,
     pub(crate) busy_timeout_ms: u128,
+    pub(crate) synchronous: SqliteSync,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -45,6 +46,7 @@ impl r2d2::ManageConnection for Manager {
                 let mut conn = SqliteConnection::establish(path)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
                 // busy_timeout first, so that switching to WAL waits for other connections.
+                // `synchronous` is FULL unless configured: acknowledged means durable.
                 // A 2 MiB page cache per connection: at 100,000 users, 8 MiB answered match
                 // lookups no faster (the kernel's page cache serves the rest) and cost 60 MB
                 // of resident memory over ten connections. The WAL is cut back to 64 MiB
@@ -52,11 +54,12 @@ impl r2d2::ManageConnection for Manager {
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {};
                      PRAGMA journal_mode = WAL;
-                     PRAGMA synchronous = NORMAL;
+                     PRAGMA synchronous = {};
                      PRAGMA foreign_keys = ON;
                      PRAGMA cache_size = -2048;
                      PRAGMA journal_size_limit = 67108864;",
-                    self.busy_timeout_ms
+                    self.busy_timeout_ms,
+                    self.synchronous.as_str()
                 ))
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))

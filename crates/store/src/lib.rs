@@ -57,7 +57,7 @@ pub use ca::{
     CaKeyRecord, CaSettings, CertKind, CertificateQuery, CertificateRecord, Certificates,
     NewCertificate,
 };
-pub use config::{Backend, DatabaseUrl, StoreConfig};
+pub use config::{Backend, DatabaseUrl, SqliteSync, StoreConfig};
 pub use error::StoreError;
 pub use grants::{GrantRecord, Grants};
 pub use hosts::{
@@ -184,6 +184,7 @@ impl Store {
         let manager = Manager {
             target,
             busy_timeout_ms: config.busy_timeout.as_millis(),
+            synchronous: config.sqlite_synchronous,
         };
         // A private in-memory database lives as long as its one connection.
         let (size, min_idle, idle, lifetime) = if memory {
@@ -251,6 +252,35 @@ impl Store {
         use diesel::r2d2::R2D2Connection;
         let mut conn = self.inner.pool.get()?;
         conn.ping().map_err(StoreError::from)
+    }
+
+    /// Checks the database's own consistency: SQLite's `PRAGMA integrity_check` (every
+    /// page, index and constraint); on PostgreSQL, which checks itself, that it answers.
+    /// Returns the problems found (empty when sound).
+    pub fn check_integrity(&self) -> Result<Vec<String>, StoreError> {
+        use diesel::RunQueryDsl;
+        use diesel::sql_types::Text;
+        #[derive(diesel::QueryableByName)]
+        struct Line {
+            #[diesel(sql_type = Text)]
+            integrity_check: String,
+        }
+        let mut conn = self.inner.pool.get()?;
+        match &mut *conn {
+            connection::DbConnection::Sqlite(c) => {
+                let lines: Vec<Line> = diesel::sql_query("PRAGMA integrity_check").load(c)?;
+                Ok(lines
+                    .into_iter()
+                    .map(|l| l.integrity_check)
+                    .filter(|l| l != "ok")
+                    .collect())
+            }
+            connection::DbConnection::Postgres(_) => {
+                use diesel::r2d2::R2D2Connection;
+                conn.ping()?;
+                Ok(Vec::new())
+            }
+        }
     }
 
     /// Runs `f` in a read-only transaction that sees one consistent snapshot. Writes

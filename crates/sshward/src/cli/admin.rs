@@ -31,6 +31,38 @@ pub fn migrate(config: &Config, format: Format) -> Result<()> {
     output::print_lines(&[line])
 }
 
+/// Checks the database's consistency (SQLite's integrity check; on PostgreSQL, that it
+/// answers): after a crash, a restore or a disk problem. Fails (exit 1) when a problem is
+/// found, printing each.
+pub fn check_database(config: &Config, format: Format) -> Result<()> {
+    let store = db::open_with(config, Open::Existing, false)?;
+    let problems = store.check_integrity()?;
+    let url = mask_url_password(&config.database_url());
+    if format.json {
+        output::print_json(&json!({
+            "database": url,
+            "backend": store.backend().name(),
+            "problems": problems,
+        }))?;
+    } else if problems.is_empty() {
+        output::print_lines(&[format!("The database is sound ({url}).")])?;
+    } else {
+        let mut lines = vec![format!(
+            "The database has {} problem(s) ({url}):",
+            problems.len()
+        )];
+        lines.extend(problems.iter().map(|p| format!("  {p}")));
+        output::print_lines(&lines)?;
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::error::Error::Other(
+            "the database failed its integrity check: restore it from a backup".into(),
+        ))
+    }
+}
+
 /// Prints the effective configuration, secrets masked, with where each value came from.
 pub fn check_config(loaded: &Loaded, format: Format) -> Result<()> {
     let masked = loaded.config.masked();
