@@ -156,6 +156,27 @@ fn check_required(kind: ResourceKind, data: &Map<String, Value>) -> Result<(), E
             return Err(Error::InvalidValue(format!("'{}' is required", attr.name)));
         }
     }
+    check_names(data)
+}
+
+/// The attributes that name a resource to people and systems: they end up in POSIX
+/// names, sudoers comments, logs and terminals.
+const NAMES: [&str; 3] = ["userName", "displayName", "externalId"];
+
+/// Refuses a control character (C0, DEL, C1: a newline, a carriage return, an escape
+/// sequence) in a name. No identity provider sends one (Entra's names are single-line
+/// text); one that arrives is a forged row in a table or log, or a terminal escape.
+fn check_names(data: &Map<String, Value>) -> Result<(), Error> {
+    for name in NAMES {
+        if let Some(Value::String(text)) = data.get(name)
+            && let Some(c) = text.chars().find(|c| c.is_control())
+        {
+            return Err(Error::InvalidValue(format!(
+                "'{name}' must not contain control characters (found U+{:04X})",
+                u32::from(c)
+            )));
+        }
+    }
     Ok(())
 }
 

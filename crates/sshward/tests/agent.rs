@@ -406,12 +406,22 @@ fn agent_end_to_end_with_a_real_sshd() {
 
     // Names that could break /etc/passwd or sudoers arrive through SCIM: the account the
     // host gets has a clean name and GECOS, and the files stay valid.
+    // A newline is refused outright (SCIM names hold no control characters).
+    let user = |display: &str| {
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+               "userName": "Eve:%ALL,x@contoso.com", "active": true, "displayName": display})
+    };
+    let users = format!("{}/Users", server.url);
     let r = post(
-        &format!("{}/Users", server.url),
+        &users,
         server.token(),
-        &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                "userName": "Eve:%ALL,x@contoso.com", "active": true,
-                "displayName": "Eve:0:0,\nroot ALL=(ALL) NOPASSWD: ALL"}),
+        &user("Eve:0:0,\nroot ALL=(ALL) NOPASSWD: ALL"),
+    );
+    assert_eq!(r.status, 400, "{r:?}");
+    let r = post(
+        &users,
+        server.token(),
+        &user("Eve:0:0,root ALL=(ALL) NOPASSWD: ALL"),
     );
     assert_eq!(r.status, 201, "{r:?}");
     let eve = r.json()["id"].as_str().unwrap().to_owned();

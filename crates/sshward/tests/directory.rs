@@ -112,7 +112,27 @@ fn control_characters_from_scim_are_printed_escaped() {
     let (url, token) = (server.url.clone(), server.token().to_owned());
     let alice = create_user(&url, &token, "alice@acme.example");
     let evil = "\u{1b}]0;pwned\u{7}\u{1b}[2Jops\r\nFAKE  row";
-    create_group(&url, &token, evil, &[&alice]);
+    // SCIM refuses control characters in names...
+    let body = serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": evil});
+    let refused = post(&format!("{url}/Groups"), &token, &body);
+    assert_eq!(refused.status, 400, "{refused:?}");
+    assert_eq!(refused.json()["scimType"], "invalidValue");
+    // ...and a value already stored (by an older sshward) is printed harmlessly.
+    let config = store::StoreConfig::new(format!(
+        "sqlite://{}",
+        env.data_dir().join("sshward.db").display()
+    ));
+    let db = store::Store::open(&config).unwrap();
+    db.write(|tx| {
+        let team = tx.teams().get_by_slug("default")?.unwrap().id;
+        let mut data = serde_json::Map::new();
+        data.insert("displayName".into(), evil.into());
+        let group = tx.groups().insert(team, data)?.id;
+        tx.groups()
+            .add_members(team, &group, std::slice::from_ref(&alice))
+    })
+    .unwrap();
     for args in [
         &["groups", "list"][..],
         &["groups", "show", evil],

@@ -547,3 +547,34 @@ fn rendered_resources_pass_their_own_filters() {
         );
     }
 }
+
+#[test]
+fn control_characters_in_names_are_refused() {
+    for bad in [
+        "a\nb@contoso.com",
+        "a\rb",
+        "\u{1b}[2Jx",
+        "tab\there",
+        "nul\u{0}",
+        "c1\u{85}",
+    ] {
+        let err = user(json!({"schemas": [USER_SCHEMA], "userName": bad})).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidValue(m) if m.contains("control")),
+            "{bad:?}: {err}"
+        );
+        let err = user(json!({"schemas": [USER_SCHEMA], "userName": "ok", "displayName": bad}))
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidValue(_)), "{bad:?}");
+        let err = group(json!({"schemas": [GROUP_SCHEMA], "displayName": bad})).unwrap_err();
+        assert!(matches!(err, Error::InvalidValue(_)), "{bad:?}");
+    }
+    // Other text may hold any Unicode: accents, emoji, right-to-left scripts.
+    assert!(
+        user(
+            json!({"schemas": [USER_SCHEMA], "userName": "zoë@contoso.com",
+        "displayName": "Zoë 🚀 زهرة"})
+        )
+        .is_ok()
+    );
+}
