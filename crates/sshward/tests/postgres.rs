@@ -100,6 +100,13 @@ fn postgres_smoke_two_instances_and_outage() {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert_eq!(get(&format!("{}/readyz", a.base), None).status, 200);
+    // Nothing acknowledged before the outage is lost, and the refused write left nothing.
+    assert_eq!(get(&format!("{}/Users/{id}", a.url), Some(&token)).status, 200);
+    let during = get(
+        &format!("{}/Users?filter=userName+eq+%22during-outage@acme.example%22", a.url),
+        Some(&token),
+    );
+    assert_eq!(during.json()["totalResults"], 0, "{during:?}");
 
     // A later start prints no token.
     drop((a, b));
