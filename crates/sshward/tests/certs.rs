@@ -123,7 +123,8 @@ fn fetch_krl(server: &Server, credential: &str, file: &Path, held: Option<&str>)
 fn run_end_to_end(env: &Env) {
     let Some(venv) = venv() else { return };
     let idp = provider_with(&venv, &PEOPLE);
-    let server = env.serve();
+    // Logging at trace level: the logs of the whole run are scanned for secrets below.
+    let server = env.serve_with(&[("SSHWARD_LOG__LEVEL", "trace")]);
     configure_sign_in(env, idp.1);
     let wrapper = browser(env, &venv);
     let ids: Vec<String> = PEOPLE
@@ -551,15 +552,30 @@ fn run_end_to_end(env: &Env) {
         .fails(4, "no user");
 
     // No secret is in the database in clear: the SCIM token, the join token and host
-    // credential, the access tokens, the CA and sign-in keys (SQLite: the files' bytes).
-    if env.kek.is_none() {
-        let data = env.data_dir();
-        let mut bytes = Vec::new();
-        for file in ["sshward.db", "sshward.db-wal"] {
-            bytes.extend(std::fs::read(data.join(file)).unwrap_or_default());
-        }
-        assert!(bytes.len() > 4096, "the database files were read");
-        let kek = std::fs::read_to_string(data.join("key-encryption-key")).unwrap();
+    // credential, the access tokens, the CA and sign-in keys (SQLite: the files' bytes;
+    // PostgreSQL: a plain pg_dump of the whole database).
+    {
+        let (bytes, kek) = match &env.kek {
+            None => {
+                let data = env.data_dir();
+                let mut bytes = Vec::new();
+                for file in ["sshward.db", "sshward.db-wal"] {
+                    bytes.extend(std::fs::read(data.join(file)).unwrap_or_default());
+                }
+                let kek = std::fs::read_to_string(data.join("key-encryption-key")).unwrap();
+                (bytes, kek)
+            }
+            Some(kek) => {
+                let url = &env.global[1];
+                let dump = std::process::Command::new("pg_dump")
+                    .args(["--format=plain", "--dbname", url])
+                    .output()
+                    .expect("pg_dump (PostgreSQL client tools) is needed for the secret scan");
+                assert!(dump.status.success(), "{dump:?}");
+                (dump.stdout, std::fs::read_to_string(kek).unwrap())
+            }
+        };
+        assert!(bytes.len() > 4096, "the database was read");
         let token = access_token(env, "frank");
         let secrets = [
             server.token(),
@@ -570,11 +586,18 @@ fn run_end_to_end(env: &Env) {
             "OPENSSH PRIVATE KEY",
             "b3BlbnNzaC1rZXktdjE", // base64 of "openssh-key-v1", the private key format
         ];
+        let logs = server.stderr();
+        assert!(logs.contains("TRACE"), "the server logged at trace level");
         for secret in secrets {
             let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
             assert!(
                 !found,
                 "a secret is in the database in clear: {}...",
+                &secret[..8]
+            );
+            assert!(
+                !logs.contains(secret),
+                "a secret is in the trace-level logs: {}...",
                 &secret[..8]
             );
         }

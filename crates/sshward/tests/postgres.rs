@@ -101,9 +101,15 @@ fn postgres_smoke_two_instances_and_outage() {
     }
     assert_eq!(get(&format!("{}/readyz", a.base), None).status, 200);
     // Nothing acknowledged before the outage is lost, and the refused write left nothing.
-    assert_eq!(get(&format!("{}/Users/{id}", a.url), Some(&token)).status, 200);
+    assert_eq!(
+        get(&format!("{}/Users/{id}", a.url), Some(&token)).status,
+        200
+    );
     let during = get(
-        &format!("{}/Users?filter=userName+eq+%22during-outage@acme.example%22", a.url),
+        &format!(
+            "{}/Users?filter=userName+eq+%22during-outage@acme.example%22",
+            a.url
+        ),
         Some(&token),
     );
     assert_eq!(during.json()["totalResults"], 0, "{during:?}");
