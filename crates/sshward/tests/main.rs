@@ -10,6 +10,7 @@ mod audit;
 mod certs;
 mod config;
 mod directory;
+mod docs;
 mod hosts;
 mod login;
 mod postgres;
