@@ -11,6 +11,7 @@ mod certs;
 mod config;
 mod crash;
 mod directory;
+mod docs;
 mod hosts;
 mod login;
 mod postgres;
