@@ -106,7 +106,13 @@ done >"$out/join-tokens"
     --requests "$requests" --seconds "$seconds" --concurrency "$concurrency" \
     --server-pid "$SERVER_PID" --out "$out/$label.json"
 # Workload 8: user certificates for the granted group's members, beside ssh-keygen -s.
-LOADGEN_TOKEN="$SERVER_TOKEN" LOADGEN_TOKEN_KEY="$token_key" "target/$profile/loadgen" certs \
+# It writes its tokens' sessions into the server's database, standing in for the sign-in.
+if [[ -n "$pg" ]]; then
+    bench_db="${SSHWARD_TEST_PG_URL%/*}/sshward_bench"
+else
+    bench_db="sqlite://$SERVER_DIR/data/sshward.db"
+fi
+LOADGEN_TOKEN="$SERVER_TOKEN" LOADGEN_TOKEN_KEY="$token_key" LOADGEN_DATABASE_URL="$bench_db" "target/$profile/loadgen" certs \
     --server "http://127.0.0.1:$SERVER_PORT" --scim-base "$SERVER_URL" --users "$agent_users" \
     --requests "$requests" --seconds "$seconds" --concurrency "$concurrency" --out "$out/$label.json"
 # Workload 9: sshd's principals command against the document of one of those hosts.

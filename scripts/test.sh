@@ -34,6 +34,9 @@ missing=()
 command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
 [[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
 command -v sudo >/dev/null 2>&1 || missing+=(sudo)
+# The TLS test makes certificates with openssl and checks the server with curl.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 if ((${#missing[@]})); then
     echo "test.sh: installing ${missing[*]}"
     apt-get update -q

@@ -4,7 +4,10 @@
 //! sshward's access tokens come from `sshward login`; here they are minted with the
 //! token key the benchmark configured (`login.token_key`), for users of the group the
 //! agents workload granted, so that every request goes through the full issuance path
-//! (token check, directory re-check, serial, record, signature, audit).
+//! (token check, session lookup, directory re-check, serial, record, signature, audit).
+//! Standing in for the sign-in, the workload also writes the sessions its tokens name
+//! into the server's database (sessions live server-side; a token without one is
+//! refused).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,6 +31,11 @@ pub const NAME: &str = "8 user certificate (POST /api/v1/ssh/user-certificate)";
 const KEY: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFYm2nRDmoB7AGdzjgkn6xbXuaI3XXvPEvE4OUe2ybBz bench";
 
+/// The `jti` of user `id`'s token: its session's secret.
+fn session_of(id: &str) -> String {
+    format!("bench-{id}")
+}
+
 /// An sshward access token for user `id` of `team`, signed with `key`.
 fn mint(key: &[u8], issuer: &str, team: &str, id: &str) -> Result<String, String> {
     let now = std::time::UNIX_EPOCH
@@ -37,7 +45,7 @@ fn mint(key: &[u8], issuer: &str, team: &str, id: &str) -> Result<String, String
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
     let claims = json!({
         "iss": issuer, "aud": "sshward", "sub": id, "team": team, "user_name": id,
-        "iat": now, "exp": now + 3600, "jti": format!("bench-{id}"), "via": "device",
+        "iat": now, "exp": now + 3600, "jti": session_of(id), "via": "device",
     });
     let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
     let mut mac = Hmac::<Sha256>::new_from_slice(key).map_err(|e| e.to_string())?;
@@ -58,6 +66,8 @@ pub struct Plan<'a> {
     pub team: &'a str,
     /// The configured `login.token_key`, base64.
     pub token_key: &'a str,
+    /// The server's database, where the tokens' sessions are written.
+    pub database_url: &'a str,
     /// How many of the first users are granted (the agents workload's group).
     pub users: usize,
     /// Bounds of each measured run.
@@ -81,6 +91,7 @@ pub fn run(plan: &Plan<'_>) -> Result<(Outcome, Outcome), String> {
         .iter()
         .map(|id| mint(&key, plan.server, plan.team, id))
         .collect::<Result<_, _>>()?;
+    start_sessions(plan, &ids)?;
     let body = json!({ "public_key": KEY });
     let ours = run::run(
         NAME,
@@ -101,6 +112,28 @@ pub fn run(plan: &Plan<'_>) -> Result<(Outcome, Outcome), String> {
     );
     let peer = ssh_keygen_peer(plan.limits)?;
     Ok((ours, peer))
+}
+
+/// Writes the session of each user's token, as their sign-in would have.
+fn start_sessions(plan: &Plan<'_>, ids: &[String]) -> Result<(), String> {
+    let mut config = store::StoreConfig::new(plan.database_url);
+    config.run_migrations = false;
+    config.pool_size = 1;
+    config.min_idle = Some(0);
+    let db = store::Store::open(&config).map_err(|e| format!("database: {e}"))?;
+    let until = time::OffsetDateTime::now_utc() + time::Duration::hours(2);
+    db.write(|tx| {
+        let team = tx
+            .teams()
+            .get_by_slug(plan.team)?
+            .ok_or_else(|| store::StoreError::Invalid(format!("no team {}", plan.team)))?;
+        for id in ids {
+            tx.sessions()
+                .start(&session_of(id), team.id, id, "device", until)?;
+        }
+        Ok::<_, store::StoreError>(())
+    })
+    .map_err(|e| format!("writing the sessions: {e}"))
 }
 
 /// The peer: `ssh-keygen -s CA -I ID -n USER -V -5m:+16h -z SERIAL KEY.pub`, one process

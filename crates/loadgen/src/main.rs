@@ -90,6 +90,9 @@ enum Command {
         /// The server's `login.token_key` (base64), to mint access tokens.
         #[arg(long, env = "LOADGEN_TOKEN_KEY", hide_env_values = true)]
         token_key: String,
+        /// The server's database URL, where the minted tokens' sessions are written.
+        #[arg(long, env = "LOADGEN_DATABASE_URL", hide_env_values = true)]
+        database_url: String,
         /// The team's slug.
         #[arg(long, default_value = "default")]
         team: String,
@@ -204,6 +207,7 @@ fn main() -> ExitCode {
             scim_base,
             token,
             token_key,
+            database_url,
             team,
             users,
             requests,
@@ -217,6 +221,7 @@ fn main() -> ExitCode {
                 scim_token: &token,
                 team: &team,
                 token_key: &token_key,
+                database_url: &database_url,
                 users,
                 limits: run::Limits {
                     concurrency,

@@ -73,6 +73,13 @@ pub struct ServerConfig {
     pub auth_failure_window_secs: u64,
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     pub shutdown_timeout_secs: u64,
+    /// PEM certificate chain: with `tls_private_key`, `serve` speaks https itself
+    /// (reloaded on SIGHUP).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_certificate: Option<PathBuf>,
+    /// PEM private key of `tls_certificate` (PKCS#8, PKCS#1 or SEC1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_private_key: Option<PathBuf>,
 }
 
 /// `[database]`.
@@ -146,6 +153,8 @@ impl Default for ServerConfig {
             auth_failures_per_team: 120,
             auth_failure_window_secs: 60,
             shutdown_timeout_secs: 30,
+            tls_certificate: None,
+            tls_private_key: None,
         }
     }
 }
@@ -493,6 +502,23 @@ impl Config {
                 "must be between 1 and 1000",
             ));
         }
+        match (&self.server.tls_certificate, &self.server.tls_private_key) {
+            (Some(_), None) => {
+                return Err(Error::Config(
+                    "server.tls_certificate is set without server.tls_private_key: set both, or \
+                     neither to serve plain http behind a TLS proxy"
+                        .into(),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(Error::Config(
+                    "server.tls_private_key is set without server.tls_certificate: set both, or \
+                     neither to serve plain http behind a TLS proxy"
+                        .into(),
+                ));
+            }
+            _ => {}
+        }
         if !(1..=600).contains(&self.database.connect_timeout_secs) {
             return Err(invalid(
                 "database.connect_timeout_secs",
@@ -549,7 +575,24 @@ impl Config {
     pub fn public_url_for(&self, bound: SocketAddr) -> String {
         match &self.server.public_url {
             Some(u) => u.clone(),
-            None => format!("http://{bound}"),
+            None => format!("{}://{bound}", self.scheme()),
+        }
+    }
+
+    /// `https` when `serve` terminates TLS itself, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls().is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    /// The TLS certificate and key files, when both are set.
+    pub fn tls(&self) -> Option<(&Path, &Path)> {
+        match (&self.server.tls_certificate, &self.server.tls_private_key) {
+            (Some(c), Some(k)) => Some((c, k)),
+            _ => None,
         }
     }
 
@@ -557,7 +600,7 @@ impl Config {
     pub fn public_url(&self) -> String {
         match self.listen_addr() {
             Ok(addr) => self.public_url_for(addr),
-            Err(_) => format!("http://{}", self.server.listen),
+            Err(_) => format!("{}://{}", self.scheme(), self.server.listen),
         }
     }
 

@@ -22,6 +22,7 @@ mod metrics;
 mod normalize_path;
 mod output;
 mod serve;
+mod tls;
 
 /// mimalloc instead of glibc's malloc: the server allocates small, short-lived objects
 /// on many threads, where glibc spends noticeable time and keeps fragmented per-thread

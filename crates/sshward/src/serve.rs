@@ -26,6 +26,11 @@ pub fn run(config: &Config) -> Result<()> {
     let listener = TcpListener::bind(listen)
         .map_err(|e| Error::Other(format!("cannot listen on {listen} (server.listen): {e}")))?;
     let bound = listener.local_addr()?;
+    // The TLS pair next: a bad file fails before anything is written to the database.
+    let certificate = config
+        .tls()
+        .map(|(cert, key)| crate::tls::Certificate::load(cert, key))
+        .transpose()?;
     let public_url = config.public_url_for(bound);
     if config.server.public_url.is_none() && bound.ip().is_unspecified() {
         log::warn!(
@@ -97,19 +102,44 @@ pub fn run(config: &Config) -> Result<()> {
     if config.server.workers > 0 {
         server = server.workers(config.server.workers);
     }
-    let server = server
-        .listen(listener)
-        .map_err(|e| Error::Other(format!("cannot serve on {bound}: {e}")))?;
+    let server = match &certificate {
+        Some(c) => server.listen_rustls_0_23(listener, c.server_config()?),
+        None => server.listen(listener),
+    }
+    .map_err(|e| Error::Other(format!("cannot serve on {bound}: {e}")))?;
     log::info!(
         "sshward {} listening on {bound}, public URL {public_url}",
         env!("CARGO_PKG_VERSION")
     );
 
     actix_web::rt::System::new()
-        .block_on(server.run())
+        .block_on(async move {
+            if let Some(certificate) = certificate {
+                actix_web::rt::spawn(reload_on_sighup(certificate));
+            }
+            server.run().await
+        })
         .map_err(|e| Error::Other(format!("server: {e}")))?;
     log::info!("stopped");
     Ok(())
+}
+
+/// Reloads the TLS certificate and key at every SIGHUP, for as long as the server runs.
+async fn reload_on_sighup(certificate: Arc<crate::tls::Certificate>) {
+    use actix_web::rt::signal::unix::{SignalKind, signal};
+    let mut hangups = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            log::error!("cannot watch for SIGHUP, the TLS certificate will not be reloaded: {e}");
+            return;
+        }
+    };
+    while hangups.recv().await.is_some() {
+        match certificate.reload() {
+            Ok(()) => log::info!("SIGHUP: TLS certificate reloaded"),
+            Err(e) => log::error!("SIGHUP: TLS certificate not reloaded, keeping the old one: {e}"),
+        }
+    }
 }
 
 /// Everything the App factory needs, cloned into each worker.

@@ -17,4 +17,5 @@ mod login;
 mod postgres;
 mod serve;
 mod team;
+mod tls;
 mod token;
