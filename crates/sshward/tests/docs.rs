@@ -58,6 +58,8 @@ struct Marks {
     exit: Vec<(i32, String)>,
     /// `replace "FROM" "TO"`: a placeholder and what the run puts in its place.
     replace: Vec<(String, String)>,
+    /// `prints "PREFIX" "TEXT"`: lines starting with PREFIX must print TEXT on stdout.
+    prints: Vec<(String, String)>,
 }
 
 /// One `sshward …` command of a fenced block (continuation lines joined).
@@ -105,6 +107,7 @@ fn parse_directive(marks: &mut Marks, text: &str, at: &str) {
             marks.skip.push(prefix.clone());
         }
         ("replace", [from, to]) => marks.replace.push((from.clone(), to.clone())),
+        ("prints", [prefix, text]) => marks.prints.push((prefix.clone(), text.clone())),
         _ => {
             let (code, prefix) = rest.trim().split_once(' ').unwrap_or_default();
             let prefix = directive_args(prefix).0;
@@ -338,6 +341,14 @@ fn doc_examples_run() {
                     ));
                 } else if creates_team && expected == 0 {
                     scratch.provision(true);
+                }
+                for (_, text) in block.marks.prints.iter().filter(|(p, _)| starts(p)) {
+                    if !out.stdout.contains(text.as_str()) {
+                        failures.push(format!(
+                            "{at}: the output lacks {text:?}: {}\n{}",
+                            ex.text, out.stdout
+                        ));
+                    }
                 }
             }
         }
