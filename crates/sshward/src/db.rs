@@ -56,8 +56,29 @@ fn prepare(config: &Config, mode: Open) -> Result<store::StoreConfig> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             create_private_dir(dir)?;
         }
+        create_private_file(&path)?;
     }
     Ok(config.store_config())
+}
+
+/// Creates the empty database file readable by its owner only (0600); SQLite gives its
+/// `-wal` and `-shm` files the same mode. (It would make the file 0644 itself.)
+fn create_private_file(path: &std::path::Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(Error::Other(format!(
+            "cannot create the database {}: {e}",
+            path.display()
+        ))),
+    }
 }
 
 fn open_store(store_config: &store::StoreConfig) -> Result<Store> {

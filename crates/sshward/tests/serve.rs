@@ -15,6 +15,16 @@ fn first_run_test_connection_and_second_run() {
     );
     let token = server.token().to_owned();
     assert!(token.starts_with("sshw_"));
+    // The database and its WAL are the owner's alone, like the directory holding them.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let data = env.data_dir();
+        let mode =
+            |name: &str| std::fs::metadata(data.join(name)).map(|m| m.permissions().mode() & 0o777);
+        assert_eq!(mode("sshward.db").unwrap(), 0o600);
+        assert_eq!(mode("sshward.db-wal").unwrap(), 0o600);
+        assert_eq!(mode(".").unwrap(), 0o700);
+    }
     assert!(
         server
             .stdout
