@@ -79,6 +79,14 @@ fn acme(db: &testkit::db::TestDb) -> (App, TeamId, String, String) {
     (app, team, alice, bob)
 }
 
+/// Sets alice's (`id`'s) `active`, as Entra's replace does.
+fn set_active(db: &testkit::db::TestDb, team: TeamId, id: &str, active: bool) {
+    let user = object(json!({"userName": "alice@acme.example", "active": active}));
+    db.store()
+        .write(|tx| tx.users().replace(team, id, user, None))
+        .unwrap();
+}
+
 fn request<'a>(user: &'a str, key: &'a SubjectKey, hours: i64) -> UserCertRequest<'a> {
     UserCertRequest {
         team: "acme",
@@ -243,16 +251,7 @@ fn the_directory_decides_who_gets_one(db: &testkit::db::TestDb) {
             )
         })
         .unwrap();
-    db.store()
-        .write(|tx| {
-            tx.users().replace(
-                team,
-                &alice,
-                object(json!({"userName": "alice@acme.example", "active": false})),
-                None,
-            )
-        })
-        .unwrap();
+    set_active(db, team, &alice, false);
     // The disable ended her sessions for good: re-enabled, the old token gets nothing.
     let err = app
         .issue_user_certificate(&request(&alice, &key, 1))
@@ -261,16 +260,7 @@ fn the_directory_decides_who_gets_one(db: &testkit::db::TestDb) {
         matches!(&err, AppError::Unauthorized(m) if m.contains("session")),
         "{err}"
     );
-    db.store()
-        .write(|tx| {
-            tx.users().replace(
-                team,
-                &alice,
-                object(json!({"userName": "alice@acme.example", "active": true})),
-                None,
-            )
-        })
-        .unwrap();
+    set_active(db, team, &alice, true);
     let err = app
         .issue_user_certificate(&request(&alice, &key, 1))
         .unwrap_err();
