@@ -29,6 +29,9 @@ fn resource_type(action: AuditAction) -> &'static str {
         AuditAction::CertIssue | AuditAction::HostCertIssue | AuditAction::CertRevoke => {
             "Certificate"
         }
+        AuditAction::ConsoleSignIn | AuditAction::ConsoleDenied => "User",
+        AuditAction::ConsoleAdminAdd | AuditAction::ConsoleAdminRemove => "ConsoleAdmin",
+        AuditAction::ConsoleLinkCreate => "ConsoleLink",
     }
 }
 
@@ -44,7 +47,9 @@ fn status(action: AuditAction) -> i32 {
         | AuditAction::Bootstrap
         | AuditAction::CaCreate
         | AuditAction::CertIssue
-        | AuditAction::HostCertIssue => 201,
+        | AuditAction::HostCertIssue
+        | AuditAction::ConsoleAdminAdd
+        | AuditAction::ConsoleLinkCreate => 201,
         _ => 200,
     }
 }

@@ -21,6 +21,7 @@
 //! | directory | [`App::users`], [`App::user`], [`App::groups`], [`App::group`] |
 //! | audit log | [`App::audit`], [`App::bootstrap`] |
 //! | sign-in sessions | [`App::sessions`], [`App::end_sessions`] |
+//! | console | [`App::add_console_admin`], [`App::remove_console_admin`], [`App::console_admins`], [`App::create_console_link`], [`App::redeem_console_link`], [`App::enter_console`], [`App::console_admin`], [`App::end_console_session`] |
 //! | access | [`App::explain`], [`App::posix_settings`], [`App::set_posix_settings`] |
 //! | SSH CA | [`App::ca_public_keys`], [`App::issue_user_certificate`], [`App::issue_host_certificates`], [`App::certificates`], [`App::revoke_certificate`], [`App::revoke_user_certificates`], [`App::rotate_ca`], [`App::ca_settings`], [`App::set_ca_settings`], [`App::revocation_list`] |
 //!
@@ -32,7 +33,9 @@
 mod access;
 mod audit;
 mod ca;
+mod console;
 mod directory;
+pub mod display;
 mod error;
 mod grants;
 mod hosts;
@@ -52,6 +55,10 @@ pub use ca::{
     BACKDATE, Issued, MAX_HOST_TTL, MAX_LISTED, MAX_USER_TTL, MIN_VALIDITY, RevocationList,
     UserCertRequest,
 };
+pub use console::{
+    AdminRef, AdminView, CONSOLE_LINK_SESSION_TTL, CONSOLE_LINK_TTL, CONSOLE_SESSION_TTL,
+    ConsoleAdmin, ConsoleLink, ConsoleSession,
+};
 pub use directory::GroupDetails;
 pub use error::AppError;
 pub use grants::{GrantView, NewGrant};
@@ -60,7 +67,7 @@ pub use identities::{Computed, TeamLocks};
 pub use keyring::Kek;
 pub use log::MAX_AUDIT_ENTRIES;
 pub use sessions::{MAX_SESSIONS_LISTED, SessionView};
-pub use store::{Actor, AuditAction};
+pub use store::{Actor, AdminKind, AuditAction};
 pub use store::{CaKeyRecord, CaSettings, CertKind, CertificateRecord};
 pub use teams::{DomainChange, NewTeam, TeamChange, TeamSummary};
 pub use tokens::MAX_LABEL_LEN;

@@ -46,9 +46,10 @@
 //!   state, code or handle), so several instances share it; taking a flow deletes it, so a
 //!   replayed state or code fails. The browser also keeps the state in an encrypted cookie
 //!   scoped to `/callback`: a callback completes only in the browser that started it.
-//! - **Cookies:** encrypted and authenticated (`cookie`'s private jar, AES-256-GCM) with a
-//!   64-byte key from the configuration or generated once into the database; HttpOnly,
-//!   SameSite=Lax, Secure when the public URL is https, with a Max-Age.
+//! - **Cookies:** HttpOnly, SameSite=Lax, Secure when the public URL is https, with a
+//!   Max-Age. The sign-in cookie is encrypted and authenticated (`cookie`'s private jar,
+//!   AES-256-GCM) with a 64-byte key from the configuration or generated once into the
+//!   database; the session cookie holds only the session's random secret.
 //! - **Sessions are server-side** (store table `login_sessions`, keyed by the SHA-256 of
 //!   the session's secret): the session cookie holds a browser session's secret, and an
 //!   access token's `jti` is its session's secret. Every request looks its session up

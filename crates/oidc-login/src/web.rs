@@ -12,8 +12,9 @@ use proto::{ErrorBody, ErrorCode};
 use crate::error::{Denied, LoginError};
 use crate::flow::{Callback, CliRequest, Finished, LoginState};
 
-/// The session cookie: encrypted and authenticated (it holds the user's name).
-pub const SESSION_COOKIE: &str = "sshward_session";
+/// The session cookie: the session's random secret, looked up server-side (the web
+/// console reads it too, to open its own session after a sign-in).
+pub use web_common::SESSION_COOKIE;
 /// The sign-in cookie: the state of the sign-in in progress in this browser, so that a
 /// callback only completes in the browser that started it (login CSRF).
 pub const LOGIN_COOKIE: &str = "sshward_login";
@@ -364,10 +365,9 @@ async fn callback(
         Ok(Ok(Finished::Web { session, return_to })) => {
             let ttl = (session.exp - time::OffsetDateTime::now_utc().unix_timestamp()).max(0);
             let root = state.config().path("/");
-            let session_cookie = seal(
-                &state,
-                cookie(&state, SESSION_COOKIE, session.secret, &root, ttl),
-            );
+            // Not sealed: the value is a 256-bit random secret that means nothing
+            // without the server's session table.
+            let session_cookie = cookie(&state, SESSION_COOKIE, session.secret, &root, ttl);
             redirect(&return_to.unwrap_or_else(|| state.config().path("/me")))
                 .cookie(clear)
                 .cookie(session_cookie)
@@ -391,7 +391,7 @@ async fn callback(
 /// `POST /logout`: ends the browser's session (and the session of an access token sent
 /// as `Authorization: Bearer`) on every instance, and clears the cookie.
 async fn logout(state: web::Data<LoginState>, req: HttpRequest) -> HttpResponse {
-    let session = unseal(&state, &req, SESSION_COOKIE);
+    let session = web_common::session_cookie(&req);
     let bearer = web_common::bearer_token(&req);
     let s = state.clone();
     let ended = web_common::blocking(move || s.logout(session.as_deref(), bearer.as_deref())).await;
@@ -423,7 +423,7 @@ async fn me(state: web::Data<LoginState>, req: HttpRequest) -> Result<HttpRespon
         })
         .transpose()
         .map_err(|refused| JsonError(refused.into()))?;
-    let session = unseal(&state, &req, SESSION_COOKIE);
+    let session = web_common::session_cookie(&req);
     let s = state.clone();
     let me = web_common::blocking(move || match (bearer, session) {
         (Some(token), _) => s.token_user(&token),

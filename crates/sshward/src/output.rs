@@ -7,8 +7,6 @@
 use std::io::Write;
 
 use serde::Serialize;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::error::Result;
 
@@ -28,19 +26,7 @@ pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     Ok(())
 }
 
-/// `text` with every control character (ESC, CR, LF, TAB, NUL, C1 controls, ...) shown as
-/// a Unicode escape (`\u{1b}`), so it stays one harmless piece of one line.
-pub fn printable(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+pub use app::display::{opt_time, printable, time};
 
 /// Writes plain lines to stdout (each through [`printable`]).
 pub fn print_lines(lines: &[String]) -> Result<()> {
@@ -131,20 +117,6 @@ pub fn print_fields(fields: &[(&str, String)]) -> Result<()> {
         .map(|l| l.trim_end().to_owned())
         .collect();
     print_lines(&lines)
-}
-
-/// RFC 3339 in UTC with seconds (`2026-11-28T16:35:00Z`), as printed in tables.
-pub fn time(t: OffsetDateTime) -> String {
-    let t = t
-        .to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(0)
-        .unwrap_or(t);
-    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
-}
-
-/// [`time()`] of an optional time, `-` when absent.
-pub fn opt_time(t: Option<OffsetDateTime>) -> String {
-    t.map_or_else(|| "-".to_owned(), time)
 }
 
 /// Serialises times as RFC 3339 strings in JSON output.

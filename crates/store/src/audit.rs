@@ -162,6 +162,16 @@ pub enum AuditAction {
     HostCertIssue,
     /// Certificates were revoked by an administrator.
     CertRevoke,
+    /// Someone signed in to the web console.
+    ConsoleSignIn,
+    /// A console sign-in was refused (not an administrator, or a used or expired link).
+    ConsoleDenied,
+    /// A console administrator (user or group) was added.
+    ConsoleAdminAdd,
+    /// A console administrator (user or group) was removed.
+    ConsoleAdminRemove,
+    /// A one-time console sign-in link was made.
+    ConsoleLinkCreate,
 }
 
 impl AuditAction {
@@ -202,6 +212,11 @@ impl AuditAction {
             AuditAction::CertIssue,
             AuditAction::HostCertIssue,
             AuditAction::CertRevoke,
+            AuditAction::ConsoleSignIn,
+            AuditAction::ConsoleDenied,
+            AuditAction::ConsoleAdminAdd,
+            AuditAction::ConsoleAdminRemove,
+            AuditAction::ConsoleLinkCreate,
         ]);
         all
     }
@@ -232,6 +247,11 @@ impl AuditAction {
             AuditAction::CertIssue => "cert.issue",
             AuditAction::HostCertIssue => "host.cert.issue",
             AuditAction::CertRevoke => "admin.cert.revoke",
+            AuditAction::ConsoleSignIn => "console.signin",
+            AuditAction::ConsoleDenied => "console.denied",
+            AuditAction::ConsoleAdminAdd => "admin.console.admin.add",
+            AuditAction::ConsoleAdminRemove => "admin.console.admin.remove",
+            AuditAction::ConsoleLinkCreate => "admin.console.link.create",
         }
     }
 }

@@ -32,6 +32,7 @@ mod audit;
 mod ca;
 mod config;
 mod connection;
+mod console;
 mod error;
 pub mod filter_sql;
 mod grants;
@@ -58,6 +59,10 @@ pub use ca::{
     NewCertificate,
 };
 pub use config::{Backend, DatabaseUrl, SqliteSync, StoreConfig};
+pub use console::{
+    AdminKind, AdminRecord, CONSOLE_LINK_PREFIX, CONSOLE_SESSION_PREFIX, CONSOLE_VIA, Console,
+    LinkRecord,
+};
 pub use error::StoreError;
 pub use grants::{GrantRecord, Grants};
 pub use hosts::{

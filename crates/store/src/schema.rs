@@ -183,6 +183,38 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Console administrators: SCIM users and groups (all their members) by SCIM id.
+    console_admins (team_id, kind, scim_id) {
+        /// The team.
+        team_id -> BigInt,
+        /// `user` or `group`.
+        kind -> Text,
+        /// SCIM id of the user or group.
+        scim_id -> Text,
+        /// When it was added, unix microseconds.
+        added_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// One-time console sign-in links.
+    console_links (id) {
+        /// Surrogate key.
+        id -> BigInt,
+        /// The team.
+        team_id -> BigInt,
+        /// Lower-case hex SHA-256 of the link's secret.
+        key_sha256 -> Text,
+        /// Creation, unix microseconds.
+        created_at -> BigInt,
+        /// Expiry, unix microseconds.
+        expires_at -> BigInt,
+        /// When it was used.
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     /// Sign-in sessions (browser cookies and the sessions behind CLI access tokens).
     login_sessions (key_sha256) {
         /// Lower-case hex SHA-256 of the session's secret.
@@ -427,6 +459,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_flows,
     login_keys,
     login_sessions,
+    console_admins,
+    console_links,
     posix_settings,
     posix_ids,
     hosts,

@@ -9,6 +9,7 @@ use crate::audit::Audit;
 use crate::ca::Certificates;
 use crate::config::Backend;
 use crate::connection::DbConnection;
+use crate::console::Console;
 use crate::error::StoreError;
 use crate::grants::Grants;
 use crate::hosts::Hosts;
@@ -113,6 +114,11 @@ impl<'c> Tx<'c> {
     /// Sign-in sessions (browser sessions and the sessions behind CLI access tokens).
     pub fn sessions(&mut self) -> Sessions<'_, 'c> {
         Sessions { tx: self }
+    }
+
+    /// Console administrators and one-time console sign-in links.
+    pub fn console(&mut self) -> Console<'_, 'c> {
+        Console { tx: self }
     }
 
     /// Records a change of a resource that did not go through `replace` (for example a

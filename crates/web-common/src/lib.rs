@@ -37,6 +37,17 @@ fn parse_bearer(value: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// Name of the sign-in session cookie (set by the sign-in routes after an Entra sign-in):
+/// its value is the session's random secret.
+pub const SESSION_COOKIE: &str = "sshward_session";
+
+/// The value of the sign-in session cookie of `req`, if it has a non-empty one.
+pub fn session_cookie(req: &HttpRequest) -> Option<String> {
+    req.cookie(SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
 /// The address failed authentications of `req` are counted against: its TCP peer.
 /// Forwarded-for headers are not read; any client could send them.
 pub fn peer_ip(req: &HttpRequest) -> Option<IpAddr> {

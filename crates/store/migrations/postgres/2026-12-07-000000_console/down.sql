@@ -1,0 +1,2 @@
+DROP TABLE console_links;
+DROP TABLE console_admins;
