@@ -1,12 +1,13 @@
 //! Explaining access decisions, and the team's POSIX settings.
 
 use host_policy::{
-    Explanation, HomeBase, IdRange, LoginShell, PosixName, PosixSettings, UsernameStyle,
+    Explanation, Grant, HomeBase, IdRange, LoginShell, PosixAccount, PosixName, PosixSettings,
+    Role, UsernameStyle,
 };
 
 use crate::audit;
 
-use crate::{Actor, App, AppError, AuditAction, identities, lookup};
+use crate::{Actor, App, AppError, AuditAction, NewGrant, identities, lookup};
 
 /// An explanation of one user's access to one host.
 #[derive(Clone, Debug)]
@@ -15,6 +16,44 @@ pub struct Explained {
     pub user_id: String,
     /// The decision and its reasons.
     pub explanation: Explanation,
+}
+
+/// What one user may reach: see [`App::user_access`].
+#[derive(Clone, Debug)]
+pub struct UserAccess {
+    /// The user's SCIM id.
+    pub user_id: String,
+    /// Their POSIX account, once allocated.
+    pub account: Option<PosixAccount>,
+    /// Every host's explanation, by hostname.
+    pub hosts: Vec<Explanation>,
+}
+
+/// How one user's access to one host changes: see [`App::preview_grant`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessChange {
+    /// The host.
+    pub hostname: String,
+    /// The user's POSIX name.
+    pub user: String,
+    /// Their access before (`None`: no login).
+    pub before: Option<Role>,
+    /// Their access after.
+    pub after: Option<Role>,
+}
+
+fn changes(
+    raw: Vec<(String, String, Option<Role>, Option<Role>)>,
+) -> Result<Vec<AccessChange>, AppError> {
+    Ok(raw
+        .into_iter()
+        .map(|(hostname, user, before, after)| AccessChange {
+            hostname,
+            user,
+            before,
+            after,
+        })
+        .collect())
 }
 
 /// A change of POSIX settings: `None` fields stay as they are.
@@ -53,6 +92,47 @@ impl App {
             user_id,
             explanation,
         })
+    }
+
+    /// What the user named by `user` (SCIM id, userName or POSIX name) may reach in
+    /// `team`: their POSIX account (once allocated) and, for every host, whether they may
+    /// log in and which grants decide it.
+    pub fn user_access(&self, team: &str, user: &str) -> Result<UserAccess, AppError> {
+        let (team, user_id) = self.read_in(team, |tx, team| {
+            Ok::<_, AppError>((team.clone(), lookup::user_id(tx, team, user)?))
+        })?;
+        let (account, hosts) = identities::user_access(self, team.id, &user_id)?;
+        Ok(UserAccess {
+            user_id,
+            account,
+            hosts,
+        })
+    }
+
+    /// Who gains or loses access on which host if `grant` is added to `team`: every user
+    /// whose access changes on a host the grant selects. Changes nothing.
+    pub fn preview_grant(&self, team: &str, grant: &NewGrant) -> Result<Vec<AccessChange>, AppError> {
+        let (team, group) = self.read_in(team, |tx, team| {
+            Ok::<_, AppError>((team.clone(), lookup::group(tx, team, &grant.group)?))
+        })?;
+        let change = Grant {
+            id: 0,
+            group_id: group.id,
+            hosts: grant.hosts.clone(),
+            role: grant.role,
+            extra_groups: grant.extra_groups.clone(),
+        };
+        changes(identities::grant_effect(self, team.id, &change, false)?)
+    }
+
+    /// Who loses access on which host if grant `id` of `team` is removed. Changes nothing.
+    pub fn preview_grant_removal(&self, team: &str, id: i64) -> Result<Vec<AccessChange>, AppError> {
+        let (team, grant) = self.read_in(team, |tx, team| {
+            let found = tx.grants().list(team.id)?.into_iter().find(|g| g.id == id);
+            let found = found.ok_or_else(|| AppError::NotFound(format!("team {} has no grant {id}", team.slug)))?;
+            Ok::<_, AppError>((team.clone(), found))
+        })?;
+        changes(identities::grant_effect(self, team.id, &identities::grant_of(&grant), true)?)
     }
 
     /// The POSIX settings of `team`.

@@ -258,6 +258,23 @@ impl App {
             .collect())
     }
 
+    /// Every host of `team`, by hostname, with what its agent last reported; and the
+    /// team's current revision (a host is in sync when it applied that one). One read.
+    pub fn host_statuses(
+        &self,
+        team: &str,
+    ) -> Result<(i64, Vec<(HostRecord, Option<store::HostStatus>)>), AppError> {
+        self.read_in(team, |tx, team| {
+            let revision = tx.teams().revision(team.id)?;
+            let mut hosts = Vec::new();
+            for host in tx.hosts().list(team.id)? {
+                let status = tx.hosts().status(host.id)?;
+                hosts.push((host, status));
+            }
+            Ok((revision, hosts))
+        })
+    }
+
     /// The host of `team` named by `key` (hostname or id) with its current document.
     pub fn host(&self, team: &str, key: &str) -> Result<(HostRecord, Computed), AppError> {
         let host = self.read_in(team, |tx, team| lookup::host(tx, team, key))?;

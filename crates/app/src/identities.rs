@@ -273,3 +273,148 @@ pub(crate) fn explain_access(
         })
     })
 }
+
+/// Loads the directory as one user's access needs it: every granted group in
+/// `group_ids`, the user `user_id` and only their own memberships (not every member of
+/// every granted group).
+fn user_directory(
+    tx: &mut Tx<'_>,
+    team: TeamId,
+    group_ids: &[&str],
+    user_id: &str,
+) -> Result<Loaded<Directory>, AppError> {
+    let settings = tx.posix().settings(team)?;
+    let mut dir = Directory::at_revision(tx.teams().revision(team)?);
+    for group in tx.posix().groups(team, group_ids)? {
+        let Some((name, number)) = group.posix else {
+            return Ok(Loaded::NeedsAllocation);
+        };
+        dir.add_group(PosixGroup {
+            id: group.id,
+            name,
+            gid: u32_of(number)?,
+        });
+    }
+    for account in tx.posix().accounts(team, &[user_id])? {
+        match posix_user(&account, &settings)? {
+            Some(user) => dir.add_user(user),
+            None => return Ok(Loaded::NeedsAllocation),
+        }
+    }
+    for group in tx.groups().groups_of_user(team, user_id)? {
+        dir.add_member(&group.id, user_id);
+    }
+    Ok(Loaded::Ready(dir))
+}
+
+/// The access of user `user_id` (SCIM id) to every host of `team`: each host's
+/// explanation, by hostname, and the user's POSIX account if they have one.
+pub(crate) fn user_access(
+    app: &App,
+    team: TeamId,
+    user_id: &str,
+) -> Result<(Option<PosixAccount>, Vec<Explanation>), AppError> {
+    with_identities(app, team, |tx| {
+        let grants = grants(tx, team)?;
+        let groups: BTreeSet<&str> = grants.iter().map(|g| g.group_id.as_str()).collect();
+        let groups: Vec<&str> = groups.into_iter().collect();
+        let dir = match user_directory(tx, team, &groups, user_id)? {
+            Loaded::Ready(dir) => dir,
+            Loaded::NeedsAllocation => return Ok(Loaded::NeedsAllocation),
+        };
+        let account = dir.user(user_id).map(|u| u.account.clone());
+        let explanations = tx
+            .hosts()
+            .list(team)?
+            .iter()
+            .map(|record| explain(&host_of(record), user_id, &grants, &dir))
+            .collect();
+        Ok(Loaded::Ready((account, explanations)))
+    })
+}
+
+/// Who would gain or lose what on which host if `change` were added to (or, with
+/// `removing`, taken from) the team's grants: for every host the grant selects, each
+/// user whose access differs, as (hostname, POSIX name, before, after).
+pub(crate) fn grant_effect(
+    app: &App,
+    team: TeamId,
+    change: &Grant,
+    removing: bool,
+) -> Result<Vec<(String, String, Option<host_policy::Role>, Option<host_policy::Role>)>, AppError> {
+    with_identities(app, team, |tx| {
+        let current = grants(tx, team)?;
+        let mut after: Vec<Grant> = current.clone();
+        if removing {
+            after.retain(|g| g.id != change.id);
+        } else {
+            after.push(change.clone());
+        }
+        let mut groups: BTreeSet<&str> = current.iter().map(|g| g.group_id.as_str()).collect();
+        groups.insert(change.group_id.as_str());
+        // The new grant's group may have no POSIX group yet (it is allocated once the
+        // grant exists): its members are what matters here, so it is loaded without one.
+        let granted: Vec<&str> = groups.iter().copied().filter(|g| *g != change.group_id || removing).collect();
+        let mut dir = match load_directory(tx, team, &granted, &[])? {
+            Loaded::Ready(dir) => dir,
+            Loaded::NeedsAllocation => return Ok(Loaded::NeedsAllocation),
+        };
+        if !removing && !add_candidate_group(tx, team, &mut dir, &change.group_id)? {
+            return Ok(Loaded::NeedsAllocation);
+        }
+        let mut out = Vec::new();
+        for record in tx.hosts().list(team)? {
+            let host = host_of(&record);
+            if !change.hosts.matches(&host.tags) {
+                continue;
+            }
+            let before = access_for(&host, &current, &dir);
+            let later = access_for(&host, &after, &dir);
+            let role_in = |doc: &AccessDocument, name: &str| {
+                doc.users.iter().find(|u| u.account.username == name).map(|u| if u.sudo { host_policy::Role::Sudo } else { host_policy::Role::Ssh })
+            };
+            let mut names: BTreeSet<&str> = before.users.iter().map(|u| u.account.username.as_str()).collect();
+            names.extend(later.users.iter().map(|u| u.account.username.as_str()));
+            for name in names {
+                let (was, will) = (role_in(&before, name), role_in(&later, name));
+                if was != will {
+                    out.push((record.hostname.clone(), name.to_owned(), was, will));
+                }
+            }
+        }
+        Ok(Loaded::Ready(out))
+    })
+}
+
+/// Adds group `group_id` with its members to `dir`, with a placeholder POSIX group if it
+/// has none yet (only membership decides who a grant lets in). False when a member has
+/// no POSIX identity yet.
+fn add_candidate_group(
+    tx: &mut Tx<'_>,
+    team: TeamId,
+    dir: &mut Directory,
+    group_id: &str,
+) -> Result<bool, AppError> {
+    let settings = tx.posix().settings(team)?;
+    let found = tx.posix().groups(team, &[group_id])?;
+    let Some(group) = found.into_iter().next() else {
+        return Ok(true);
+    };
+    let (name, gid) = match group.posix {
+        Some((name, number)) => (name, u32_of(number)?),
+        None => (username::base_group_name(&group.display_name), 0),
+    };
+    dir.add_group(PosixGroup {
+        id: group.id.clone(),
+        name,
+        gid,
+    });
+    for (_, account) in tx.posix().members_of(team, &[group_id])? {
+        match posix_user(&account, &settings)? {
+            Some(user) => dir.add_user(user),
+            None => return Ok(false),
+        }
+        dir.add_member(group_id, &account.id);
+    }
+    Ok(true)
+}

@@ -50,7 +50,7 @@ use std::sync::Arc;
 
 use store::{Store, Team, Tx};
 
-pub use access::{Explained, PosixSettingsChange};
+pub use access::{AccessChange, Explained, PosixSettingsChange, UserAccess};
 pub use ca::{
     BACKDATE, Issued, MAX_HOST_TTL, MAX_LISTED, MAX_USER_TTL, MIN_VALIDITY, RevocationList,
     UserCertRequest,

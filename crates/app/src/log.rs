@@ -43,6 +43,11 @@ impl App {
         })
     }
 
+    /// How many audit entries of team `team` match `query`.
+    pub fn audit_count(&self, team: &str, query: &AuditQuery) -> Result<u64, AppError> {
+        self.read_in(team, |tx, team| Ok(tx.audit().count(team.id, query)?))
+    }
+
     /// On first start (no team at all): creates team `slug` and one SCIM token labelled
     /// `bootstrap`, audited as [`AuditAction::Bootstrap`] by [`Actor::System`], and returns
     /// them with the token's secret. `None` when teams exist, also when another instance

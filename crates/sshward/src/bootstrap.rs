@@ -1,5 +1,5 @@
-//! First run: an empty database gets the team `default` and one SCIM token, whose
-//! secret is printed once (and stored only as a hash).
+//! First run: an empty database gets the team `default`, one SCIM token, whose secret is
+//! printed once (and stored only as a hash), and a one-time console sign-in link.
 
 use store::Team;
 
@@ -19,6 +19,8 @@ pub enum Outcome {
         secret: String,
         /// The token's ID.
         token_id: i64,
+        /// The secret of a one-time console sign-in link.
+        console_link: String,
     },
     /// Teams exist already.
     Existing {
@@ -33,11 +35,15 @@ pub enum Outcome {
 pub fn run(app: &app::App) -> Result<Outcome> {
     let store = app.store();
     match app.bootstrap(DEFAULT_TEAM)? {
-        Some((team, token, secret)) => Ok(Outcome::Created {
-            team,
-            secret,
-            token_id: token.id,
-        }),
+        Some((team, token, secret)) => {
+            let link = app.create_console_link(&app::Actor::System, &team.slug)?;
+            Ok(Outcome::Created {
+                team,
+                secret,
+                token_id: token.id,
+                console_link: link.secret,
+            })
+        }
         None => Ok(Outcome::Existing {
             teams: store.read(|tx| tx.teams().list())?,
         }),
@@ -46,12 +52,17 @@ pub fn run(app: &app::App) -> Result<Outcome> {
 
 /// The start-up block printed to stdout. Its `SCIM Tenant URL: ` and `Secret Token: `
 /// lines are parsed by scripts/conformance.sh and the tests.
-pub fn banner(outcome: &Outcome, tenant_url: impl Fn(&str) -> String) -> Vec<String> {
+pub fn banner(
+    outcome: &Outcome,
+    tenant_url: impl Fn(&str) -> String,
+    console_link: impl Fn(&str, &str) -> String,
+) -> Vec<String> {
     match outcome {
         Outcome::Created {
             team,
             secret,
             token_id,
+            console_link: link,
         } => vec![
             String::new(),
             "======================================================================".into(),
@@ -68,6 +79,10 @@ pub fn banner(outcome: &Outcome, tenant_url: impl Fn(&str) -> String) -> Vec<Str
                 " Lost it? `sshward token create --team {}` makes another (this one is token {token_id}).",
                 team.slug
             ),
+            String::new(),
+            " Set the team up in the web console with this one-time sign-in link".into(),
+            " (valid 15 minutes; `sshward admin link` makes another):".into(),
+            format!("Console sign-in link: {}", console_link(&team.slug, link)),
             "======================================================================".into(),
             String::new(),
         ],

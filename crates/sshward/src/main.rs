@@ -127,6 +127,9 @@ enum Command {
     /// SSH certificates: list and revoke a team's, show your own
     #[command(subcommand)]
     Cert(cli::cert::CertCommand),
+    /// Web console administrators and one-time console sign-in links
+    #[command(subcommand)]
+    Admin(cli::console_admin::AdminCommand),
     /// Sign-in sessions: list who is signed in, end a person's sessions
     #[command(subcommand)]
     Sessions(cli::sessions::SessionsCommand),
@@ -207,6 +210,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 Command::Cert(c) => cli::cert::run(&loaded.config, c),
                 Command::Ca(c) => cli::ca::run(&loaded.config, c),
                 Command::Sessions(c) => cli::sessions::run(&loaded.config, c),
+                Command::Admin(c) => cli::console_admin::run(&loaded.config, c),
                 Command::SshConfig(a) => cli::ca::ssh_config(&loaded.config, a),
             }
         }

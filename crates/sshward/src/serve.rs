@@ -48,7 +48,12 @@ pub fn run(config: &Config) -> Result<()> {
     let scim_config = config.scim_config(public_url.clone());
     let app = crate::keys::app(config, store.clone())?;
     let outcome = bootstrap::run(&app)?;
-    let banner = bootstrap::banner(&outcome, |slug| scim_config.tenant_url(slug));
+    let console_config = console::ConsoleConfig::new(&public_url);
+    let banner = bootstrap::banner(
+        &outcome,
+        |slug| scim_config.tenant_url(slug),
+        |slug, secret| console_config.link_url(slug, secret),
+    );
     {
         let mut out = std::io::stdout().lock();
         for line in banner {
@@ -72,8 +77,9 @@ pub fn run(config: &Config) -> Result<()> {
             app: app.clone(),
             tokens: login.keys().token.clone(),
             issuer: public_url.clone(),
-            failures,
+            failures: failures.clone(),
         },
+        console: console::ConsoleState::new(app.clone(), console_config).with_failures(failures),
         store,
         login,
         metrics: web::Data::new(metrics),
@@ -155,6 +161,8 @@ pub struct AppState {
     pub login: oidc_login::LoginState,
     /// The certificate routes for people and clients.
     pub ca: ca_api::CaState,
+    /// The web console.
+    pub console: console::ConsoleState,
     /// Request metrics.
     pub metrics: web::Data<Metrics>,
     /// Access-log settings.
@@ -184,6 +192,7 @@ impl AppState {
         oidc_login::configure(cfg, self.login.clone());
         agent_api::configure(cfg, self.agent.clone());
         ca_api::configure(cfg, self.ca.clone());
+        console::configure(cfg, self.console.clone());
         cfg.default_service(web::to(health::not_found));
     }
 }

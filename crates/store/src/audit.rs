@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use scim_core::ResourceKind;
 use time::OffsetDateTime;
 
+use crate::connection::MultiBackend;
 use crate::error::StoreError;
 use crate::schema::audit_log as a;
 use crate::teams::TeamId;
@@ -337,6 +338,10 @@ pub struct AuditQuery {
     pub until: Option<OffsetDateTime>,
     /// Only events with a smaller id (the next page after a previous answer).
     pub before_id: Option<i64>,
+    /// Only SCIM writes (`scim.*`): the provisioning log.
+    pub scim_only: bool,
+    /// Only refusals and failures (status 400 and above).
+    pub failed_only: bool,
 }
 
 fn corrupt(id: i64, e: &StoreError) -> StoreError {
@@ -379,6 +384,12 @@ impl Audit<'_, '_> {
         Ok(())
     }
 
+    /// How many of the team's events match `query`.
+    pub fn count(&mut self, team: TeamId, query: &AuditQuery) -> Result<u64, StoreError> {
+        let n: i64 = filtered(team, query).count().get_result(self.tx.conn)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// The team's events matching `query`, newest first, at most `limit`.
     pub fn query(
         &mut self,
@@ -386,29 +397,7 @@ impl Audit<'_, '_> {
         query: &AuditQuery,
         limit: u32,
     ) -> Result<Vec<AuditRecord>, StoreError> {
-        let mut q = a::table.filter(a::team_id.eq(team.0)).into_boxed();
-        if let Some(actor) = &query.actor {
-            q = q.filter(a::actor.eq(actor.to_string()));
-        }
-        if let Some(action) = &query.action {
-            q = q.filter(a::action.eq(action.to_string()));
-        }
-        if let Some(rt) = &query.resource_type {
-            q = q.filter(a::resource_type.eq(rt.clone()));
-        }
-        if let Some(id) = &query.resource_id {
-            q = q.filter(a::resource_id.eq(id.clone()));
-        }
-        if let Some(since) = query.since {
-            q = q.filter(a::at.ge(to_micros(since)));
-        }
-        if let Some(until) = query.until {
-            q = q.filter(a::at.lt(to_micros(until)));
-        }
-        if let Some(before) = query.before_id {
-            q = q.filter(a::id.lt(before));
-        }
-        let rows: Vec<AuditRow> = q
+        let rows: Vec<AuditRow> = filtered(team, query)
             .order((a::at.desc(), a::id.desc()))
             .limit(i64::from(limit))
             .select((
@@ -445,6 +434,39 @@ impl Audit<'_, '_> {
     }
 }
 
+/// The team's events matching `query`, as a query to finish.
+fn filtered(team: TeamId, query: &AuditQuery) -> a::BoxedQuery<'static, MultiBackend> {
+    let mut q = a::table.filter(a::team_id.eq(team.0)).into_boxed();
+    if let Some(actor) = &query.actor {
+        q = q.filter(a::actor.eq(actor.to_string()));
+    }
+    if let Some(action) = &query.action {
+        q = q.filter(a::action.eq(action.to_string()));
+    }
+    if let Some(rt) = &query.resource_type {
+        q = q.filter(a::resource_type.eq(rt.clone()));
+    }
+    if let Some(id) = &query.resource_id {
+        q = q.filter(a::resource_id.eq(id.clone()));
+    }
+    if let Some(since) = query.since {
+        q = q.filter(a::at.ge(to_micros(since)));
+    }
+    if let Some(until) = query.until {
+        q = q.filter(a::at.lt(to_micros(until)));
+    }
+    if let Some(before) = query.before_id {
+        q = q.filter(a::id.lt(before));
+    }
+    if query.scim_only {
+        q = q.filter(a::action.like("scim.%"));
+    }
+    if query.failed_only {
+        q = q.filter(a::status.ge(400));
+    }
+    q
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -473,7 +495,7 @@ mod tests {
     #[test]
     fn actions_round_trip() {
         let all = AuditAction::all();
-        assert_eq!(all.len(), 31);
+        assert_eq!(all.len(), 36);
         for action in &all {
             assert_eq!(
                 action.to_string().parse::<AuditAction>().ok(),

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod audit;
 pub mod ca;
 pub mod cert;
+pub mod console_admin;
 pub mod grant;
 pub mod groups;
 pub mod host;

@@ -1,0 +1,185 @@
+//! Grants: which group may log in (or sudo) on which hosts. Adding and removing show
+//! first who gains or loses access on which hosts, and change nothing until confirmed.
+
+use actix_web::{HttpRequest, web};
+use app::{AccessChange, NewGrant};
+use askama::Template;
+use host_policy::{HostSelector, PosixName, Role};
+use serde::Deserialize;
+
+use super::{Answer, Csrf, State, with_app};
+use crate::auth;
+use crate::page::{Chrome, PageError, render, see_other};
+
+struct GrantRow {
+    id: i64,
+    group_id: String,
+    group: String,
+    hosts: String,
+    role: String,
+    extra: String,
+}
+
+#[derive(Template)]
+#[template(path = "grants.html")]
+struct GrantsPage {
+    c: Chrome,
+    grants: Vec<GrantRow>,
+}
+
+/// `GET /console/{team}/grants`.
+pub(crate) async fn list(state: State, req: HttpRequest, team: web::Path<String>) -> Answer {
+    let signed = auth::signed_in(&state, &req, &team).await?;
+    let slug = team.into_inner();
+    let grants = with_app(&state, move |app| app.grants(&slug)).await?;
+    render(&GrantsPage {
+        c: Chrome::signed(&state.config, &signed.admin, signed.csrf, "grants"),
+        grants: grants
+            .iter()
+            .map(|g| GrantRow {
+                id: g.id,
+                group_id: app::display::printable(&g.group_id),
+                group: app::display::printable(g.group_name.as_deref().unwrap_or("(deleted group)")),
+                hosts: app::display::printable(&g.hosts.to_string()),
+                role: g.role.to_string(),
+                extra: app::display::printable(&g.extra_groups.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
+            })
+            .collect(),
+    })
+}
+
+/// The add form: a group (id or displayName), a host selector, a role.
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct GrantForm {
+    csrf: String,
+    group: String,
+    hosts: String,
+    role: String,
+    #[serde(default)]
+    extra_groups: String,
+}
+
+impl GrantForm {
+    fn grant(&self) -> Result<NewGrant, PageError> {
+        let bad = |what: &str, e: &dyn std::fmt::Display| PageError::BadRequest(format!("{what}: {e}"));
+        Ok(NewGrant {
+            group: self.group.trim().to_owned(),
+            hosts: self.hosts.parse::<HostSelector>().map_err(|e| bad("hosts", &e))?,
+            role: self.role.parse::<Role>().map_err(|e| bad("role", &e))?,
+            extra_groups: self
+                .extra_groups
+                .split([',', ' '])
+                .filter(|g| !g.is_empty())
+                .map(|g| g.parse::<PosixName>().map_err(|e| bad("extra groups", &e)))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+/// A change as the preview lists it.
+struct ChangeRow {
+    host: String,
+    user: String,
+    before: String,
+    after: String,
+    loses: bool,
+}
+
+fn rows(changes: &[AccessChange]) -> Vec<ChangeRow> {
+    let role = |r: Option<Role>| r.map_or_else(|| "no access".to_owned(), |r| r.to_string());
+    changes
+        .iter()
+        .map(|c| ChangeRow {
+            host: app::display::printable(&c.hostname),
+            user: app::display::printable(&c.user),
+            before: role(c.before),
+            after: role(c.after),
+            loses: matches!(
+                (c.before, c.after),
+                (Some(_), None) | (Some(Role::Sudo), Some(Role::Ssh))
+            ),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "grant_preview.html")]
+struct PreviewPage {
+    c: Chrome,
+    /// What is being confirmed, in words.
+    what: String,
+    changes: Vec<ChangeRow>,
+    /// Where the confirmation posts, and the add form's fields to post again.
+    confirm: String,
+    form: Option<GrantForm>,
+}
+
+/// `POST /console/{team}/grants/preview`: who would gain what; nothing changes yet.
+pub(crate) async fn preview_add(
+    state: State,
+    req: HttpRequest,
+    team: web::Path<String>,
+    form: web::Form<GrantForm>,
+) -> Answer {
+    let signed = auth::signed_post(&state, &req, &team, &form.csrf).await?;
+    let form = form.into_inner();
+    let grant = form.grant()?;
+    let what = format!("Grant {} on {} to group {}", grant.role, grant.hosts, grant.group);
+    let slug = team.into_inner();
+    let changes = with_app(&state, move |app| app.preview_grant(&slug, &grant)).await?;
+    render(&PreviewPage {
+        confirm: state.config.team_path(&signed.admin.team.slug, "/grants/add"),
+        c: Chrome::signed(&state.config, &signed.admin, signed.csrf, "grants"),
+        what: app::display::printable(&what),
+        changes: rows(&changes),
+        form: Some(form),
+    })
+}
+
+/// `POST /console/{team}/grants/add`: adds the grant the preview showed.
+pub(crate) async fn add(
+    state: State,
+    req: HttpRequest,
+    team: web::Path<String>,
+    form: web::Form<GrantForm>,
+) -> Answer {
+    let signed = auth::signed_post(&state, &req, &team, &form.csrf).await?;
+    let grant = form.grant()?;
+    let (actor, slug) = (signed.admin.actor.clone(), team.into_inner());
+    with_app(&state, move |app| app.add_grant(&actor, &slug, &grant)).await?;
+    Ok(see_other(&state.config.team_path(&signed.admin.team.slug, "/grants")))
+}
+
+/// `POST /console/{team}/grants/{id}/preview-remove`: who would lose what.
+pub(crate) async fn preview_remove(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<(String, i64)>,
+    form: web::Form<Csrf>,
+) -> Answer {
+    let (team, id) = path.into_inner();
+    let signed = auth::signed_post(&state, &req, &team, &form.csrf).await?;
+    let slug = team.clone();
+    let changes = with_app(&state, move |app| app.preview_grant_removal(&slug, id)).await?;
+    render(&PreviewPage {
+        confirm: state.config.team_path(&team, &format!("/grants/{id}/remove")),
+        c: Chrome::signed(&state.config, &signed.admin, signed.csrf, "grants"),
+        what: format!("Remove grant {id}"),
+        changes: rows(&changes),
+        form: None,
+    })
+}
+
+/// `POST /console/{team}/grants/{id}/remove`.
+pub(crate) async fn remove(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<(String, i64)>,
+    form: web::Form<Csrf>,
+) -> Answer {
+    let (team, id) = path.into_inner();
+    let signed = auth::signed_post(&state, &req, &team, &form.csrf).await?;
+    let (actor, slug) = (signed.admin.actor.clone(), team.clone());
+    with_app(&state, move |app| app.remove_grant(&actor, &slug, id)).await?;
+    Ok(see_other(&state.config.team_path(&team, "/grants")))
+}

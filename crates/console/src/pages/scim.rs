@@ -1,0 +1,126 @@
+//! SCIM: the Tenant URL and the Secret Tokens Entra's provisioning service uses.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, web};
+use askama::Template;
+use serde::Deserialize;
+use store::TokenInfo;
+use time::{Duration, OffsetDateTime};
+
+use super::{Answer, Csrf, State, with_app};
+use crate::auth::{self, Signed};
+use crate::page::{Chrome, PageError, render_with, see_other};
+
+/// A token as the page lists it.
+struct TokenRow {
+    id: i64,
+    label: String,
+    created: String,
+    last_used: String,
+    expires: String,
+    state: &'static str,
+    live: bool,
+}
+
+impl TokenRow {
+    fn of(t: &TokenInfo, now: OffsetDateTime) -> TokenRow {
+        let live = t.is_valid_at(now);
+        TokenRow {
+            id: t.id,
+            label: app::display::printable(&t.label),
+            created: app::display::time(t.created),
+            last_used: app::display::opt_time(t.last_used),
+            expires: t.expires.map_or_else(|| "never".to_owned(), app::display::time),
+            state: if t.revoked.is_some() {
+                "revoked"
+            } else if live {
+                "live"
+            } else {
+                "expired"
+            },
+            live,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "scim.html")]
+struct ScimPage {
+    c: Chrome,
+    tenant_url: String,
+    tokens: Vec<TokenRow>,
+    /// A token just made: its label and secret, shown this once.
+    created: Option<(String, String)>,
+}
+
+async fn page(state: &State, signed: Signed, created: Option<(String, String)>) -> Answer {
+    let slug = signed.admin.team.slug.clone();
+    let tokens = with_app(state, move |app| app.tokens(&slug)).await?;
+    let now = OffsetDateTime::now_utc();
+    let status = if created.is_some() { StatusCode::CREATED } else { StatusCode::OK };
+    render_with(
+        status,
+        &ScimPage {
+            tenant_url: format!("{}/scim/v2/{}", state.config.public_url, signed.admin.team.slug),
+            c: Chrome::signed(&state.config, &signed.admin, signed.csrf, "scim"),
+            tokens: tokens.iter().rev().map(|t| TokenRow::of(t, now)).collect(),
+            created,
+        },
+    )
+}
+
+/// `GET /console/{team}/scim`.
+pub(crate) async fn show(state: State, req: HttpRequest, team: web::Path<String>) -> Answer {
+    let signed = auth::signed_in(&state, &req, &team).await?;
+    page(&state, signed, None).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NewToken {
+    csrf: String,
+    label: String,
+    /// Days until it expires; empty: never.
+    #[serde(default)]
+    expires_days: String,
+}
+
+/// `POST /console/{team}/scim/tokens`: makes a token and shows its secret once.
+pub(crate) async fn create_token(
+    state: State,
+    req: HttpRequest,
+    team: web::Path<String>,
+    form: web::Form<NewToken>,
+) -> Answer {
+    let signed = auth::signed_post(&state, &req, &team, &form.csrf).await?;
+    let form = form.into_inner();
+    let expires_in = match form.expires_days.trim() {
+        "" => None,
+        days => {
+            let days: i64 = days
+                .parse()
+                .ok()
+                .filter(|d| (1..=3650).contains(d))
+                .ok_or_else(|| PageError::BadRequest("expires in: give a number of days from 1 to 3650, or leave it empty".into()))?;
+            Some(Duration::days(days))
+        }
+    };
+    let (actor, slug) = (signed.admin.actor.clone(), signed.admin.team.slug.clone());
+    let (_, info, secret) =
+        with_app(&state, move |app| app.create_token(&actor, &slug, &form.label, expires_in)).await?;
+    page(&state, signed, Some((app::display::printable(&info.label), secret))).await
+}
+
+/// `POST /console/{team}/scim/tokens/{id}/revoke`.
+pub(crate) async fn revoke_token(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<(String, i64)>,
+    form: web::Form<Csrf>,
+) -> Answer {
+    let (team, id) = path.into_inner();
+    let signed = auth::signed_post(&state, &req, &team, &form.csrf).await?;
+    let actor = signed.admin.actor.clone();
+    let slug = team.clone();
+    with_app(&state, move |app| app.revoke_token(&actor, &slug, id)).await?;
+    Ok(see_other(&state.config.team_path(&team, "/scim")))
+}
