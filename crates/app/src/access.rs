@@ -111,7 +111,11 @@ impl App {
 
     /// Who gains or loses access on which host if `grant` is added to `team`: every user
     /// whose access changes on a host the grant selects. Changes nothing.
-    pub fn preview_grant(&self, team: &str, grant: &NewGrant) -> Result<Vec<AccessChange>, AppError> {
+    pub fn preview_grant(
+        &self,
+        team: &str,
+        grant: &NewGrant,
+    ) -> Result<Vec<AccessChange>, AppError> {
         let (team, group) = self.read_in(team, |tx, team| {
             Ok::<_, AppError>((team.clone(), lookup::group(tx, team, &grant.group)?))
         })?;
@@ -126,13 +130,24 @@ impl App {
     }
 
     /// Who loses access on which host if grant `id` of `team` is removed. Changes nothing.
-    pub fn preview_grant_removal(&self, team: &str, id: i64) -> Result<Vec<AccessChange>, AppError> {
+    pub fn preview_grant_removal(
+        &self,
+        team: &str,
+        id: i64,
+    ) -> Result<Vec<AccessChange>, AppError> {
         let (team, grant) = self.read_in(team, |tx, team| {
             let found = tx.grants().list(team.id)?.into_iter().find(|g| g.id == id);
-            let found = found.ok_or_else(|| AppError::NotFound(format!("team {} has no grant {id}", team.slug)))?;
+            let found = found.ok_or_else(|| {
+                AppError::NotFound(format!("team {} has no grant {id}", team.slug))
+            })?;
             Ok::<_, AppError>((team.clone(), found))
         })?;
-        changes(identities::grant_effect(self, team.id, &identities::grant_of(&grant), true)?)
+        changes(identities::grant_effect(
+            self,
+            team.id,
+            &identities::grant_of(&grant),
+            true,
+        )?)
     }
 
     /// The POSIX settings of `team`.

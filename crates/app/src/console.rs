@@ -72,7 +72,7 @@ pub struct ConsoleSession {
 pub struct ConsoleAdmin {
     /// Their team.
     pub team: Team,
-    /// How their actions are audited: `console:USER-ID` or `console:link-ID`.
+    /// How their actions are audited: `console:USER-ID` or `console:link:ID`.
     pub actor: Actor,
     /// Who they are: a userName, or "one-time link N".
     pub name: String,
@@ -237,8 +237,8 @@ impl App {
         secret: &str,
     ) -> Result<ConsoleSession, AppError> {
         let outcome = self.write_in(team, |tx, team| {
-            let link: Option<LinkRecord> = tx.console().use_link(secret)?;
-            let Some(link) = link.filter(|l| l.team == team.id) else {
+            let link: Option<LinkRecord> = tx.console().use_link(team.id, secret)?;
+            let Some(link) = link else {
                 return Ok(Err(team.id));
             };
             let expires = OffsetDateTime::now_utc() + CONSOLE_LINK_SESSION_TTL;

@@ -341,7 +341,15 @@ pub(crate) fn grant_effect(
     team: TeamId,
     change: &Grant,
     removing: bool,
-) -> Result<Vec<(String, String, Option<host_policy::Role>, Option<host_policy::Role>)>, AppError> {
+) -> Result<
+    Vec<(
+        String,
+        String,
+        Option<host_policy::Role>,
+        Option<host_policy::Role>,
+    )>,
+    AppError,
+> {
     with_identities(app, team, |tx| {
         let current = grants(tx, team)?;
         let mut after: Vec<Grant> = current.clone();
@@ -354,7 +362,11 @@ pub(crate) fn grant_effect(
         groups.insert(change.group_id.as_str());
         // The new grant's group may have no POSIX group yet (it is allocated once the
         // grant exists): its members are what matters here, so it is loaded without one.
-        let granted: Vec<&str> = groups.iter().copied().filter(|g| *g != change.group_id || removing).collect();
+        let granted: Vec<&str> = groups
+            .iter()
+            .copied()
+            .filter(|g| *g != change.group_id || removing)
+            .collect();
         let mut dir = match load_directory(tx, team, &granted, &[])? {
             Loaded::Ready(dir) => dir,
             Loaded::NeedsAllocation => return Ok(Loaded::NeedsAllocation),
@@ -371,9 +383,22 @@ pub(crate) fn grant_effect(
             let before = access_for(&host, &current, &dir);
             let later = access_for(&host, &after, &dir);
             let role_in = |doc: &AccessDocument, name: &str| {
-                doc.users.iter().find(|u| u.account.username == name).map(|u| if u.sudo { host_policy::Role::Sudo } else { host_policy::Role::Ssh })
+                doc.users
+                    .iter()
+                    .find(|u| u.account.username == name)
+                    .map(|u| {
+                        if u.sudo {
+                            host_policy::Role::Sudo
+                        } else {
+                            host_policy::Role::Ssh
+                        }
+                    })
             };
-            let mut names: BTreeSet<&str> = before.users.iter().map(|u| u.account.username.as_str()).collect();
+            let mut names: BTreeSet<&str> = before
+                .users
+                .iter()
+                .map(|u| u.account.username.as_str())
+                .collect();
             names.extend(later.users.iter().map(|u| u.account.username.as_str()));
             for name in names {
                 let (was, will) = (role_in(&before, name), role_in(&later, name));

@@ -59,8 +59,8 @@ pub(crate) async fn signed_in(
     let secret = session_secret(state, req).ok_or_else(sign_in)?;
     let app = state.app.clone();
     let (slug, key) = (team.to_owned(), secret.clone());
-    let found = web_common::blocking(move || Ok::<_, PageError>(app.console_admin(&slug, &key)))
-        .await?;
+    let found =
+        web_common::blocking(move || Ok::<_, PageError>(app.console_admin(&slug, &key))).await?;
     let admin = found.map_err(|e| match e {
         app::AppError::Unauthorized(_) => sign_in(),
         other => PageError::from(other),
@@ -139,4 +139,3 @@ fn base_cookie(state: &ConsoleState, value: String) -> Cookie<'static> {
     c.set_secure(https);
     c
 }
-

@@ -7,7 +7,7 @@
 //!   adds copy buttons and the live provisioning progress.
 //! - **Only the application layer** ([`app::App`]): the console performs the same typed,
 //!   audited actions as the CLI, with the administrator as the actor
-//!   (`console:USER-ID`, or `console:link-ID` for a one-time link).
+//!   (`console:USER-ID`, or `console:link:ID` for a one-time link).
 //! - **Who**: a team's console administrators (`sshward admin add`), signed in with the
 //!   team's Entra sign-in, or, before that works, with a one-time link
 //!   (`sshward admin link`). Everyone else gets 403; a team's pages do not exist (404)

@@ -178,6 +178,7 @@ mod tests {
 
     #[test]
     fn times_are_rfc3339_seconds() {
+        use time::OffsetDateTime;
         let t = OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_789)
             .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         assert_eq!(time(t), "2023-11-14T22:13:20Z");

@@ -169,6 +169,7 @@ impl Env {
             url: String::new(),
             base: String::new(),
             token: None,
+            console_link: None,
             stdout: Vec::new(),
             stderr_path,
         };
@@ -195,8 +196,11 @@ impl Env {
             if let Some(token) = value_after(&line, "Secret Token:") {
                 server.token = Some(token);
             }
+            if let Some(link) = value_after(&line, "Console sign-in link:") {
+                server.console_link = Some(link);
+            }
             server.stdout.push(line);
-            if !server.url.is_empty() && (!first_run || server.token.is_some()) {
+            if !server.url.is_empty() && (!first_run || server.console_link.is_some()) {
                 break;
             }
         }
@@ -223,6 +227,8 @@ pub struct Server {
     pub base: String,
     /// The printed Secret Token (first run only).
     pub token: Option<String>,
+    /// The printed one-time console sign-in link (first run only).
+    pub console_link: Option<String>,
     /// The start-up lines read from stdout.
     pub stdout: Vec<String>,
     pub stderr_path: PathBuf,

@@ -176,15 +176,20 @@ impl Console<'_, '_> {
         Ok((LinkRecord { id, team, expires }, secret))
     }
 
-    /// Uses the link whose secret is `secret`: returns it when it is live and unused and
-    /// marks it used, so that a second use finds nothing (`None`: unknown, used or
-    /// expired).
-    pub fn use_link(&mut self, secret: &str) -> Result<Option<LinkRecord>, StoreError> {
+    /// Uses the link of `team` whose secret is `secret`: returns it when it is live and
+    /// unused and marks it used, so that a second use finds nothing (`None`: unknown,
+    /// used, expired or of another team, which leaves it unused).
+    pub fn use_link(
+        &mut self,
+        team: TeamId,
+        secret: &str,
+    ) -> Result<Option<LinkRecord>, StoreError> {
         self.tx.require_write()?;
         let hash = digest_hex(secret);
         let at = to_micros(now());
         let live = l::table
             .filter(l::key_sha256.eq(&hash))
+            .filter(l::team_id.eq(team.0))
             .filter(l::used_at.is_null())
             .filter(l::expires_at.gt(at));
         let row: Option<(i64, i64, i64)> = live

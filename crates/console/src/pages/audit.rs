@@ -43,17 +43,33 @@ pub(crate) async fn show(
     let q = q.into_inner();
     let bad = |e: store::StoreError| PageError::BadRequest(e.to_string());
     let query = AuditQuery {
-        action: Some(q.action.trim()).filter(|a| !a.is_empty()).map(str::parse::<AuditAction>).transpose().map_err(bad)?,
-        actor: Some(q.actor.trim()).filter(|a| !a.is_empty()).map(str::parse::<Actor>).transpose().map_err(bad)?,
+        action: Some(q.action.trim())
+            .filter(|a| !a.is_empty())
+            .map(str::parse::<AuditAction>)
+            .transpose()
+            .map_err(bad)?,
+        actor: Some(q.actor.trim())
+            .filter(|a| !a.is_empty())
+            .map(str::parse::<Actor>)
+            .transpose()
+            .map_err(bad)?,
         before_id: q.before,
         ..AuditQuery::default()
     };
     let slug = team.into_inner();
-    let entries = with_app(&state, move |app| app.audit(Some(&slug), &query, AUDIT_PAGE)).await?;
+    let entries = with_app(&state, move |app| {
+        app.audit(Some(&slug), &query, AUDIT_PAGE)
+    })
+    .await?;
     let older = (entries.len() == AUDIT_PAGE as usize)
         .then(|| entries.last().map(|(_, r)| r.id))
         .flatten()
-        .map(|id| format!("{}before={id}", keep(&[("action", &q.action), ("actor", &q.actor)])));
+        .map(|id| {
+            format!(
+                "{}before={id}",
+                keep(&[("action", &q.action), ("actor", &q.actor)])
+            )
+        });
     render(&AuditPage {
         c: Chrome::signed(&state.config, &signed.admin, signed.csrf, "audit"),
         actions: AuditAction::all().iter().map(ToString::to_string).collect(),

@@ -36,7 +36,10 @@ pub(crate) async fn list(
     let signed = auth::signed_in(&state, &req, &team).await?;
     let live_only = q.live.is_some();
     let slug = team.into_inner();
-    let certs = with_app(&state, move |app| app.certificates(&slug, None, live_only, LISTED)).await?;
+    let certs = with_app(&state, move |app| {
+        app.certificates(&slug, None, live_only, LISTED)
+    })
+    .await?;
     let now = time::OffsetDateTime::now_utc();
     render(&CertificatesPage {
         c: Chrome::signed(&state.config, &signed.admin, signed.csrf, "certificates"),
@@ -56,6 +59,9 @@ pub(crate) async fn revoke(
     let (team, serial) = path.into_inner();
     let signed = auth::signed_post(&state, &req, &team, &form.csrf).await?;
     let (actor, slug) = (signed.admin.actor.clone(), team.clone());
-    with_app(&state, move |app| app.revoke_certificate(&actor, &slug, serial)).await?;
+    with_app(&state, move |app| {
+        app.revoke_certificate(&actor, &slug, serial)
+    })
+    .await?;
     Ok(see_other(&state.config.team_path(&team, "/certificates")))
 }

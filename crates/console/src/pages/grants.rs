@@ -39,10 +39,18 @@ pub(crate) async fn list(state: State, req: HttpRequest, team: web::Path<String>
             .map(|g| GrantRow {
                 id: g.id,
                 group_id: app::display::printable(&g.group_id),
-                group: app::display::printable(g.group_name.as_deref().unwrap_or("(deleted group)")),
+                group: app::display::printable(
+                    g.group_name.as_deref().unwrap_or("(deleted group)"),
+                ),
                 hosts: app::display::printable(&g.hosts.to_string()),
                 role: g.role.to_string(),
-                extra: app::display::printable(&g.extra_groups.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
+                extra: app::display::printable(
+                    &g.extra_groups
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
             })
             .collect(),
     })
@@ -61,10 +69,14 @@ pub(crate) struct GrantForm {
 
 impl GrantForm {
     fn grant(&self) -> Result<NewGrant, PageError> {
-        let bad = |what: &str, e: &dyn std::fmt::Display| PageError::BadRequest(format!("{what}: {e}"));
+        let bad =
+            |what: &str, e: &dyn std::fmt::Display| PageError::BadRequest(format!("{what}: {e}"));
         Ok(NewGrant {
             group: self.group.trim().to_owned(),
-            hosts: self.hosts.parse::<HostSelector>().map_err(|e| bad("hosts", &e))?,
+            hosts: self
+                .hosts
+                .parse::<HostSelector>()
+                .map_err(|e| bad("hosts", &e))?,
             role: self.role.parse::<Role>().map_err(|e| bad("role", &e))?,
             extra_groups: self
                 .extra_groups
@@ -124,11 +136,16 @@ pub(crate) async fn preview_add(
     let signed = auth::signed_post(&state, &req, &team, &form.csrf).await?;
     let form = form.into_inner();
     let grant = form.grant()?;
-    let what = format!("Grant {} on {} to group {}", grant.role, grant.hosts, grant.group);
+    let what = format!(
+        "Grant {} on {} to group {}",
+        grant.role, grant.hosts, grant.group
+    );
     let slug = team.into_inner();
     let changes = with_app(&state, move |app| app.preview_grant(&slug, &grant)).await?;
     render(&PreviewPage {
-        confirm: state.config.team_path(&signed.admin.team.slug, "/grants/add"),
+        confirm: state
+            .config
+            .team_path(&signed.admin.team.slug, "/grants/add"),
         c: Chrome::signed(&state.config, &signed.admin, signed.csrf, "grants"),
         what: app::display::printable(&what),
         changes: rows(&changes),
@@ -147,7 +164,9 @@ pub(crate) async fn add(
     let grant = form.grant()?;
     let (actor, slug) = (signed.admin.actor.clone(), team.into_inner());
     with_app(&state, move |app| app.add_grant(&actor, &slug, &grant)).await?;
-    Ok(see_other(&state.config.team_path(&signed.admin.team.slug, "/grants")))
+    Ok(see_other(
+        &state.config.team_path(&signed.admin.team.slug, "/grants"),
+    ))
 }
 
 /// `POST /console/{team}/grants/{id}/preview-remove`: who would lose what.
@@ -162,7 +181,9 @@ pub(crate) async fn preview_remove(
     let slug = team.clone();
     let changes = with_app(&state, move |app| app.preview_grant_removal(&slug, id)).await?;
     render(&PreviewPage {
-        confirm: state.config.team_path(&team, &format!("/grants/{id}/remove")),
+        confirm: state
+            .config
+            .team_path(&team, &format!("/grants/{id}/remove")),
         c: Chrome::signed(&state.config, &signed.admin, signed.csrf, "grants"),
         what: format!("Remove grant {id}"),
         changes: rows(&changes),

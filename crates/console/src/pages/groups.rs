@@ -59,7 +59,10 @@ pub(crate) async fn list(
     let q = q.into_inner();
     let f = match q.q.trim() {
         "" => None,
-        t => Some(filter(&format!("displayName sw {}", literal(t)?), ResourceKind::Group)?),
+        t => Some(filter(
+            &format!("displayName sw {}", literal(t)?),
+            ResourceKind::Group,
+        )?),
     };
     let page = page_number(q.page);
     let slug = team.into_inner();
@@ -136,9 +139,12 @@ pub(crate) async fn show(
     let (details, members, grants) = with_app(&state, move |app| {
         let details = app.group(&slug, &key, false)?;
         // Members through the users' indexed `groups.value`: paged like any listing.
-        let by_group = scim_core::filter::parse(&format!("groups.value eq {}", serde_json::Value::from(details.group.id.as_str())))
-            .and_then(|f| scim_core::filter::resolve(f, ResourceKind::User))
-            .map_err(|e| app::AppError::Internal(e.to_string()))?;
+        let by_group = scim_core::filter::parse(&format!(
+            "groups.value eq {}",
+            serde_json::Value::from(details.group.id.as_str())
+        ))
+        .and_then(|f| scim_core::filter::resolve(f, ResourceKind::User))
+        .map_err(|e| app::AppError::Internal(e.to_string()))?;
         let members = app.users(
             &slug,
             &ListQuery {

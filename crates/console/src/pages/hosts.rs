@@ -59,7 +59,11 @@ async fn page(state: &State, signed: Signed, created: Option<(String, String)>) 
             }
         })
         .collect();
-    let status = if created.is_some() { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created.is_some() {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     render_with(
         status,
         &HostsPage {
@@ -96,15 +100,29 @@ pub(crate) async fn create_join_token(
     form: web::Form<NewJoinToken>,
 ) -> Answer {
     let signed = auth::signed_post(&state, &req, &team, &form.csrf).await?;
-    let items: Vec<&str> = form.tags.split([',', ' ', '\n', '\r', '\t']).filter(|t| !t.is_empty()).collect();
-    let tags = host_policy::parse_tags(&items).map_err(|e| PageError::BadRequest(format!("tags: {e}")))?;
+    let items: Vec<&str> = form
+        .tags
+        .split([',', ' ', '\n', '\r', '\t'])
+        .filter(|t| !t.is_empty())
+        .collect();
+    let tags =
+        host_policy::parse_tags(&items).map_err(|e| PageError::BadRequest(format!("tags: {e}")))?;
     let hours: i64 = match form.hours.trim() {
         "" => 1,
-        h => h.parse().map_err(|_| PageError::BadRequest("valid for: a whole number of hours".into()))?,
+        h => h
+            .parse()
+            .map_err(|_| PageError::BadRequest("valid for: a whole number of hours".into()))?,
     };
     let (actor, slug) = (signed.admin.actor.clone(), signed.admin.team.slug.clone());
     let shown = host_policy::format_tags(&tags);
-    let (_, secret) =
-        with_app(&state, move |app| app.create_join_token(&actor, &slug, &tags, Duration::hours(hours))).await?;
-    page(&state, signed, Some((app::display::printable(&shown), secret))).await
+    let (_, secret) = with_app(&state, move |app| {
+        app.create_join_token(&actor, &slug, &tags, Duration::hours(hours))
+    })
+    .await?;
+    page(
+        &state,
+        signed,
+        Some((app::display::printable(&shown), secret)),
+    )
+    .await
 }

@@ -45,7 +45,13 @@ pub(crate) struct ShowQuery {
     saved: Option<u8>,
 }
 
-fn page(state: &State, signed: Signed, form: IdentityForm, saved: bool, error: Option<String>) -> IdentityPage {
+fn page(
+    state: &State,
+    signed: Signed,
+    form: IdentityForm,
+    saved: bool,
+    error: Option<String>,
+) -> IdentityPage {
     let slug = signed.admin.team.slug.clone();
     IdentityPage {
         c: Chrome::signed(&state.config, &signed.admin, signed.csrf, "identity"),
@@ -70,12 +76,28 @@ pub(crate) async fn show(
     let t = &summary.team;
     let form = IdentityForm {
         csrf: String::new(),
-        tenant: t.entra_tenant_id.as_ref().map(ToString::to_string).unwrap_or_default(),
-        domains: t.allowed_domains.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
+        tenant: t
+            .entra_tenant_id
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        domains: t
+            .allowed_domains
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
         client_id: settings.client_id.clone().unwrap_or_default(),
-        secret_ref: settings.client_secret_ref.as_ref().map(ToString::to_string).unwrap_or_default(),
+        secret_ref: settings
+            .client_secret_ref
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
     };
-    render_with(StatusCode::OK, &page(&state, signed, form, q.saved.is_some(), None))
+    render_with(
+        StatusCode::OK,
+        &page(&state, signed, form, q.saved.is_some(), None),
+    )
 }
 
 /// The change the form asks for: every field as it is on the form (an empty field
@@ -91,8 +113,13 @@ fn change_of(form: &IdentityForm) -> Result<TeamChange, String> {
         .filter(|d| !d.is_empty())
         .map(|d| EmailDomain::from_str(d).map_err(|e| format!("Allowed domains: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
-    let client_id = Some(form.client_id.trim()).filter(|c| !c.is_empty()).map(str::to_owned);
-    if client_id.as_deref().is_some_and(|c| c.chars().any(char::is_control)) {
+    let client_id = Some(form.client_id.trim())
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned);
+    if client_id
+        .as_deref()
+        .is_some_and(|c| c.chars().any(char::is_control))
+    {
         return Err("Client ID: must not contain control characters".into());
     }
     let secret = match form.secret_ref.trim() {
@@ -124,16 +151,27 @@ pub(crate) async fn save(
     let change = match change_of(&form) {
         Ok(change) => change,
         Err(message) => {
-            return render_with(StatusCode::BAD_REQUEST, &page(&state, signed, form, false, Some(message)));
+            return render_with(
+                StatusCode::BAD_REQUEST,
+                &page(&state, signed, form, false, Some(message)),
+            );
         }
     };
     let (actor, slug) = (signed.admin.actor.clone(), team.into_inner());
-    let outcome = with_app(&state, move |app| Ok(app.update_team(&actor, &slug, &change))).await?;
+    let outcome = with_app(&state, move |app| {
+        Ok(app.update_team(&actor, &slug, &change))
+    })
+    .await?;
     match outcome {
-        Ok(_) => Ok(see_other(&state.config.team_path(&signed.admin.team.slug, "/identity?saved=1"))),
-        Err(app::AppError::Invalid(message)) => {
-            render_with(StatusCode::BAD_REQUEST, &page(&state, signed, form, false, Some(message)))
-        }
+        Ok(_) => Ok(see_other(
+            &state
+                .config
+                .team_path(&signed.admin.team.slug, "/identity?saved=1"),
+        )),
+        Err(app::AppError::Invalid(message)) => render_with(
+            StatusCode::BAD_REQUEST,
+            &page(&state, signed, form, false, Some(message)),
+        ),
         Err(other) => Err(PageError::from(other)),
     }
 }

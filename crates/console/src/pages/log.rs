@@ -146,7 +146,9 @@ pub(crate) async fn show(
                 .parse()
                 .ok()
                 .filter(|h| (1..=24 * 366).contains(h))
-                .ok_or_else(|| PageError::BadRequest("hours: give a whole number of hours".into()))?;
+                .ok_or_else(|| {
+                    PageError::BadRequest("hours: give a whole number of hours".into())
+                })?;
             Some(OffsetDateTime::now_utc() - Duration::hours(hours))
         }
     };
@@ -159,7 +161,11 @@ pub(crate) async fn show(
     let (failures, entries, progress) = with_app(&state, move |app| {
         let resource_id = match user.as_str() {
             "" => None,
-            key => Some(app.user(&slug, key).map(|(u, _)| u.id).unwrap_or_else(|_| key.to_owned())),
+            key => Some(
+                app.user(&slug, key)
+                    .map(|(u, _)| u.id)
+                    .unwrap_or_else(|_| key.to_owned()),
+            ),
         };
         let base = AuditQuery {
             scim_only: true,
@@ -169,7 +175,10 @@ pub(crate) async fn show(
             ..AuditQuery::default()
         };
         let failures = if outcome.is_empty() && before.is_none() {
-            let failed = AuditQuery { failed_only: true, ..base.clone() };
+            let failed = AuditQuery {
+                failed_only: true,
+                ..base.clone()
+            };
             app.audit(Some(&slug), &failed, 20)?
         } else {
             Vec::new()

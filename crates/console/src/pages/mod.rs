@@ -43,8 +43,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: ConsoleState) {
         .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        // A one-time link's code is in its query string: never pass it on.
-        .add((header::REFERRER_POLICY, "no-referrer"))
+        // A one-time link's code is in its query string: never pass it to another site.
+        // (`no-referrer` would also make the browser send `Origin: null` on our own
+        // forms, which the origin check must refuse.)
+        .add((header::REFERRER_POLICY, "same-origin"))
         .add((header::CACHE_CONTROL, "no-store"));
     let t = |path: &str| format!("/{{team}}{path}");
     let scope = web::scope("/console")
@@ -54,16 +56,22 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: ConsoleState) {
                 .limit(FORM_LIMIT)
                 .error_handler(|err, _| {
                     let page = PageError::BadRequest(format!("invalid form: {err}"));
-                    InternalError::from_response(err, actix_web::ResponseError::error_response(&page)).into()
+                    InternalError::from_response(
+                        err,
+                        actix_web::ResponseError::error_response(&page),
+                    )
+                    .into()
                 }),
         )
         .app_data(web::QueryConfig::default().error_handler(|err, _| {
             let page = PageError::BadRequest(format!("invalid query: {err}"));
-            InternalError::from_response(err, actix_web::ResponseError::error_response(&page)).into()
+            InternalError::from_response(err, actix_web::ResponseError::error_response(&page))
+                .into()
         }))
         .app_data(web::PathConfig::default().error_handler(|err, _| {
             let page = PageError::NotFound("there is no such console page".into());
-            InternalError::from_response(err, actix_web::ResponseError::error_response(&page)).into()
+            InternalError::from_response(err, actix_web::ResponseError::error_response(&page))
+                .into()
         }))
         .wrap(headers)
         .service(crate::static_files::service())
@@ -80,7 +88,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: ConsoleState) {
         .route(&t("/identity"), web::post().to(identity::save))
         .route(&t("/scim"), web::get().to(scim::show))
         .route(&t("/scim/tokens"), web::post().to(scim::create_token))
-        .route(&t("/scim/tokens/{id}/revoke"), web::post().to(scim::revoke_token))
+        .route(
+            &t("/scim/tokens/{id}/revoke"),
+            web::post().to(scim::revoke_token),
+        )
         .route(&t("/log"), web::get().to(log::show))
         .route(&t("/log/progress"), web::get().to(log::progress))
         .route(&t("/users"), web::get().to(users::list))
@@ -88,14 +99,23 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: ConsoleState) {
         .route(&t("/groups"), web::get().to(groups::list))
         .route(&t("/groups/{id}"), web::get().to(groups::show))
         .route(&t("/hosts"), web::get().to(hosts::list))
-        .route(&t("/hosts/join-tokens"), web::post().to(hosts::create_join_token))
+        .route(
+            &t("/hosts/join-tokens"),
+            web::post().to(hosts::create_join_token),
+        )
         .route(&t("/grants"), web::get().to(grants::list))
         .route(&t("/grants/preview"), web::post().to(grants::preview_add))
         .route(&t("/grants/add"), web::post().to(grants::add))
-        .route(&t("/grants/{id}/preview-remove"), web::post().to(grants::preview_remove))
+        .route(
+            &t("/grants/{id}/preview-remove"),
+            web::post().to(grants::preview_remove),
+        )
         .route(&t("/grants/{id}/remove"), web::post().to(grants::remove))
         .route(&t("/certificates"), web::get().to(certificates::list))
-        .route(&t("/certificates/{serial}/revoke"), web::post().to(certificates::revoke))
+        .route(
+            &t("/certificates/{serial}/revoke"),
+            web::post().to(certificates::revoke),
+        )
         .route(&t("/audit"), web::get().to(audit::show))
         .default_service(web::to(not_found));
     cfg.service(scope);

@@ -47,7 +47,10 @@ pub(crate) async fn show(state: State, req: HttpRequest, team: web::Path<String>
     .await?;
     let out_of_sync = hosts
         .iter()
-        .filter(|(_, s)| s.as_ref().is_some_and(|s| s.applied_revision != Some(revision)))
+        .filter(|(_, s)| {
+            s.as_ref()
+                .is_some_and(|s| s.applied_revision != Some(revision))
+        })
         .count();
     let never_reported = hosts.iter().filter(|(_, s)| s.is_none()).count();
     render(&OverviewPage {

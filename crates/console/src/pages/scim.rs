@@ -30,7 +30,9 @@ impl TokenRow {
             label: app::display::printable(&t.label),
             created: app::display::time(t.created),
             last_used: app::display::opt_time(t.last_used),
-            expires: t.expires.map_or_else(|| "never".to_owned(), app::display::time),
+            expires: t
+                .expires
+                .map_or_else(|| "never".to_owned(), app::display::time),
             state: if t.revoked.is_some() {
                 "revoked"
             } else if live {
@@ -57,11 +59,18 @@ async fn page(state: &State, signed: Signed, created: Option<(String, String)>) 
     let slug = signed.admin.team.slug.clone();
     let tokens = with_app(state, move |app| app.tokens(&slug)).await?;
     let now = OffsetDateTime::now_utc();
-    let status = if created.is_some() { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created.is_some() {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     render_with(
         status,
         &ScimPage {
-            tenant_url: format!("{}/scim/v2/{}", state.config.public_url, signed.admin.team.slug),
+            tenant_url: format!(
+                "{}/scim/v2/{}",
+                state.config.public_url, signed.admin.team.slug
+            ),
             c: Chrome::signed(&state.config, &signed.admin, signed.csrf, "scim"),
             tokens: tokens.iter().rev().map(|t| TokenRow::of(t, now)).collect(),
             created,
@@ -100,14 +109,26 @@ pub(crate) async fn create_token(
                 .parse()
                 .ok()
                 .filter(|d| (1..=3650).contains(d))
-                .ok_or_else(|| PageError::BadRequest("expires in: give a number of days from 1 to 3650, or leave it empty".into()))?;
+                .ok_or_else(|| {
+                    PageError::BadRequest(
+                        "expires in: give a number of days from 1 to 3650, or leave it empty"
+                            .into(),
+                    )
+                })?;
             Some(Duration::days(days))
         }
     };
     let (actor, slug) = (signed.admin.actor.clone(), signed.admin.team.slug.clone());
-    let (_, info, secret) =
-        with_app(&state, move |app| app.create_token(&actor, &slug, &form.label, expires_in)).await?;
-    page(&state, signed, Some((app::display::printable(&info.label), secret))).await
+    let (_, info, secret) = with_app(&state, move |app| {
+        app.create_token(&actor, &slug, &form.label, expires_in)
+    })
+    .await?;
+    page(
+        &state,
+        signed,
+        Some((app::display::printable(&info.label), secret)),
+    )
+    .await
 }
 
 /// `POST /console/{team}/scim/tokens/{id}/revoke`.

@@ -78,10 +78,12 @@ pub(crate) async fn enter(state: State, req: HttpRequest, team: web::Path<String
     let previous = auth::session_secret(&state, &req);
     let slug = team.clone();
     let session = with_app(&state, move |app| {
-        if let Some(old) = previous {
+        let entered = app.enter_console(&slug, &login);
+        // A console session this browser had before ends: one browser, one session.
+        if let (Ok(_), Some(old)) = (&entered, previous) {
             app.end_console_session(&old)?;
         }
-        Ok(app.enter_console(&slug, &login))
+        Ok(entered)
     })
     .await?
     .map_err(|e| match e {
@@ -96,7 +98,11 @@ pub(crate) async fn enter(state: State, req: HttpRequest, team: web::Path<String
         next: state.config.path(&format!("/console/{team}")),
     })?;
     response
-        .add_cookie(&auth::session_cookie(&state, session.secret, session.expires))
+        .add_cookie(&auth::session_cookie(
+            &state,
+            session.secret,
+            session.expires,
+        ))
         .map_err(|e| PageError::Internal(format!("cookie: {e}")))?;
     Ok(response)
 }
@@ -162,10 +168,11 @@ pub(crate) async fn redeem_link(
     let previous = auth::session_secret(&state, &req);
     let slug = team.clone();
     let outcome = with_app(&state, move |app| {
-        if let Some(old) = previous {
+        let redeemed = app.redeem_console_link(&slug, &code);
+        if let (Ok(_), Some(old)) = (&redeemed, previous) {
             app.end_console_session(&old)?;
         }
-        Ok(app.redeem_console_link(&slug, &code))
+        Ok(redeemed)
     })
     .await?;
     let session = match outcome {
@@ -179,7 +186,11 @@ pub(crate) async fn redeem_link(
     };
     let mut response = see_other(&state.config.path(&format!("/console/{team}")));
     response
-        .add_cookie(&auth::session_cookie(&state, session.secret, session.expires))
+        .add_cookie(&auth::session_cookie(
+            &state,
+            session.secret,
+            session.expires,
+        ))
         .map_err(|e| PageError::Internal(format!("cookie: {e}")))?;
     Ok(response)
 }

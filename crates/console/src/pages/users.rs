@@ -31,7 +31,10 @@ impl UserRow {
             .data
             .get("emails")
             .and_then(Value::as_array)
-            .and_then(|list| list.iter().find_map(|e| e.get("value").and_then(Value::as_str)))
+            .and_then(|list| {
+                list.iter()
+                    .find_map(|e| e.get("value").and_then(Value::as_str))
+            })
             .unwrap_or("");
         UserRow {
             id: app::display::printable(&r.id),
@@ -83,7 +86,11 @@ fn search_filter(text: &str, status: &str) -> Result<Option<String>, PageError> 
         "" => {}
         "active" => parts.push("active eq true".into()),
         "disabled" => parts.push("active eq false".into()),
-        _ => return Err(PageError::BadRequest("status: active, disabled or empty".into())),
+        _ => {
+            return Err(PageError::BadRequest(
+                "status: active, disabled or empty".into(),
+            ));
+        }
     }
     Ok((!parts.is_empty()).then(|| parts.join(" and ")))
 }
@@ -184,7 +191,11 @@ struct UserPage {
 }
 
 /// `GET /console/{team}/users/{id}`.
-pub(crate) async fn show(state: State, req: HttpRequest, path: web::Path<(String, String)>) -> Answer {
+pub(crate) async fn show(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Answer {
     let (team, id) = path.into_inner();
     let signed = auth::signed_in(&state, &req, &team).await?;
     let slug = team.clone();
@@ -205,7 +216,14 @@ pub(crate) async fn show(state: State, req: HttpRequest, path: web::Path<(String
                 .checks
                 .iter()
                 .filter(|c| c.applies())
-                .map(|c| format!("grant {} ({} {})", c.grant_id, c.group_name.as_deref().unwrap_or(&c.group_id), c.role))
+                .map(|c| {
+                    format!(
+                        "grant {} ({} {})",
+                        c.grant_id,
+                        c.group_name.as_deref().unwrap_or(&c.group_id),
+                        c.role
+                    )
+                })
                 .collect();
             Some(Reach {
                 hostname: app::display::printable(&e.hostname),
@@ -220,7 +238,12 @@ pub(crate) async fn show(state: State, req: HttpRequest, path: web::Path<(String
         user: UserRow::of(&record),
         groups: groups
             .iter()
-            .map(|g| (app::display::printable(&g.id), app::display::printable(&g.display_name)))
+            .map(|g| {
+                (
+                    app::display::printable(&g.id),
+                    app::display::printable(&g.display_name),
+                )
+            })
             .collect(),
         posix: access.account.map(|a| (a.username, a.uid, a.home, a.shell)),
         hosts_total: access.hosts.len(),

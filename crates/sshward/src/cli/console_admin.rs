@@ -130,9 +130,15 @@ fn change(config: &Config, a: WhoArgs, add: bool) -> Result<()> {
         ),
     };
     let line = if add {
-        format!("Console administrators of {team} now include {whom} ({}).", view.scim_id)
+        format!(
+            "Console administrators of {team} now include {whom} ({}).",
+            view.scim_id
+        )
     } else {
-        format!("{whom} ({}) is no longer a console administrator of {team}.", view.scim_id)
+        format!(
+            "{whom} ({}) is no longer a console administrator of {team}.",
+            view.scim_id
+        )
     };
     output::print_lines(&[line])
 }
@@ -171,7 +177,10 @@ fn link(config: &Config, a: LinkArgs) -> Result<()> {
         }));
     }
     output::print_lines(&[
-        format!("One-time console sign-in link for {team} (valid until {}):", output::time(made.expires)),
+        format!(
+            "One-time console sign-in link for {team} (valid until {}):",
+            output::time(made.expires)
+        ),
         url,
     ])
 }

@@ -1,0 +1,657 @@
+//! The web console through the binary: in a real headless Chromium (Debian's `chromium`
+//! and `chromium-driver`, driven over WebDriver) an administrator signs in with the
+//! first run's one-time link, sets up the identity provider, makes a SCIM token and reads
+//! it off the page; Entra-shaped requests then arrive and the pages show them; a grant
+//! preview names the right people; revoking the token on the page makes the next SCIM
+//! request 401; an Entra sign-in (oidc-provider-mock) of an administrator gets in and of
+//! anyone else gets 403. And, over plain HTTP, what an attacker would try: forged posts,
+//! another team's pages, replayed links, planted sessions.
+//!
+//! Screenshots of every page go to `target/console-screenshots/` (not committed).
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::login::{configure_sign_in, provider_with, venv};
+use crate::support::{Env, Server, agent, create_group, create_user, get, post};
+use crate::webdriver::{self, Browser};
+
+/// Whether Chromium is here; under CI (which installs it) its absence fails.
+fn can_browse() -> bool {
+    if webdriver::available() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").map_or(true, |v| v != "true"),
+        "chromium and chromium-driver are missing but CI=true (scripts/test.sh installs them)"
+    );
+    eprintln!("SKIPPED (console in Chromium): chromium or chromium-driver missing");
+    false
+}
+
+fn screenshots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/console-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The console path of `page` of team `team` on `server`.
+fn page(server: &Server, team: &str, page: &str) -> String {
+    format!("{}/console/{team}{page}", server.base)
+}
+
+/// Adds a grant's group and a host with tag env=prod, over the agent API.
+fn join_host(env: &Env, server: &Server, hostname: &str) {
+    let token = env
+        .run(&[
+            "host",
+            "join-token",
+            "create",
+            "--team",
+            "default",
+            "--tag",
+            "env=prod",
+            "--json",
+        ])
+        .json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let joined = post(
+        &format!("{}/api/v1/hosts/join", server.base),
+        &token,
+        &json!({ "hostname": hostname }),
+    );
+    assert_eq!(joined.status, 201, "{joined:?}");
+}
+
+const SCRIPT_NAME: &str = "<script>alert(1)</script>";
+const IMG_NAME: &str = "\"><img src=x onerror=alert(2)>";
+
+#[test]
+fn console_setup_and_provisioning_in_chromium() {
+    if !can_browse() {
+        return;
+    }
+    let env = Env::new();
+    let server = env.serve();
+    let link = server
+        .console_link
+        .clone()
+        .expect("the first run prints a console link");
+    let shots = screenshots();
+    let browser = Browser::start();
+
+    // The one-time link: opening it spends nothing; the button signs in.
+    browser.go(&link);
+    assert!(
+        browser
+            .text("h1")
+            .contains("Sign in to the console of default")
+    );
+    browser.screenshot(&shots.join("link.png"));
+    browser.find("main form button").click();
+    browser.wait_for_url("the overview", |u| u.ends_with("/console/default"));
+    assert_eq!(browser.text("h1"), "Overview");
+    let cookie = browser
+        .cookies()
+        .into_iter()
+        .find(|c| c["name"] == "sshward_console")
+        .expect("the console cookie");
+    assert_eq!(cookie["httpOnly"], true, "{cookie}");
+    assert_eq!(cookie["sameSite"], "Strict", "{cookie}");
+    browser.screenshot(&shots.join("overview.png"));
+
+    // A replayed link fails.
+    browser.go(&link);
+    browser.find("main form button").click();
+    assert!(
+        browser.text("h1").contains("Not allowed"),
+        "{}",
+        browser.source()
+    );
+
+    // Identity provider: a wrong tenant is refused with the typed values kept; then saved.
+    browser.go(&page(&server, "default", "/identity"));
+    browser.find("#tenant").fill("not-a-guid");
+    browser.find("#domains").fill("contoso.com");
+    browser.find("main form button[type=submit]").click();
+    assert!(
+        browser.text(".error").contains("Tenant ID"),
+        "{}",
+        browser.source()
+    );
+    assert_eq!(
+        browser.find("#domains").attribute("value").as_deref(),
+        Some("contoso.com")
+    );
+    browser
+        .find("#tenant")
+        .fill("11111111-2222-3333-4444-555555555555");
+    browser.find("#client_id").fill("sshward-console-test");
+    browser.find("main form button[type=submit]").click();
+    assert_eq!(browser.text(".notice"), "Saved.");
+    assert!(browser.text("#redirect-uri").ends_with("/callback"));
+    browser.screenshot(&shots.join("identity.png"));
+    let shown = env.run(&["team", "show", "default", "--json"]).json();
+    assert_eq!(
+        shown["entra_tenant_id"], "11111111-2222-3333-4444-555555555555",
+        "{shown}"
+    );
+    assert_eq!(shown["allowed_domains"], json!(["contoso.com"]), "{shown}");
+
+    // SCIM: the Tenant URL and a new token, read off the page.
+    browser.go(&page(&server, "default", "/scim"));
+    let tenant_url = browser.text("#tenant-url");
+    assert_eq!(tenant_url, server.url);
+    browser.find("#label").fill("entra-console");
+    browser.find("form.inline button").click();
+    let secret = browser.text("#token-secret");
+    assert!(secret.starts_with("sshw_"), "{secret}");
+    browser.screenshot(&shots.join("scim.png"));
+
+    // Entra provisions with it: users (two with hostile names) and a group.
+    let alice = create_user(&tenant_url, &secret, "alice@contoso.com");
+    let body = |user_name: &str, display: &str| {
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": user_name, "active": true, "displayName": display,
+            "emails": [{"type": "work", "primary": true, "value": user_name}],
+        })
+    };
+    let mallory = post(
+        &format!("{tenant_url}/Users"),
+        &secret,
+        &body("mallory@contoso.com", SCRIPT_NAME),
+    );
+    assert_eq!(mallory.status, 201, "{mallory:?}");
+    let eve = post(
+        &format!("{tenant_url}/Users"),
+        &secret,
+        &body("eve@contoso.com", IMG_NAME),
+    );
+    assert_eq!(eve.status, 201, "{eve:?}");
+    let carol = create_user(&tenant_url, &secret, "carol@contoso.com");
+    let ops = create_group(&tenant_url, &secret, "ops", &[&alice, &carol]);
+
+    // The users page shows them, the hostile names as text, never as markup.
+    browser.go(&page(&server, "default", "/users"));
+    let source = browser.source();
+    assert!(source.contains("alice@contoso.com"), "{source}");
+    assert!(!source.contains("<script>alert(1)"), "unescaped: {source}");
+    assert!(!source.contains("<img src=x"), "unescaped: {source}");
+    assert!(
+        source.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{source}"
+    );
+    let table = browser.text("table");
+    assert!(
+        table.contains(SCRIPT_NAME) && table.contains(IMG_NAME),
+        "{table}"
+    );
+    assert_eq!(browser.execute("return document.images.length"), json!(0));
+    browser.screenshot(&shots.join("users.png"));
+    browser.find("#q").fill("car");
+    browser.find("form.filters button").click();
+    browser.wait_for_url("the search", |u| u.contains("q=car"));
+    let found = browser.text("table tbody");
+    assert!(
+        found.contains("carol@contoso.com") && !found.contains("alice"),
+        "{found}"
+    );
+
+    // A user's page and a group's page.
+    browser.go(&page(&server, "default", &format!("/users/{alice}")));
+    assert_eq!(browser.text("h1"), "alice@contoso.com");
+    assert!(browser.text("main").contains("ops"));
+    browser.screenshot(&shots.join("user.png"));
+    browser.go(&page(&server, "default", &format!("/groups/{ops}")));
+    let members = browser.text("table tbody");
+    assert!(
+        members.contains("alice@contoso.com") && members.contains("carol@contoso.com"),
+        "{members}"
+    );
+    browser.screenshot(&shots.join("group.png"));
+    browser.go(&page(&server, "default", "/groups"));
+    browser.screenshot(&shots.join("groups.png"));
+
+    // The provisioning log shows the creates (and the progress of the last minute).
+    browser.go(&page(&server, "default", "/log"));
+    let log = browser.text("main");
+    assert!(
+        log.contains("scim.user.create") && log.contains("scim.group.create"),
+        "{log}"
+    );
+    assert!(
+        browser
+            .text("#progress")
+            .contains("4 users and 1 groups created"),
+        "{log}"
+    );
+    browser.screenshot(&shots.join("log.png"));
+
+    // A grant preview names exactly ops' members on the prod host; confirming adds it.
+    join_host(&env, &server, "web-1");
+    browser.go(&page(&server, "default", "/grants"));
+    browser.find("#group").fill("ops");
+    browser.find("#hosts").fill("env=prod");
+    browser
+        .find("main form[action$='/grants/preview'] button")
+        .click();
+    browser.wait_for_url("the preview", |u| u.ends_with("/grants/preview"));
+    let preview = browser.text("table tbody");
+    assert!(preview.contains("web-1"), "{preview}");
+    assert!(
+        preview.contains("alice") && preview.contains("carol"),
+        "{preview}"
+    );
+    assert!(
+        !preview.contains("mallory") && !preview.contains("eve"),
+        "{preview}"
+    );
+    assert!(
+        env.run(&["grant", "list", "--json"])
+            .json()
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    browser.screenshot(&shots.join("grant-preview.png"));
+    browser.find("main form button").click();
+    browser.wait_for_url("the grants", |u| u.ends_with("/grants"));
+    let grants = env.run(&["grant", "list", "--json"]).json();
+    assert_eq!(grants.as_array().unwrap().len(), 1, "{grants}");
+    browser.screenshot(&shots.join("grants.png"));
+    browser.go(&page(&server, "default", "/hosts"));
+    assert!(browser.text("table").contains("web-1"));
+    browser.screenshot(&shots.join("hosts.png"));
+    browser.go(&page(&server, "default", "/certificates"));
+    browser.screenshot(&shots.join("certificates.png"));
+
+    // Revoking the token on the page: Entra's next request is refused.
+    browser.go(&page(&server, "default", "/scim"));
+    let before = get(&format!("{tenant_url}/Users?count=1"), Some(&secret));
+    assert_eq!(before.status, 200, "{before:?}");
+    let revoke = format!(
+        "button[aria-label='Revoke token {}']",
+        token_id(&env, "entra-console")
+    );
+    browser.find(&revoke).click();
+    browser.wait_for_url("the SCIM page", |u| u.ends_with("/scim"));
+    let after = get(&format!("{tenant_url}/Users?count=1"), Some(&secret));
+    assert_eq!(after.status, 401, "{after:?}");
+
+    // Every action of the console is audited with the administrator as the actor.
+    browser.go(&page(&server, "default", "/audit"));
+    let audit = browser.text("main");
+    assert!(
+        audit.contains("admin.token.revoke") && audit.contains("console:link:"),
+        "{audit}"
+    );
+    browser.screenshot(&shots.join("audit.png"));
+    let revoked = env
+        .run(&["audit", "--action", "admin.token.revoke", "--json"])
+        .json();
+    assert!(
+        revoked[0]["actor"]
+            .as_str()
+            .unwrap()
+            .starts_with("console:link:"),
+        "{revoked}"
+    );
+
+    // Signing out ends the session: the old cookie no longer opens a page.
+    let session = cookie
+        .get("value")
+        .and_then(Value::as_str)
+        .unwrap()
+        .to_owned();
+    browser.find("form.signout button").click();
+    assert_eq!(browser.text("h1"), "Signed out");
+    let stale = console_get(&server, "/console/default/users", &session);
+    assert_eq!(stale.0, 303, "a signed-out session still opens pages");
+}
+
+/// The id of the token labelled `label`.
+fn token_id(env: &Env, label: &str) -> i64 {
+    let tokens = env.run(&["token", "list", "--json"]).json();
+    tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["label"] == label)
+        .and_then(|t| t["id"].as_i64())
+        .unwrap_or_else(|| panic!("no token {label}: {tokens}"))
+}
+
+/// An HTTP client that does not follow redirects.
+fn no_redirect_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into()
+}
+
+/// GET `path` with console session cookie `session`: (status, Location, body).
+fn console_get(server: &Server, path: &str, session: &str) -> (u16, String, String) {
+    let mut r = no_redirect_agent()
+        .get(format!("{}{path}", server.base))
+        .header("Cookie", &format!("sshward_console={session}"))
+        .call()
+        .unwrap();
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (
+        r.status().as_u16(),
+        location,
+        r.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
+/// POSTs `form` to `path` with the session cookie and these extra headers.
+fn console_post(
+    server: &Server,
+    path: &str,
+    session: &str,
+    form: &str,
+    headers: &[(&str, &str)],
+) -> (u16, String) {
+    let mut req = no_redirect_agent()
+        .post(format!("{}{path}", server.base))
+        .header("Cookie", &format!("sshward_console={session}"))
+        .header("Content-Type", "application/x-www-form-urlencoded");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let mut r = req.send(form.as_bytes()).unwrap();
+    (
+        r.status().as_u16(),
+        r.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
+/// Signs in to `team`'s console with a fresh one-time link; returns the session secret.
+fn link_session(env: &Env, server: &Server, team: &str) -> String {
+    let made = env
+        .run(&[
+            "admin",
+            "link",
+            "--team",
+            team,
+            "--public-url",
+            &server.base,
+            "--json",
+        ])
+        .json();
+    let url = made["url"].as_str().unwrap();
+    let code = url.split("code=").nth(1).unwrap();
+    let r = no_redirect_agent()
+        .post(format!("{}/console/{team}/link", server.base))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Origin", &server.base)
+        .send(format!("code={code}").as_bytes())
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let set = r
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    set.split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned()
+}
+
+/// The CSRF token on a page of the session.
+fn csrf_of(server: &Server, session: &str) -> String {
+    let (_, _, body) = console_get(server, "/console/default/scim", session);
+    let at = body
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF token")
+        + 19;
+    body[at..at + 64].to_owned()
+}
+
+#[test]
+fn console_refuses_forgery_other_teams_replays_and_fixation() {
+    let env = Env::new();
+    let server = env.serve();
+    env.run(&["team", "create", "other", "--no-token"]).ok();
+    let session = link_session(&env, &server, "default");
+    let csrf = csrf_of(&server, &session);
+    let create = |csrf: &str, headers: &[(&str, &str)]| {
+        console_post(
+            &server,
+            "/console/default/scim/tokens",
+            &session,
+            &format!("csrf={csrf}&label=x"),
+            headers,
+        )
+    };
+    let tokens = || {
+        env.run(&["token", "list", "--team", "default", "--json"])
+            .json()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let before = tokens();
+
+    // No token, a wrong one, a foreign origin, a cross-site fetch: refused, nothing made.
+    let wrong = "0".repeat(64);
+    for (status_body, what) in [
+        (
+            console_post(
+                &server,
+                "/console/default/scim/tokens",
+                &session,
+                "label=x",
+                &[],
+            ),
+            "no token",
+        ),
+        (create(&wrong, &[]), "a wrong token"),
+        (
+            create(&csrf, &[("Origin", "https://evil.example")]),
+            "a foreign Origin",
+        ),
+        (
+            create(&csrf, &[("Sec-Fetch-Site", "cross-site")]),
+            "Sec-Fetch-Site cross-site",
+        ),
+    ] {
+        let (status, body) = status_body;
+        assert!(status == 403 || status == 400, "{what}: {status} {body}");
+        assert!(body.contains("<html"), "{what}: an HTML page: {body}");
+    }
+    assert_eq!(tokens(), before, "a refused post made a token");
+    // The right token from the console's own origin works.
+    let (status, body) = create(
+        &csrf,
+        &[("Origin", &server.base), ("Sec-Fetch-Site", "same-origin")],
+    );
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(tokens(), before + 1);
+
+    // Team default's admin finds no pages of team other (404, not 403: they do not exist
+    // for them), and their CSRF token does nothing there.
+    for path in [
+        "/console/other",
+        "/console/other/users",
+        "/console/other/scim",
+        "/console/other/audit",
+    ] {
+        let (status, _, _) = console_get(&server, path, &session);
+        assert_eq!(status, 404, "{path}");
+    }
+    let (status, _) = console_post(
+        &server,
+        "/console/other/scim/tokens",
+        &session,
+        &format!("csrf={csrf}&label=x"),
+        &[],
+    );
+    assert_eq!(status, 404);
+
+    // Without a session: the sign-in page; with a made-up cookie: the same.
+    let (status, location, _) = console_get(&server, "/console/default/users", "sshwcs_made-up");
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/console/default/signin")
+    );
+
+    // A link works once and only for its team.
+    let made = env
+        .run(&["admin", "link", "--team", "other", "--json"])
+        .json();
+    let code = made["url"]
+        .as_str()
+        .unwrap()
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let redeem = |team: &str| {
+        let r = no_redirect_agent()
+            .post(format!("{}/console/{team}/link", server.base))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send(format!("code={code}").as_bytes())
+            .unwrap();
+        r.status().as_u16()
+    };
+    assert_eq!(redeem("default"), 403, "another team's link");
+    // Refused there, it was not spent: it still signs in to its own team, once.
+    assert_eq!(redeem("other"), 303, "the link of team other");
+    assert_eq!(redeem("other"), 403, "a replayed link");
+
+    // Session fixation: a session planted in a browser before its owner signs in is not
+    // the session they get, and it stops working.
+    let planted = link_session(&env, &server, "default");
+    let made = env
+        .run(&["admin", "link", "--team", "default", "--json"])
+        .json();
+    let code = made["url"]
+        .as_str()
+        .unwrap()
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let r = no_redirect_agent()
+        .post(format!("{}/console/default/link", server.base))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Cookie", &format!("sshward_console={planted}"))
+        .send(format!("code={code}").as_bytes())
+        .unwrap();
+    let set = r
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !set.contains(&planted),
+        "the planted session was kept: {set}"
+    );
+    let (status, _, _) = console_get(&server, "/console/default", &planted);
+    assert_eq!(status, 303, "the planted session still works");
+
+    // Security headers on every page, and errors are pages, never 500s.
+    let r = agent()
+        .get(format!("{}/console/default/signin", server.base))
+        .call()
+        .unwrap();
+    let header = |n: &str| {
+        r.headers()
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert!(header("content-security-policy").contains("frame-ancestors 'none'"));
+    assert!(!header("content-security-policy").contains("unsafe-inline"));
+    assert_eq!(header("x-frame-options"), "DENY");
+    for path in [
+        "/console/default/users/%00",
+        "/console/default/grants/x/remove",
+        "/console/%2e%2e/users",
+        "/console/default/nope",
+    ] {
+        let (status, _, body) = console_get(&server, path, &session);
+        assert!(
+            (400..500).contains(&status) || status == 303,
+            "{path}: {status}"
+        );
+        assert!(!body.contains("panicked"), "{path}");
+    }
+}
+
+#[test]
+fn console_entra_sign_in_admits_admins_only() {
+    if !can_browse() {
+        return;
+    }
+    let Some(venv) = venv() else { return };
+    let provider = provider_with(&venv, &["alice", "bob"]);
+    let env = Env::new();
+    let server = env.serve();
+    configure_sign_in(&env, provider.1);
+    let tenant_url = &server.url;
+    let alice = create_user(tenant_url, server.token(), "alice@contoso.com");
+    create_user(tenant_url, server.token(), "bob@contoso.com");
+    let admins = create_group(tenant_url, server.token(), "console-admins", &[&alice]);
+    env.run(&["admin", "add", "--team", "default", "--group", &admins])
+        .ok();
+    let listed = env
+        .run(&["admin", "list", "--team", "default", "--json"])
+        .json();
+    assert_eq!(listed[0]["name"], "console-admins", "{listed}");
+
+    let sign_in = |who: &str| {
+        let browser = Browser::start();
+        browser.go(&page(&server, "default", ""));
+        browser.wait_for_url("the sign-in page", |u| u.ends_with("/signin"));
+        browser.find("a.button").click();
+        browser
+            .find("input[name=sub]")
+            .fill(&format!("{who}\u{E007}"));
+        browser
+    };
+    // bob signed in with Entra, but is no console administrator: 403.
+    let bob = sign_in("bob");
+    bob.wait_for_url("the console", |u| u.contains("/console/default"));
+    assert!(bob.text("h1").contains("Not allowed"), "{}", bob.source());
+    assert!(bob.text("main").contains("not a console administrator"));
+    // alice is, through the group: the page moves on to the overview by itself.
+    let alice_browser = sign_in("alice");
+    alice_browser.wait_for_url("the overview", |u| u.ends_with("/console/default"));
+    assert_eq!(alice_browser.text("h1"), "Overview");
+    assert_eq!(alice_browser.text(".who"), "alice@contoso.com");
+    // Removed from the group in Entra: her next click is refused.
+    let r = crate::support::patch(
+        &format!("{tenant_url}/Groups/{admins}"),
+        server.token(),
+        &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "Remove", "path": "members", "value": [{"value": alice}]}]}),
+    );
+    assert_eq!(r.status, 204, "{r:?}");
+    alice_browser.go(&page(&server, "default", "/users"));
+    assert!(alice_browser.text("h1").contains("Not allowed"));
+    let audit = env
+        .run(&["audit", "--action", "console.denied", "--json"])
+        .json();
+    assert!(!audit.as_array().unwrap().is_empty(), "{audit}");
+}
