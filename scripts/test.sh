@@ -25,7 +25,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 # The pure crates build and pass alone, as a host agent or another project uses them:
 # no web framework, no database, no feature of another crate switched on for them.
-step "OpenSSH and sudo (ssh-keygen, ssh-agent, sshd, visudo)"
+step "OpenSSH, sudo and Chromium (ssh-keygen, ssh-agent, sshd, visudo, chromium, chromedriver)"
 # ssh-ca's tests check certificates and revocation lists with OpenSSH's own ssh-keygen;
 # the certificate tests of the binary also run ssh-agent and ssh-add; the agent's
 # end-to-end test runs a real sshd and sudo inside a private mount namespace (the
@@ -37,6 +37,9 @@ command -v sudo >/dev/null 2>&1 || missing+=(sudo)
 # The TLS test makes certificates with openssl and checks the server with curl.
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The web console's tests drive a real headless Chromium through its WebDriver.
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
+[[ -x /usr/bin/chromedriver ]] || missing+=(chromium-driver)
 if ((${#missing[@]})); then
     echo "test.sh: installing ${missing[*]}"
     apt-get update -q

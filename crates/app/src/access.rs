@@ -42,20 +42,6 @@ pub struct AccessChange {
     pub after: Option<Role>,
 }
 
-fn changes(
-    raw: Vec<(String, String, Option<Role>, Option<Role>)>,
-) -> Result<Vec<AccessChange>, AppError> {
-    Ok(raw
-        .into_iter()
-        .map(|(hostname, user, before, after)| AccessChange {
-            hostname,
-            user,
-            before,
-            after,
-        })
-        .collect())
-}
-
 /// A change of POSIX settings: `None` fields stay as they are.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PosixSettingsChange {
@@ -126,7 +112,7 @@ impl App {
             role: grant.role,
             extra_groups: grant.extra_groups.clone(),
         };
-        changes(identities::grant_effect(self, team.id, &change, false)?)
+        identities::grant_effect(self, team.id, &change, false)
     }
 
     /// Who loses access on which host if grant `id` of `team` is removed. Changes nothing.
@@ -142,12 +128,7 @@ impl App {
             })?;
             Ok::<_, AppError>((team.clone(), found))
         })?;
-        changes(identities::grant_effect(
-            self,
-            team.id,
-            &identities::grant_of(&grant),
-            true,
-        )?)
+        identities::grant_effect(self, team.id, &identities::grant_of(&grant), true)
     }
 
     /// The POSIX settings of `team`.

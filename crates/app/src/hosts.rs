@@ -12,6 +12,9 @@ use crate::audit;
 use crate::identities::{self, Computed};
 use crate::{Actor, App, AppError, AuditAction, lookup};
 
+/// A host with what its agent last reported (`None`: never).
+pub type HostWithStatus = (HostRecord, Option<store::HostStatus>);
+
 /// A host that has just joined, with its credential (shown once).
 #[derive(Clone, Debug)]
 pub struct Joined {
@@ -260,10 +263,7 @@ impl App {
 
     /// Every host of `team`, by hostname, with what its agent last reported; and the
     /// team's current revision (a host is in sync when it applied that one). One read.
-    pub fn host_statuses(
-        &self,
-        team: &str,
-    ) -> Result<(i64, Vec<(HostRecord, Option<store::HostStatus>)>), AppError> {
+    pub fn host_statuses(&self, team: &str) -> Result<(i64, Vec<HostWithStatus>), AppError> {
         self.read_in(team, |tx, team| {
             let revision = tx.teams().revision(team.id)?;
             let mut hosts = Vec::new();

@@ -335,21 +335,13 @@ pub(crate) fn user_access(
 
 /// Who would gain or lose what on which host if `change` were added to (or, with
 /// `removing`, taken from) the team's grants: for every host the grant selects, each
-/// user whose access differs, as (hostname, POSIX name, before, after).
+/// user whose access differs.
 pub(crate) fn grant_effect(
     app: &App,
     team: TeamId,
     change: &Grant,
     removing: bool,
-) -> Result<
-    Vec<(
-        String,
-        String,
-        Option<host_policy::Role>,
-        Option<host_policy::Role>,
-    )>,
-    AppError,
-> {
+) -> Result<Vec<crate::AccessChange>, AppError> {
     with_identities(app, team, |tx| {
         let current = grants(tx, team)?;
         let mut after: Vec<Grant> = current.clone();
@@ -403,7 +395,12 @@ pub(crate) fn grant_effect(
             for name in names {
                 let (was, will) = (role_in(&before, name), role_in(&later, name));
                 if was != will {
-                    out.push((record.hostname.clone(), name.to_owned(), was, will));
+                    out.push(crate::AccessChange {
+                        hostname: record.hostname.clone(),
+                        user: name.to_owned(),
+                        before: was,
+                        after: will,
+                    });
                 }
             }
         }

@@ -62,7 +62,7 @@ pub use console::{
 pub use directory::GroupDetails;
 pub use error::AppError;
 pub use grants::{GrantView, NewGrant};
-pub use hosts::{Joined, MAX_JOIN_TOKEN_TTL};
+pub use hosts::{HostWithStatus, Joined, MAX_JOIN_TOKEN_TTL};
 pub use identities::{Computed, TeamLocks};
 pub use keyring::Kek;
 pub use log::MAX_AUDIT_ENTRIES;

@@ -93,10 +93,10 @@ pub(crate) async fn signed_post(
 /// console's, or its `Sec-Fetch-Site` is neither `same-origin` nor `none` (typed in).
 pub(crate) fn same_origin(state: &ConsoleState, req: &HttpRequest) -> Result<(), PageError> {
     let refused = || PageError::Forged("this request came from another site and was refused");
-    if let Some(origin) = req.headers().get(header::ORIGIN) {
-        if origin.to_str().ok() != Some(state.config.origin().as_str()) {
-            return Err(refused());
-        }
+    if let Some(origin) = req.headers().get(header::ORIGIN)
+        && origin.to_str().ok() != Some(state.config.origin().as_str())
+    {
+        return Err(refused());
     }
     if let Some(site) = req.headers().get("sec-fetch-site")
         && !matches!(site.to_str(), Ok("same-origin" | "none"))
