@@ -120,6 +120,13 @@ sshward_cli host show bench-host-0 --json |
     python3 -c 'import json, sys; json.dump(json.load(sys.stdin)["access"], sys.stdout)' >"$out/document.json"
 "target/$profile/loadgen" principals --agent "target/$profile/sshward-agent" --document "$out/document.json" \
     --requests "$((requests < 2000 ? requests : 2000))" --seconds "$seconds" --out "$out/$label.json"
+# Workload 10: the web console's pages on this directory, signed in with a one-time link.
+code=$(sshward_cli admin link --json | sed -n 's/.*"url": ".*code=\(.*\)".*/\1/p')
+cookie=$(curl -s -D - -o /dev/null -X POST --data "code=$code" \
+    "http://127.0.0.1:$SERVER_PORT/console/default/link" | sed -n 's/^set-cookie: sshward_console=\([^;]*\).*/\1/ip')
+LOADGEN_TOKEN="$SERVER_TOKEN" "target/$profile/loadgen" console --server "http://127.0.0.1:$SERVER_PORT" \
+    --cookie "$cookie" --scim-base "$SERVER_URL" --requests "$((requests < 200 ? requests : 200))" \
+    --seconds "$seconds" --out "$out/$label.json"
 server_stop
 
 peer_file=()

@@ -68,6 +68,16 @@ impl Client {
         self.send("POST", path, &[], Some(body.to_string()))
     }
 
+    /// `POST prefix + path` with an HTML form body and extra headers (the console).
+    pub fn post_form(
+        &mut self,
+        path: &str,
+        form: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Reply, String> {
+        self.send_typed("POST", path, headers, Some((FORM, form.to_owned())))
+    }
+
     /// `PATCH prefix + path` with a SCIM JSON body.
     pub fn patch(&mut self, path: &str, body: &Value) -> Result<Reply, String> {
         self.send("PATCH", path, &[], Some(body.to_string()))
@@ -80,6 +90,16 @@ impl Client {
         headers: &[(&str, &str)],
         body: Option<String>,
     ) -> Result<Reply, String> {
+        self.send_typed(method, path, headers, body.map(|b| (SCIM_JSON, b)))
+    }
+
+    fn send_typed(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<(&str, String)>,
+    ) -> Result<Reply, String> {
         let mut request = format!(
             "{method} {}{path} HTTP/1.1\r\nHost: {}\r\nAuthorization: {}\r\n",
             self.prefix, self.host, self.auth
@@ -87,9 +107,9 @@ impl Client {
         for (name, value) in headers {
             request.push_str(&format!("{name}: {value}\r\n"));
         }
-        if let Some(body) = &body {
+        if let Some((kind, body)) = &body {
             request.push_str(&format!(
-                "Content-Type: application/scim+json\r\nContent-Length: {}\r\n\r\n{body}",
+                "Content-Type: {kind}\r\nContent-Length: {}\r\n\r\n{body}",
                 body.len()
             ));
         } else {
@@ -138,6 +158,11 @@ impl Client {
         reply
     }
 }
+
+/// The media type of SCIM and agent API bodies.
+const SCIM_JSON: &str = "application/scim+json";
+/// The media type of HTML forms.
+const FORM: &str = "application/x-www-form-urlencoded";
 
 /// The error of a connection closed before any byte of the response.
 const CLOSED: &str = "connection closed";

@@ -4,6 +4,7 @@
 mod agent;
 mod certs;
 mod client;
+mod console;
 mod principals;
 mod report;
 mod run;
@@ -133,6 +134,33 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Measure the web console's pages (workload 10); appends to a results file.
+    Console {
+        /// The server's root URL (e.g. http://127.0.0.1:8080).
+        #[arg(long)]
+        server: String,
+        /// The team.
+        #[arg(long, default_value = "default")]
+        team: String,
+        /// A console session's secret (its cookie's value).
+        #[arg(long)]
+        cookie: String,
+        /// The team's SCIM base URL (to find a user and the group).
+        #[arg(long)]
+        scim_base: String,
+        /// The group whose page is measured.
+        #[arg(long, default_value = "bench-agents")]
+        group: String,
+        /// Requests per page.
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        /// Time limit per page, in seconds.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// The results file to append to.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Print the comparison table of two results files.
     Report {
         /// Fail when a workload of the first file had errors or ran no request.
@@ -256,6 +284,30 @@ fn main() -> ExitCode {
             let mut doc = read(&out)?;
             if let Some(results) = doc["results"].as_array_mut() {
                 results.push(outcome.to_json());
+            }
+            std::fs::write(&out, doc.to_string()).map_err(|e| format!("{}: {e}", out.display()))
+        })(),
+        Command::Console {
+            server,
+            team,
+            cookie,
+            scim_base,
+            group,
+            requests,
+            seconds,
+            out,
+        } => (|| {
+            let token = std::env::var("LOADGEN_TOKEN").map_err(|_| "set LOADGEN_TOKEN")?;
+            let limits = run::Limits {
+                // One administrator clicking: one request at a time.
+                concurrency: 1,
+                max_requests: requests,
+                max_time: std::time::Duration::from_secs(seconds),
+            };
+            let outcomes = console::run(&server, &team, &cookie, &scim_base, &token, &group, limits)?;
+            let mut doc = read(&out)?;
+            if let Some(results) = doc["results"].as_array_mut() {
+                results.extend(outcomes.iter().map(run::Outcome::to_json));
             }
             std::fs::write(&out, doc.to_string()).map_err(|e| format!("{}: {e}", out.display()))
         })(),
