@@ -29,13 +29,13 @@ pub struct UserAccess {
     pub hosts: Vec<Explanation>,
 }
 
-/// How one user's access to one host changes: see [`App::preview_grant`].
+/// How one user's access changes, and on which hosts: see [`App::preview_grant`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccessChange {
-    /// The host.
-    pub hostname: String,
     /// The user's POSIX name.
     pub user: String,
+    /// The hosts where it changes so, by hostname.
+    pub hosts: Vec<String>,
     /// Their access before (`None`: no login).
     pub before: Option<Role>,
     /// Their access after.
@@ -95,8 +95,8 @@ impl App {
         })
     }
 
-    /// Who gains or loses access on which host if `grant` is added to `team`: every user
-    /// whose access changes on a host the grant selects. Changes nothing.
+    /// Who gains or loses access on which hosts if `grant` is added to `team`: every user
+    /// whose access changes on a host the grant selects, by user. Changes nothing.
     pub fn preview_grant(
         &self,
         team: &str,

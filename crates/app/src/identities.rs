@@ -3,7 +3,7 @@
 //! access document and explaining a decision. Everything here blocks (diesel); async
 //! callers run it on a blocking thread.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use host_policy::username;
@@ -334,8 +334,8 @@ pub(crate) fn user_access(
 }
 
 /// Who would gain or lose what on which host if `change` were added to (or, with
-/// `removing`, taken from) the team's grants: for every host the grant selects, each
-/// user whose access differs.
+/// `removing`, taken from) the team's grants: each user whose access differs on a host
+/// the grant selects, with those hosts.
 pub(crate) fn grant_effect(
     app: &App,
     team: TeamId,
@@ -366,44 +366,37 @@ pub(crate) fn grant_effect(
         if !removing && !add_candidate_group(tx, team, &mut dir, &change.group_id)? {
             return Ok(Loaded::NeedsAllocation);
         }
-        let mut out = Vec::new();
+        // Who may do what depends only on a host's tags: one computation per tag set,
+        // however many hosts share it.
+        let mut per_tags: HashMap<BTreeSet<host_policy::Tag>, Vec<Changed>> = HashMap::new();
+        let mut grouped: BTreeMap<Changed, Vec<String>> = BTreeMap::new();
         for record in tx.hosts().list(team)? {
             let host = host_of(&record);
             if !change.hosts.matches(&host.tags) {
                 continue;
             }
-            let before = access_for(&host, &current, &dir);
-            let later = access_for(&host, &after, &dir);
-            let role_in = |doc: &AccessDocument, name: &str| {
-                doc.users
-                    .iter()
-                    .find(|u| u.account.username == name)
-                    .map(|u| {
-                        if u.sudo {
-                            host_policy::Role::Sudo
-                        } else {
-                            host_policy::Role::Ssh
-                        }
-                    })
-            };
-            let mut names: BTreeSet<&str> = before
-                .users
-                .iter()
-                .map(|u| u.account.username.as_str())
-                .collect();
-            names.extend(later.users.iter().map(|u| u.account.username.as_str()));
-            for name in names {
-                let (was, will) = (role_in(&before, name), role_in(&later, name));
-                if was != will {
-                    out.push(crate::AccessChange {
-                        hostname: record.hostname.clone(),
-                        user: name.to_owned(),
-                        before: was,
-                        after: will,
-                    });
-                }
+            let changed = per_tags.entry(host.tags.clone()).or_insert_with(|| {
+                changed_roles(
+                    &access_for(&host, &current, &dir),
+                    &access_for(&host, &after, &dir),
+                )
+            });
+            for c in changed.iter() {
+                grouped
+                    .entry(c.clone())
+                    .or_default()
+                    .push(record.hostname.clone());
             }
         }
+        let out = grouped
+            .into_iter()
+            .map(|((user, before, after), hosts)| crate::AccessChange {
+                user,
+                before,
+                after,
+                hosts,
+            })
+            .collect();
         Ok(Loaded::Ready(out))
     })
 }
@@ -439,4 +432,33 @@ fn add_candidate_group(
         dir.add_member(group_id, &account.id);
     }
     Ok(true)
+}
+
+/// A user whose access changes: (POSIX name, before, after).
+type Changed = (String, Option<host_policy::Role>, Option<host_policy::Role>);
+
+/// The users whose role differs between two documents of one host.
+fn changed_roles(before: &AccessDocument, after: &AccessDocument) -> Vec<Changed> {
+    let roles = |doc: &AccessDocument| -> BTreeMap<String, host_policy::Role> {
+        doc.users
+            .iter()
+            .map(|u| {
+                let role = if u.sudo {
+                    host_policy::Role::Sudo
+                } else {
+                    host_policy::Role::Ssh
+                };
+                (u.account.username.clone(), role)
+            })
+            .collect()
+    };
+    let (was, will) = (roles(before), roles(after));
+    let names: BTreeSet<&String> = was.keys().chain(will.keys()).collect();
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let (a, b) = (was.get(name).copied(), will.get(name).copied());
+            (a != b).then(|| (name.clone(), a, b))
+        })
+        .collect()
 }

@@ -2,8 +2,6 @@
 //! benchmark's directory (its users, the agents' group, its hosts and grant). Each page
 //! is its own measured workload; the target is under 100 ms per page.
 
-
-
 use crate::client::{Client, encode_query};
 use crate::run::{self, Limits, Outcome};
 
@@ -24,9 +22,17 @@ pub fn run(
         .as_str()
         .ok_or("no user in the directory")?
         .to_owned();
-    let user_name = first["Resources"][0]["userName"].as_str().unwrap_or("").to_owned();
+    let user_name = first["Resources"][0]["userName"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
     let filter = encode_query(&format!("displayName eq \"{group}\""));
-    let found = scim.get(&format!("/Groups?excludedAttributes=members&filter={filter}"), &[])?.json();
+    let found = scim
+        .get(
+            &format!("/Groups?excludedAttributes=members&filter={filter}"),
+            &[],
+        )?
+        .json();
     let group_id = found["Resources"][0]["id"]
         .as_str()
         .ok_or_else(|| format!("no group {group}"))?
@@ -41,7 +47,10 @@ pub fn run(
         ("provisioning log", "/log".into()),
         ("users, page 1", "/users".into()),
         ("users, page 1000", "/users?page=1000".into()),
-        ("users, search", format!("/users?q={}", encode_query(&prefix))),
+        (
+            "users, search",
+            format!("/users?q={}", encode_query(&prefix)),
+        ),
         ("one user (access on every host)", format!("/users/{user}")),
         ("groups", "/groups".into()),
         ("the agents' group, page 1", format!("/groups/{group_id}")),
@@ -76,7 +85,8 @@ pub fn run(
         limits,
         |_| Client::new(&base, "None", "-"),
         |client, _| {
-            let reply = client.post_form("/grants/preview", &form, &[("Cookie", &cookie_header)])?;
+            let reply =
+                client.post_form("/grants/preview", &form, &[("Cookie", &cookie_header)])?;
             run::expect(reply.status, &[200], "grant preview")
         },
     ));
@@ -88,4 +98,3 @@ fn csrf_of(page: &str) -> Option<String> {
     let at = page.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
     page.get(at..at + 64).map(str::to_owned)
 }
-

@@ -304,7 +304,8 @@ fn main() -> ExitCode {
                 max_requests: requests,
                 max_time: std::time::Duration::from_secs(seconds),
             };
-            let outcomes = console::run(&server, &team, &cookie, &scim_base, &token, &group, limits)?;
+            let outcomes =
+                console::run(&server, &team, &cookie, &scim_base, &token, &group, limits)?;
             let mut doc = read(&out)?;
             if let Some(results) = doc["results"].as_array_mut() {
                 results.extend(outcomes.iter().map(run::Outcome::to_json));

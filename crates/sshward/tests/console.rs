@@ -213,7 +213,12 @@ fn console_setup_and_provisioning_in_chromium() {
         "{members}"
     );
     browser.screenshot(&shots.join("group.png"));
+    // A group name with markup is shown as text too.
+    create_group(&tenant_url, &secret, IMG_NAME, &[]);
     browser.go(&page(&server, "default", "/groups"));
+    assert!(browser.text("table").contains(IMG_NAME));
+    assert!(!browser.source().contains("<img src=x"));
+    assert_eq!(browser.execute("return document.images.length"), json!(0));
     browser.screenshot(&shots.join("groups.png"));
 
     // The provisioning log shows the creates (and the progress of the last minute).
@@ -226,10 +231,25 @@ fn console_setup_and_provisioning_in_chromium() {
     assert!(
         browser
             .text("#progress")
-            .contains("4 users and 1 groups created"),
+            .contains("4 users and 2 groups created"),
         "{log}"
     );
     browser.screenshot(&shots.join("log.png"));
+    // During a sync the progress refreshes in place, without reloading the page.
+    browser.execute("window.notReloaded = true; return null");
+    create_user(&tenant_url, &secret, "dave@contoso.com");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !browser.text("#progress").contains("5 users") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the progress never refreshed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    assert_eq!(
+        browser.execute("return window.notReloaded === true"),
+        json!(true)
+    );
 
     // A grant preview names exactly ops' members on the prod host; confirming adds it.
     join_host(&env, &server, "web-1");

@@ -99,6 +99,12 @@ impl Browser {
     }
 
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.try_call(method, path, body)
+            .unwrap_or_else(|(status, value)| panic!("webdriver {method} {path}: {status} {value}"))
+    }
+
+    /// A command's value, or its status and error.
+    fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, (u16, Value)> {
         let url = format!("{}{path}", self.base);
         let mut reply = match (method, body) {
             ("GET", _) => self.http.get(&url).call(),
@@ -111,8 +117,11 @@ impl Browser {
         .unwrap_or_else(|e| panic!("webdriver {method} {path}: {e}"));
         let status = reply.status().as_u16();
         let value: Value = reply.body_mut().read_json().unwrap_or(Value::Null);
-        assert!(status < 400, "webdriver {method} {path}: {status} {value}");
-        value["value"].clone()
+        if status < 400 {
+            Ok(value["value"].clone())
+        } else {
+            Err((status, value))
+        }
     }
 
     /// Opens `url` and waits for it to load.
@@ -169,9 +178,20 @@ impl Browser {
         Some(Element { browser: self, id })
     }
 
-    /// The text of the first element matching `selector`.
+    /// The text of the first element matching `selector` (found again if the page
+    /// replaced it meanwhile).
     pub fn text(&self, selector: &str) -> String {
-        self.find(selector).text()
+        for _ in 0..20 {
+            let e = self.find(selector);
+            match self.try_call("GET", &e.path("/text"), None) {
+                Ok(v) => return v.as_str().unwrap_or("").to_owned(),
+                Err((_, v)) if v["value"]["error"] == "stale element reference" => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err((status, v)) => panic!("text of {selector}: {status} {v}"),
+            }
+        }
+        panic!("{selector} keeps being replaced")
     }
 
     /// Runs `script` in the page and returns its result.

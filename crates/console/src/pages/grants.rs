@@ -88,10 +88,15 @@ impl GrantForm {
     }
 }
 
+/// Most users a preview lists (the total is always shown).
+const PREVIEW_USERS: usize = 200;
+/// Most hostnames a preview row names.
+const PREVIEW_HOSTS: usize = 5;
+
 /// A change as the preview lists it.
 struct ChangeRow {
-    host: String,
     user: String,
+    hosts: String,
     before: String,
     after: String,
     loses: bool,
@@ -101,15 +106,28 @@ fn rows(changes: &[AccessChange]) -> Vec<ChangeRow> {
     let role = |r: Option<Role>| r.map_or_else(|| "no access".to_owned(), |r| r.to_string());
     changes
         .iter()
-        .map(|c| ChangeRow {
-            host: app::display::printable(&c.hostname),
-            user: app::display::printable(&c.user),
-            before: role(c.before),
-            after: role(c.after),
-            loses: matches!(
-                (c.before, c.after),
-                (Some(_), None) | (Some(Role::Sudo), Some(Role::Ssh))
-            ),
+        .take(PREVIEW_USERS)
+        .map(|c| {
+            let mut hosts = c
+                .hosts
+                .iter()
+                .take(PREVIEW_HOSTS)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            if c.hosts.len() > PREVIEW_HOSTS {
+                hosts.push_str(&format!(" and {} more", c.hosts.len() - PREVIEW_HOSTS));
+            }
+            ChangeRow {
+                user: app::display::printable(&c.user),
+                hosts: app::display::printable(&hosts),
+                before: role(c.before),
+                after: role(c.after),
+                loses: matches!(
+                    (c.before, c.after),
+                    (Some(_), None) | (Some(Role::Sudo), Some(Role::Ssh))
+                ),
+            }
         })
         .collect()
 }
@@ -121,6 +139,8 @@ struct PreviewPage {
     /// What is being confirmed, in words.
     what: String,
     changes: Vec<ChangeRow>,
+    /// How many users' access changes in all.
+    total: usize,
     /// Where the confirmation posts, and the add form's fields to post again.
     confirm: String,
     form: Option<GrantForm>,
@@ -149,6 +169,7 @@ pub(crate) async fn preview_add(
         c: Chrome::signed(&state.config, &signed.admin, signed.csrf, "grants"),
         what: app::display::printable(&what),
         changes: rows(&changes),
+        total: changes.len(),
         form: Some(form),
     })
 }
@@ -187,6 +208,7 @@ pub(crate) async fn preview_remove(
         c: Chrome::signed(&state.config, &signed.admin, signed.csrf, "grants"),
         what: format!("Remove grant {id}"),
         changes: rows(&changes),
+        total: changes.len(),
         form: None,
     })
 }
