@@ -257,15 +257,6 @@ impl Element<'_> {
             .call("POST", &self.path("/value"), Some(json!({ "text": text })));
     }
 
-    /// Its rendered text.
-    pub fn text(&self) -> String {
-        self.browser
-            .call("GET", &self.path("/text"), None)
-            .as_str()
-            .unwrap_or("")
-            .to_owned()
-    }
-
     /// An attribute or property.
     pub fn attribute(&self, name: &str) -> Option<String> {
         self.browser
