@@ -368,33 +368,53 @@ pub(crate) fn grant_effect(
         }
         // Who may do what depends only on a host's tags: one computation per tag set,
         // however many hosts share it.
-        let mut per_tags: HashMap<BTreeSet<host_policy::Tag>, Vec<Changed>> = HashMap::new();
-        let mut grouped: BTreeMap<Changed, Vec<String>> = BTreeMap::new();
+        let mut tag_sets: HashMap<BTreeSet<host_policy::Tag>, usize> = HashMap::new();
+        let mut diffs: Vec<Vec<Changed>> = Vec::new();
+        let mut hostnames: Vec<Vec<String>> = Vec::new();
         for record in tx.hosts().list(team)? {
             let host = host_of(&record);
             if !change.hosts.matches(&host.tags) {
                 continue;
             }
-            let changed = per_tags.entry(host.tags.clone()).or_insert_with(|| {
-                changed_roles(
+            let set = *tag_sets.entry(host.tags.clone()).or_insert_with(|| {
+                diffs.push(changed_roles(
                     &access_for(&host, &current, &dir),
                     &access_for(&host, &after, &dir),
-                )
+                ));
+                hostnames.push(Vec::new());
+                diffs.len() - 1
             });
-            for c in changed.iter() {
-                grouped
-                    .entry(c.clone())
-                    .or_default()
-                    .push(record.hostname.clone());
+            hostnames[set].push(record.hostname);
+        }
+        // Each change with the tag sets it happens on; users whose changes happen on the
+        // same tag sets share one list of hostnames.
+        let mut grouped: BTreeMap<&Changed, Vec<usize>> = BTreeMap::new();
+        for (set, changed) in diffs.iter().enumerate() {
+            for c in changed {
+                grouped.entry(c).or_default().push(set);
             }
         }
+        let mut lists: HashMap<Vec<usize>, std::sync::Arc<Vec<String>>> = HashMap::new();
         let out = grouped
             .into_iter()
-            .map(|((user, before, after), hosts)| crate::AccessChange {
-                user,
-                before,
-                after,
-                hosts,
+            .map(|((user, before, after), sets)| {
+                let hosts = lists
+                    .entry(sets)
+                    .or_insert_with_key(|sets| {
+                        let mut names: Vec<String> = sets
+                            .iter()
+                            .flat_map(|s| hostnames[*s].iter().cloned())
+                            .collect();
+                        names.sort_unstable();
+                        std::sync::Arc::new(names)
+                    })
+                    .clone();
+                crate::AccessChange {
+                    user: user.clone(),
+                    before: *before,
+                    after: *after,
+                    hosts,
+                }
             })
             .collect();
         Ok(Loaded::Ready(out))

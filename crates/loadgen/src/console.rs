@@ -37,7 +37,13 @@ pub fn run(
         .as_str()
         .ok_or_else(|| format!("no group {group}"))?
         .to_owned();
-    let prefix: String = user_name.chars().take(6).collect();
+    // A prefix every benchmark user shares, one that about 1% share, and a whole address.
+    let everyone: String = user_name.chars().take(6).collect();
+    let local = user_name.split('@').next().unwrap_or("");
+    let some: String = local
+        .chars()
+        .take(local.chars().count().saturating_sub(2))
+        .collect();
     let cookie_header = format!("sshward_console={cookie}");
     let base = format!("{server}/console/{team}");
     let pages: Vec<(String, String)> = [
@@ -48,8 +54,16 @@ pub fn run(
         ("users, page 1", "/users".into()),
         ("users, page 1000", "/users?page=1000".into()),
         (
-            "users, search",
-            format!("/users?q={}", encode_query(&prefix)),
+            "users, search matching all",
+            format!("/users?q={}", encode_query(&everyone)),
+        ),
+        (
+            "users, search matching ~1%",
+            format!("/users?q={}", encode_query(&some)),
+        ),
+        (
+            "users, search by email",
+            format!("/users?q={}", encode_query(&user_name)),
         ),
         ("one user (access on every host)", format!("/users/{user}")),
         ("groups", "/groups".into()),

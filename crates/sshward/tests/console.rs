@@ -192,6 +192,17 @@ fn console_setup_and_provisioning_in_chromium() {
     );
     assert_eq!(browser.execute("return document.images.length"), json!(0));
     browser.screenshot(&shots.join("users.png"));
+    // On a phone the page fits its width: nothing but the table scrolls sideways.
+    browser.resize(390, 844);
+    let overflow =
+        browser.execute("return document.documentElement.scrollWidth <= window.innerWidth");
+    assert_eq!(
+        overflow,
+        json!(true),
+        "the users page is wider than a phone"
+    );
+    browser.screenshot(&shots.join("users-phone.png"));
+    browser.resize(1280, 1000);
     browser.find("#q").fill("car");
     browser.find("form.filters button").click();
     browser.wait_for_url("the search", |u| u.contains("q=car"));

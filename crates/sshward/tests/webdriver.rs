@@ -104,7 +104,12 @@ impl Browser {
     }
 
     /// A command's value, or its status and error.
-    fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, (u16, Value)> {
+    fn try_call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, (u16, Value)> {
         let url = format!("{}{path}", self.base);
         let mut reply = match (method, body) {
             ("GET", _) => self.http.get(&url).call(),
@@ -226,6 +231,15 @@ impl Browser {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Resizes the window (CSS pixels), e.g. to a phone's 390 x 844.
+    pub fn resize(&self, width: u32, height: u32) {
+        self.call(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        );
     }
 
     /// Writes a PNG screenshot of the window to `path`.

@@ -462,7 +462,9 @@ fn filtered(team: TeamId, query: &AuditQuery) -> a::BoxedQuery<'static, MultiBac
         q = q.filter(a::action.like("scim.%"));
     }
     if query.failed_only {
-        q = q.filter(a::status.ge(400));
+        // A literal, not a bound parameter: only then may SQLite use the partial index
+        // `audit_log_failed_idx` (WHERE status >= 400).
+        q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("status >= 400"));
     }
     q
 }

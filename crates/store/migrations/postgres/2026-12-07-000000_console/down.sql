@@ -1,2 +1,3 @@
+DROP INDEX audit_log_failed_idx;
 DROP TABLE console_links;
 DROP TABLE console_admins;

@@ -19,3 +19,7 @@ CREATE TABLE console_links (
     used_at BIGINT
 );
 CREATE UNIQUE INDEX console_links_sha256_key ON console_links (key_sha256);
+
+-- The console lists a team's failed requests first and counts them: a partial index
+-- holds only the failures, so finding them does not read every success.
+CREATE INDEX audit_log_failed_idx ON audit_log (team_id, at, id) WHERE status >= 400;
