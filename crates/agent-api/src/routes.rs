@@ -16,6 +16,11 @@ use crate::cache::Shared;
 use crate::certs;
 use crate::{AgentState, ApiError};
 
+/// The routes of [`configure`], for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(join, access, principals, sudoers, certs::renew, certs::krl, report))]
+pub(crate) struct Doc;
+
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/join", web::post().to(join))
         .route("/self/access", web::get().to(access))
@@ -60,6 +65,14 @@ pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("{hint}: {e}")))
 }
 
+/// Joins a host with a one-time join token; the credential is shown only here.
+#[utoipa::path(post, path = "/api/v1/hosts/join", tag = "hosts",
+    request_body = proto::JoinRequest,
+    security(("join_token" = []), ()),
+    responses(
+        (status = 201, description = "joined", body = proto::JoinResponse),
+        (status = "default", description = "an error", body = proto::ErrorBody),
+    ))]
 async fn join(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let request: JoinRequest = read_json(
@@ -224,6 +237,13 @@ async fn long_poll(
 }
 
 /// `POST /self/status`: what the agent reports about itself (204).
+#[utoipa::path(post, path = "/api/v1/hosts/self/status", tag = "hosts",
+    request_body = proto::HostReport,
+    security(("host_credential" = [])),
+    responses(
+        (status = 204, description = "recorded"),
+        (status = "default", description = "an error", body = proto::ErrorBody),
+    ))]
 async fn report(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let report: proto::HostReport = read_json(
@@ -245,6 +265,19 @@ pub(crate) fn not_modified_response(etag: String) -> HttpResponse {
         .finish()
 }
 
+/// The host's access document; `If-None-Match` and `?wait=SECONDS` long-poll.
+#[utoipa::path(get, path = "/api/v1/hosts/self/access", tag = "hosts",
+    params(
+        ("wait" = Option<u64>, Query, description = "seconds to wait for a change"),
+        ("If-None-Match" = Option<String>, Header, description = "the ETag the host has"),
+    ),
+    security(("host_credential" = [])),
+    responses(
+        (status = 200, description = "the document, signed in the sshward-signature header",
+            body = proto::AccessDocument),
+        (status = 304, description = "unchanged"),
+        (status = "default", description = "an error", body = proto::ErrorBody),
+    ))]
 async fn access(
     req: HttpRequest,
     query: web::Query<AccessQuery>,
@@ -280,6 +313,16 @@ struct PrincipalsQuery {
     user: Option<String>,
 }
 
+/// sshd's `AuthorizedPrincipalsCommand` answer for one local account.
+#[utoipa::path(get, path = "/api/v1/hosts/self/principals", tag = "hosts",
+    params(("user" = String, Query, description = "the local account")),
+    security(("host_credential" = [])),
+    responses(
+        (status = 200, description = "the account's name if it may log in, else empty",
+            body = String, content_type = "text/plain"),
+        (status = 304, description = "unchanged"),
+        (status = "default", description = "an error", body = proto::ErrorBody),
+    ))]
 async fn principals(
     req: HttpRequest,
     query: web::Query<PrincipalsQuery>,
@@ -297,6 +340,14 @@ async fn principals(
     Ok(text(&shared, body))
 }
 
+/// A sudoers file for `/etc/sudoers.d/`.
+#[utoipa::path(get, path = "/api/v1/hosts/self/sudoers", tag = "hosts",
+    security(("host_credential" = [])),
+    responses(
+        (status = 200, description = "the sudoers file", body = String, content_type = "text/plain"),
+        (status = 304, description = "unchanged"),
+        (status = "default", description = "an error", body = proto::ErrorBody),
+    ))]
 async fn sudoers(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let (shared, host) = match document(&req, None).await? {
         Outcome::Changed(shared, host) => (shared, host),

@@ -172,7 +172,8 @@ impl AppState {
             .app_data(self.metrics.clone())
             .app_data(self.access_log.clone())
             .app_data(self.limits.clone())
-            .configure(health::configure);
+            .configure(health::configure)
+            .configure(crate::openapi::configure);
         if self.metrics_enabled {
             cfg.service(
                 web::resource("/metrics")
