@@ -22,14 +22,19 @@ use crate::{AgentState, ApiError};
 pub(crate) struct Doc;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/join", web::post().to(join))
-        .route("/self/access", web::get().to(access))
-        .route("/self/principals", web::get().to(principals))
-        .route("/self/sudoers", web::get().to(sudoers))
-        .route("/self/certificates", web::post().to(certs::renew))
-        .route("/self/krl", web::get().to(certs::krl))
-        .route("/self/status", web::post().to(report))
+    cfg.service(resource("/join").route(web::post().to(join)))
+        .service(resource("/self/access").route(web::get().to(access)))
+        .service(resource("/self/principals").route(web::get().to(principals)))
+        .service(resource("/self/sudoers").route(web::get().to(sudoers)))
+        .service(resource("/self/certificates").route(web::post().to(certs::renew)))
+        .service(resource("/self/krl").route(web::get().to(certs::krl)))
+        .service(resource("/self/status").route(web::post().to(report)))
         .default_service(web::to(not_found));
+}
+
+/// A route that answers the methods it does not take with 405 (not the scope's 404).
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(web_common::method_not_allowed))
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {

@@ -18,7 +18,6 @@
 use std::sync::Arc;
 
 use access_token::{TokenError, TokenKey};
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
 use app::{App, CertKind, UserCertRequest};
@@ -62,22 +61,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: CaState) {
         web::resource("/api/v1/ssh/user-certificate")
             .app_data(data.clone())
             .route(web::post().to(user_certificate))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web::to(web_common::method_not_allowed)),
     )
     .service(
         web::resource("/api/v1/teams/{team}/ca/{file}")
             .app_data(data)
             .route(web::get().to(ca_keys))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web::to(web_common::method_not_allowed)),
     );
-}
-
-async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    let body = proto::ErrorBody::new(
-        proto::ErrorCode::MethodNotAllowed,
-        format!("{} does not take {}", req.path(), req.method()),
-    );
-    web_common::error_response(StatusCode::METHOD_NOT_ALLOWED, &body)
 }
 
 fn state(req: &HttpRequest) -> Result<web::Data<CaState>, ApiError> {

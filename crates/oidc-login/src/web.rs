@@ -47,6 +47,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// sign-in (actix's own are `text/plain`).
 fn resource(path: &str) -> actix_web::Resource {
     web::resource(path)
+        .default_service(web::to(web_common::method_not_allowed))
         .app_data(web::QueryConfig::default().error_handler(|err, req| {
             let error = LoginError::BadRequest(format!("invalid query string: {err}"));
             InternalError::from_response(err, answer(req, error)).into()

@@ -14,6 +14,7 @@ mod directory;
 mod docs;
 mod hosts;
 mod login;
+mod openapi;
 mod postgres;
 mod serve;
 mod team;

@@ -105,6 +105,16 @@ pub fn error_response(status: StatusCode, body: &ErrorBody) -> HttpResponse {
         .json(body)
 }
 
+/// 405 with the JSON error body: the default service of a resource, for the methods it
+/// has no route for (actix's own answer has no body).
+pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    let body = ErrorBody::new(
+        proto::ErrorCode::MethodNotAllowed,
+        format!("{} does not take {}", req.path(), req.method()),
+    );
+    error_response(StatusCode::METHOD_NOT_ALLOWED, &body)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
