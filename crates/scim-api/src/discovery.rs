@@ -36,7 +36,7 @@ where
 
 /// The service provider's configuration (RFC 7644 section 4).
 #[utoipa::path(get, path = "/scim/v2/{team}/ServiceProviderConfig", tag = "scim",
-    params(("team" = String, Path, description = "the team's name")),
+    params(crate::openapi::TeamPath),
     security(("scim_token" = [])),
     responses(
         (status = 200, description = "the configuration", body = Object,
@@ -50,7 +50,7 @@ pub(crate) async fn service_provider_config(req: HttpRequest) -> Result<HttpResp
 
 /// The schemas of every resource type and extension.
 #[utoipa::path(get, path = "/scim/v2/{team}/Schemas", tag = "scim",
-    params(("team" = String, Path, description = "the team's name")),
+    params(crate::openapi::TeamPath),
     security(("scim_token" = [])),
     responses(
         (status = 200, description = "a ListResponse of schemas", body = Object,
@@ -64,10 +64,7 @@ pub(crate) async fn schemas(req: HttpRequest) -> Result<HttpResponse, ApiError> 
 
 /// One schema, by its URN.
 #[utoipa::path(get, path = "/scim/v2/{team}/Schemas/{id}", tag = "scim",
-    params(
-        ("team" = String, Path, description = "the team's name"),
-        ("id" = String, Path, description = "the schema's URN"),
-    ),
+    params(crate::openapi::DocumentPath),
     security(("scim_token" = [])),
     responses(
         (status = 200, description = "the schema", body = Object,
@@ -81,7 +78,7 @@ pub(crate) async fn schema(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 
 /// The resource types (User, Group).
 #[utoipa::path(get, path = "/scim/v2/{team}/ResourceTypes", tag = "scim",
-    params(("team" = String, Path, description = "the team's name")),
+    params(crate::openapi::TeamPath),
     security(("scim_token" = [])),
     responses(
         (status = 200, description = "a ListResponse of resource types", body = Object,
@@ -95,10 +92,7 @@ pub(crate) async fn resource_types(req: HttpRequest) -> Result<HttpResponse, Api
 
 /// One resource type, by name.
 #[utoipa::path(get, path = "/scim/v2/{team}/ResourceTypes/{id}", tag = "scim",
-    params(
-        ("team" = String, Path, description = "the team's name"),
-        ("id" = String, Path, description = "User or Group"),
-    ),
+    params(crate::openapi::DocumentPath),
     security(("scim_token" = [])),
     responses(
         (status = 200, description = "the resource type", body = Object,

@@ -5,7 +5,7 @@
 //! routes, their parameters, and that every answer is `application/scim+json`, errors
 //! in RFC 7644's error schema.
 
-use utoipa::{OpenApi, ToSchema};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::{discovery, resources};
 
@@ -60,4 +60,59 @@ pub(crate) enum ResourceType {
     Users,
     /// Groups.
     Groups,
+}
+
+/// The path of a team's discovery documents and searches: `{team}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // a description only
+pub(crate) struct TeamPath {
+    /// The team's name.
+    team: String,
+}
+
+/// The path of one discovery document: `{team}` and `{id}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // a description only
+pub(crate) struct DocumentPath {
+    /// The team's name.
+    team: String,
+    /// The schema's URN, or the resource type's name (User, Group).
+    id: String,
+}
+
+/// The path of a resource type: `{team}/{resource}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // a description only
+pub(crate) struct ResourcePath {
+    /// The team's name.
+    team: String,
+    /// Users or Groups.
+    resource: ResourceType,
+}
+
+/// The path of one user or group: `{team}/{resource}/{id}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // a description only
+pub(crate) struct ItemPath {
+    /// The team's name.
+    team: String,
+    /// Users or Groups.
+    resource: ResourceType,
+    /// The resource's id.
+    id: String,
+}
+
+/// `attributes` and `excludedAttributes` (RFC 7644 section 3.9).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, non_snake_case)] // a description only, with the names of the RFC
+pub(crate) struct Projection {
+    /// Attributes to return.
+    attributes: Option<String>,
+    /// Attributes to leave out.
+    excludedAttributes: Option<String>,
 }

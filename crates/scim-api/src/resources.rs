@@ -129,13 +129,11 @@ fn projection_of(req: &HttpRequest, kind: ResourceKind) -> Result<Projection, Ap
 /// Lists or filters users or groups.
 #[utoipa::path(get, path = "/scim/v2/{team}/{resource}", tag = "scim",
     params(
-        ("team" = String, Path, description = "the team's name"),
-        ("resource" = crate::openapi::ResourceType, Path, description = "Users or Groups"),
+        crate::openapi::ResourcePath,
         ("filter" = Option<String>, Query, description = "an RFC 7644 filter"),
         ("startIndex" = Option<String>, Query, description = "1-based index of the first result"),
         ("count" = Option<String>, Query, description = "page size"),
-        ("attributes" = Option<String>, Query, description = "attributes to return"),
-        ("excludedAttributes" = Option<String>, Query, description = "attributes to leave out"),
+        crate::openapi::Projection,
         ("sortBy" = Option<String>, Query, description = "attribute to sort by"),
         ("sortOrder" = Option<String>, Query, description = "ascending or descending"),
     ),
@@ -166,8 +164,7 @@ pub(crate) async fn list(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 /// Lists or filters users or groups by a SearchRequest.
 #[utoipa::path(post, path = "/scim/v2/{team}/{resource}/.search", tag = "scim",
     params(
-        ("team" = String, Path, description = "the team's name"),
-        ("resource" = crate::openapi::ResourceType, Path, description = "Users or Groups"),
+        crate::openapi::ResourcePath,
     ),
     request_body(content = Object, content_type = "application/scim+json", description = "a SearchRequest"),
     security(("scim_token" = [])),
@@ -190,7 +187,7 @@ pub(crate) async fn search(
 
 #[utoipa::path(post, path = "/scim/v2/{team}/.search", tag = "scim",
     params(
-        ("team" = String, Path, description = "the team's name"),
+        crate::openapi::TeamPath,
     ),
     request_body(content = Object, content_type = "application/scim+json", description = "a SearchRequest"),
     security(("scim_token" = [])),
@@ -285,10 +282,8 @@ async fn run_list(
 /// Creates a user or group.
 #[utoipa::path(post, path = "/scim/v2/{team}/{resource}", tag = "scim",
     params(
-        ("team" = String, Path, description = "the team's name"),
-        ("resource" = crate::openapi::ResourceType, Path, description = "Users or Groups"),
-        ("attributes" = Option<String>, Query, description = "attributes to return"),
-        ("excludedAttributes" = Option<String>, Query, description = "attributes to leave out"),
+        crate::openapi::ResourcePath,
+        crate::openapi::Projection,
     ),
     request_body(content = Object, content_type = "application/scim+json", description = "the User or Group"),
     security(("scim_token" = [])),
@@ -330,11 +325,8 @@ pub(crate) async fn create(
 /// Reads a user or group.
 #[utoipa::path(get, path = "/scim/v2/{team}/{resource}/{id}", tag = "scim",
     params(
-        ("team" = String, Path, description = "the team's name"),
-        ("resource" = crate::openapi::ResourceType, Path, description = "Users or Groups"),
-        ("id" = String, Path, description = "the resource's id"),
-        ("attributes" = Option<String>, Query, description = "attributes to return"),
-        ("excludedAttributes" = Option<String>, Query, description = "attributes to leave out"),
+        crate::openapi::ItemPath,
+        crate::openapi::Projection,
         ("If-None-Match" = Option<String>, Header, description = "an ETag"),
     ),
     security(("scim_token" = [])),
@@ -373,11 +365,8 @@ pub(crate) async fn get(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 /// Replaces a user or group.
 #[utoipa::path(put, path = "/scim/v2/{team}/{resource}/{id}", tag = "scim",
     params(
-        ("team" = String, Path, description = "the team's name"),
-        ("resource" = crate::openapi::ResourceType, Path, description = "Users or Groups"),
-        ("id" = String, Path, description = "the resource's id"),
-        ("attributes" = Option<String>, Query, description = "attributes to return"),
-        ("excludedAttributes" = Option<String>, Query, description = "attributes to leave out"),
+        crate::openapi::ItemPath,
+        crate::openapi::Projection,
         ("If-Match" = Option<String>, Header, description = "the ETag to replace"),
     ),
     request_body(content = Object, content_type = "application/scim+json", description = "the whole User or Group"),
@@ -435,11 +424,8 @@ pub(crate) async fn replace(
 /// Changes a user or group (a PatchOp).
 #[utoipa::path(patch, path = "/scim/v2/{team}/{resource}/{id}", tag = "scim",
     params(
-        ("team" = String, Path, description = "the team's name"),
-        ("resource" = crate::openapi::ResourceType, Path, description = "Users or Groups"),
-        ("id" = String, Path, description = "the resource's id"),
-        ("attributes" = Option<String>, Query, description = "attributes to return"),
-        ("excludedAttributes" = Option<String>, Query, description = "attributes to leave out"),
+        crate::openapi::ItemPath,
+        crate::openapi::Projection,
         ("If-Match" = Option<String>, Header, description = "the ETag to change"),
     ),
     request_body(content = Object, content_type = "application/scim+json", description = "a PatchOp"),
@@ -546,9 +532,7 @@ fn patch_data(
 /// Deletes a user or group.
 #[utoipa::path(delete, path = "/scim/v2/{team}/{resource}/{id}", tag = "scim",
     params(
-        ("team" = String, Path, description = "the team's name"),
-        ("resource" = crate::openapi::ResourceType, Path, description = "Users or Groups"),
-        ("id" = String, Path, description = "the resource's id"),
+        crate::openapi::ItemPath,
         ("If-Match" = Option<String>, Header, description = "the ETag to delete"),
     ),
     security(("scim_token" = [])),
