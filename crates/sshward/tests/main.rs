@@ -13,6 +13,7 @@ mod crash;
 mod directory;
 mod docs;
 mod hosts;
+mod isolation;
 mod login;
 mod openapi;
 mod postgres;
