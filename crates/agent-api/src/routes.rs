@@ -22,19 +22,19 @@ use crate::{AgentState, ApiError};
 pub(crate) struct Doc;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/join").route(web::post().to(join)))
-        .service(resource("/self/access").route(web::get().to(access)))
-        .service(resource("/self/principals").route(web::get().to(principals)))
-        .service(resource("/self/sudoers").route(web::get().to(sudoers)))
-        .service(resource("/self/certificates").route(web::post().to(certs::renew)))
-        .service(resource("/self/krl").route(web::get().to(certs::krl)))
-        .service(resource("/self/status").route(web::post().to(report)))
+    cfg.service(resource("/join", "POST").route(web::post().to(join)))
+        .service(resource("/self/access", "GET").route(web::get().to(access)))
+        .service(resource("/self/principals", "GET").route(web::get().to(principals)))
+        .service(resource("/self/sudoers", "GET").route(web::get().to(sudoers)))
+        .service(resource("/self/certificates", "POST").route(web::post().to(certs::renew)))
+        .service(resource("/self/krl", "GET").route(web::get().to(certs::krl)))
+        .service(resource("/self/status", "POST").route(web::post().to(report)))
         .default_service(web::to(not_found));
 }
 
-/// A route that answers the methods it does not take with 405 (not the scope's 404).
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(web_common::method_not_allowed))
+/// A route that takes `method` and answers the others with 405 (not the scope's 404).
+fn resource(path: &str, method: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web_common::method_not_allowed(method))
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {

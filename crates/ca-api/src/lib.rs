@@ -61,13 +61,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: CaState) {
         web::resource("/api/v1/ssh/user-certificate")
             .app_data(data.clone())
             .route(web::post().to(user_certificate))
-            .default_service(web::to(web_common::method_not_allowed)),
+            .default_service(web_common::method_not_allowed("POST")),
     )
     .service(
         web::resource("/api/v1/teams/{team}/ca/{file}")
             .app_data(data)
             .route(web::get().to(ca_keys))
-            .default_service(web::to(web_common::method_not_allowed)),
+            .default_service(web_common::method_not_allowed("GET")),
     );
 }
 

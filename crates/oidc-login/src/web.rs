@@ -23,12 +23,12 @@ pub const LOGIN_COOKIE: &str = "sshward_login";
 pub fn configure(cfg: &mut web::ServiceConfig, state: LoginState) {
     let state = web::Data::new(state);
     cfg.app_data(state)
-        .service(resource("/login/token").route(web::post().to(token)))
-        .service(resource("/login/{team}").route(web::get().to(login)))
-        .service(resource("/login/{team}/device").route(web::post().to(device_start)))
-        .service(resource("/callback").route(web::get().to(callback)))
-        .service(resource("/logout").route(web::post().to(logout)))
-        .service(resource("/me").route(web::get().to(me)));
+        .service(resource("/login/token", "POST").route(web::post().to(token)))
+        .service(resource("/login/{team}", "GET").route(web::get().to(login)))
+        .service(resource("/login/{team}/device", "POST").route(web::post().to(device_start)))
+        .service(resource("/callback", "GET").route(web::get().to(callback)))
+        .service(resource("/logout", "POST").route(web::post().to(logout)))
+        .service(resource("/me", "GET").route(web::get().to(me)));
 }
 
 /// The routes of [`configure`], for the OpenAPI document.
@@ -43,11 +43,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     Doc::openapi()
 }
 
-/// A route whose query string and form errors are answered like every other error of
-/// sign-in (actix's own are `text/plain`).
-fn resource(path: &str) -> actix_web::Resource {
+/// A route that takes `method`, whose query string and form errors are answered like
+/// every other error of sign-in (actix's own are `text/plain`).
+fn resource(path: &str, method: &'static str) -> actix_web::Resource {
     web::resource(path)
-        .default_service(web::to(web_common::method_not_allowed))
+        .default_service(web_common::method_not_allowed(method))
         .app_data(web::QueryConfig::default().error_handler(|err, req| {
             let error = LoginError::BadRequest(format!("invalid query string: {err}"));
             InternalError::from_response(err, answer(req, error)).into()

@@ -28,13 +28,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/healthz")
             .route(web::get().to(healthz))
             .route(web::head().to(healthz))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web_common::method_not_allowed("GET, HEAD")),
     )
     .service(
         web::resource("/readyz")
             .route(web::get().to(readyz))
             .route(web::head().to(readyz))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web_common::method_not_allowed("GET, HEAD")),
     );
 }
 
@@ -80,20 +80,6 @@ impl From<web_common::BlockingFailed> for NotReady {
     fn from(err: web_common::BlockingFailed) -> Self {
         NotReady(err.to_string())
     }
-}
-
-/// 405 with `Allow: GET, HEAD`.
-pub async fn method_not_allowed() -> HttpResponse {
-    let body = ErrorBody::new(
-        ErrorCode::MethodNotAllowed,
-        "this route takes GET and HEAD only",
-    );
-    let mut res = web_common::error_response(StatusCode::METHOD_NOT_ALLOWED, &body);
-    res.headers_mut().insert(
-        actix_web::http::header::ALLOW,
-        actix_web::http::header::HeaderValue::from_static("GET, HEAD"),
-    );
-    res
 }
 
 /// The answer for routes that do not exist (outside `/scim`, which answers SCIM errors).

@@ -102,6 +102,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource(PATH)
             .route(web::get().to(openapi_json))
             .route(web::head().to(openapi_json))
-            .default_service(web::to(crate::health::method_not_allowed)),
+            .default_service(web_common::method_not_allowed("GET, HEAD")),
     );
 }

@@ -184,7 +184,7 @@ impl AppState {
             cfg.service(
                 web::resource("/metrics")
                     .route(web::get().to(metrics::endpoint))
-                    .default_service(web::to(health::method_not_allowed)),
+                    .default_service(web_common::method_not_allowed("GET")),
             );
         }
         scim_api::configure(cfg, self.scim.clone());

@@ -1,9 +1,10 @@
 //! `GET /openapi.json` against the real server: the document lists every route (the
 //! binary's unit test `every_mounted_route_is_in_the_openapi_document` proves it matches
-//! what is mounted), and each route answers a method it does not take with 405 and the
-//! error body of its API: SCIM's on `/scim`, `{"error", "message"}` everywhere else.
+//! what is mounted), and each route answers a method it does not take with 405, an
+//! `Allow` header naming the methods it takes, and the error body of its API: SCIM's on
+//! `/scim`, `{"error", "message"}` everywhere else.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
@@ -56,6 +57,14 @@ fn undeclared_methods_get_405_with_the_error_body_of_their_api() {
             let mut res = agent().run(req).unwrap();
             let what = format!("{method} {pattern}");
             assert_eq!(res.status().as_u16(), 405, "{what}");
+            // RFC 9110: a 405 names the methods the route does take.
+            let allow: BTreeSet<String> = res.headers()["allow"]
+                .to_str()
+                .unwrap()
+                .split(',')
+                .map(|m| m.trim().to_owned())
+                .collect();
+            assert_eq!(allow, methods.iter().cloned().collect(), "{what}: Allow");
             if *method == "HEAD" {
                 continue;
             }
