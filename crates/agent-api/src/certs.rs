@@ -63,6 +63,8 @@ pub(crate) async fn renew(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
+    // The credential first: a request without one is 401, whatever its body.
+    let (host, _) = authenticate(&state, &req).await?;
     let request: HostCertificatesRequest = read_json(
         &state,
         payload,
@@ -75,7 +77,6 @@ pub(crate) async fn renew(
             "send at least one host key in \"host_keys\"".into(),
         ));
     }
-    let (host, _) = authenticate(&state, &req).await?;
     let app = state.app.clone();
     let answer = blocking(move || Ok::<_, ApiError>(app.host_certificates(&host, &keys)?)).await?;
     Ok(HttpResponse::Ok()

@@ -251,13 +251,14 @@ async fn long_poll(
     ))]
 async fn report(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
+    // The credential first: a request without one is 401, whatever its body.
+    let (host, _) = authenticate(&state, &req).await?;
     let report: proto::HostReport = read_json(
         &state,
         payload,
         "send {\"agent_version\": ..., \"applied_revision\": N, \"last_error\": ...}",
     )
     .await?;
-    let (host, _) = authenticate(&state, &req).await?;
     let app = state.app.clone();
     blocking(move || Ok::<_, ApiError>(app.report_host(&host, &report)?)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -332,15 +333,16 @@ async fn principals(
     req: HttpRequest,
     query: web::Query<PrincipalsQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    // The credential first: a request without one is 401, whatever else is wrong.
+    let shared = match document(&req, None).await? {
+        Outcome::Changed(shared, _) => shared,
+        Outcome::NotModified(etag) => return Ok(not_modified_response(etag)),
+    };
     let user = query
         .user
         .clone()
         .filter(|u| !u.is_empty())
         .ok_or_else(|| ApiError::BadRequest("name the local account: ?user=NAME".into()))?;
-    let shared = match document(&req, None).await? {
-        Outcome::Changed(shared, _) => shared,
-        Outcome::NotModified(etag) => return Ok(not_modified_response(etag)),
-    };
     let body = render::principals(&shared.computed.document, &user);
     Ok(text(&shared, body))
 }

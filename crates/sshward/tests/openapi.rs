@@ -82,3 +82,39 @@ fn undeclared_methods_get_405_with_the_error_body_of_their_api() {
         }
     }
 }
+
+/// Every route the document says needs a credential answers 401 without one, before it
+/// looks at anything else of the request (an empty body, no query).
+#[test]
+fn routes_that_need_a_credential_answer_401_first() {
+    let env = Env::new();
+    let server = env.serve();
+    let doc = crate::support::get(&format!("{}/openapi.json", server.base), None).json();
+    let mut checked = 0;
+    for (pattern, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(security) = operation["security"].as_array() else {
+                continue;
+            };
+            // `{}` among the alternatives: the credential is optional.
+            if security
+                .iter()
+                .any(|s| s.as_object().is_some_and(|o| o.is_empty()))
+            {
+                continue;
+            }
+            let url = format!("{}{}", server.base, concrete(pattern, "default"));
+            let method = method.to_uppercase();
+            let req = ureq::http::Request::builder()
+                .method(method.as_str())
+                .uri(&url)
+                .header("Content-Type", "application/json")
+                .body(b"{}".to_vec())
+                .unwrap();
+            let res = agent().run(req).unwrap();
+            assert_eq!(res.status().as_u16(), 401, "{method} {pattern}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 15, "only {checked} routes need a credential");
+}
