@@ -7,7 +7,8 @@
 #   3. a throw-away PostgreSQL 15 on 127.0.0.1 (scripts/pg.sh), stopped on exit
 #   4. cargo nextest (all workspace tests), the doc tests and rustdoc without warnings
 #   5. the scim2-tester conformance check against the real server binary
-#   6. a smoke run of the benchmark (scripts/bench.sh --smoke)
+#   6. a short HTTP fuzzing run against the API contract (scripts/fuzz.sh)
+#   7. a smoke run of the benchmark (scripts/bench.sh --smoke)
 #
 # Tests find the database in $SSHWARD_TEST_PG_URL (a superuser role that may
 # CREATE DATABASE) and the Python tools in $SSHWARD_TEST_VENV.
@@ -95,6 +96,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 step "SCIM conformance (scim2-tester)"
 scripts/conformance.sh
+
+step "HTTP fuzzing against the API contract (schemathesis, scim_fuzz.py)"
+scripts/fuzz.sh
 
 # A few hundred requests per workload, so the benchmark cannot rot; the figures of a
 # debug build mean nothing (scripts/bench.sh measures release builds).

@@ -51,11 +51,20 @@ pub(crate) fn host_keys(lines: &[String]) -> Result<Vec<SubjectKey>, ApiError> {
 }
 
 /// `POST /self/certificates`: new host certificates for the keys sent.
+#[utoipa::path(post, path = "/api/v1/hosts/self/certificates", tag = "hosts",
+    request_body = proto::HostCertificatesRequest,
+    security(("host_credential" = [])),
+    responses(
+        (status = 200, description = "the certificates", body = proto::HostCertificatesResponse),
+        (status = "default", description = "an error", body = proto::ErrorBody),
+    ))]
 pub(crate) async fn renew(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
+    // The credential first: a request without one is 401, whatever its body.
+    let (host, _) = authenticate(&state, &req).await?;
     let request: HostCertificatesRequest = read_json(
         &state,
         payload,
@@ -68,7 +77,6 @@ pub(crate) async fn renew(
             "send at least one host key in \"host_keys\"".into(),
         ));
     }
-    let (host, _) = authenticate(&state, &req).await?;
     let app = state.app.clone();
     let answer = blocking(move || Ok::<_, ApiError>(app.host_certificates(&host, &keys)?)).await?;
     Ok(HttpResponse::Ok()
@@ -84,6 +92,18 @@ pub(crate) struct KrlQuery {
 /// `GET /self/krl`: the team's revocation list. With `If-None-Match` naming the current
 /// list and `?wait=N`, waits until the list changes (checking the team revision every
 /// poll interval, shared with the access long-polls) or answers 304.
+#[utoipa::path(get, path = "/api/v1/hosts/self/krl", tag = "hosts",
+    params(
+        ("wait" = Option<u64>, Query, description = "seconds to wait for a change"),
+        ("If-None-Match" = Option<String>, Header, description = "the ETag the host has"),
+    ),
+    security(("host_credential" = [])),
+    responses(
+        (status = 200, description = "the OpenSSH KRL", body = Vec<u8>,
+            content_type = "application/octet-stream"),
+        (status = 304, description = "unchanged"),
+        (status = "default", description = "an error", body = proto::ErrorBody),
+    ))]
 pub(crate) async fn krl(
     req: HttpRequest,
     query: web::Query<KrlQuery>,

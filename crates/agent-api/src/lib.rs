@@ -114,6 +114,13 @@ impl AgentState {
     }
 }
 
+/// The OpenAPI description of the routes [`configure`] mounts (part of the server's
+/// `GET /openapi.json`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    routes::Doc::openapi()
+}
+
 /// Mounts the agent API at `/api/v1/hosts` on `cfg`.
 pub fn configure(cfg: &mut web::ServiceConfig, state: AgentState) {
     cfg.service(

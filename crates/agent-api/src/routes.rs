@@ -16,15 +16,25 @@ use crate::cache::Shared;
 use crate::certs;
 use crate::{AgentState, ApiError};
 
+/// The routes of [`configure`], for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(join, access, principals, sudoers, certs::renew, certs::krl, report))]
+pub(crate) struct Doc;
+
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/join", web::post().to(join))
-        .route("/self/access", web::get().to(access))
-        .route("/self/principals", web::get().to(principals))
-        .route("/self/sudoers", web::get().to(sudoers))
-        .route("/self/certificates", web::post().to(certs::renew))
-        .route("/self/krl", web::get().to(certs::krl))
-        .route("/self/status", web::post().to(report))
+    cfg.service(resource("/join", "POST").route(web::post().to(join)))
+        .service(resource("/self/access", "GET").route(web::get().to(access)))
+        .service(resource("/self/principals", "GET").route(web::get().to(principals)))
+        .service(resource("/self/sudoers", "GET").route(web::get().to(sudoers)))
+        .service(resource("/self/certificates", "POST").route(web::post().to(certs::renew)))
+        .service(resource("/self/krl", "GET").route(web::get().to(certs::krl)))
+        .service(resource("/self/status", "POST").route(web::post().to(report)))
         .default_service(web::to(not_found));
+}
+
+/// A route that takes `method` and answers the others with 405 (not the scope's 404).
+fn resource(path: &str, method: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web_common::method_not_allowed(method))
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -60,6 +70,14 @@ pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("{hint}: {e}")))
 }
 
+/// Joins a host with a one-time join token; the credential is shown only here.
+#[utoipa::path(post, path = "/api/v1/hosts/join", tag = "hosts",
+    request_body = proto::JoinRequest,
+    security(("join_token" = []), ()),
+    responses(
+        (status = 201, description = "joined", body = proto::JoinResponse),
+        (status = "default", description = "an error", body = proto::ErrorBody),
+    ))]
 async fn join(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let request: JoinRequest = read_json(
@@ -224,15 +242,23 @@ async fn long_poll(
 }
 
 /// `POST /self/status`: what the agent reports about itself (204).
+#[utoipa::path(post, path = "/api/v1/hosts/self/status", tag = "hosts",
+    request_body = proto::HostReport,
+    security(("host_credential" = [])),
+    responses(
+        (status = 204, description = "recorded"),
+        (status = "default", description = "an error", body = proto::ErrorBody),
+    ))]
 async fn report(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
+    // The credential first: a request without one is 401, whatever its body.
+    let (host, _) = authenticate(&state, &req).await?;
     let report: proto::HostReport = read_json(
         &state,
         payload,
         "send {\"agent_version\": ..., \"applied_revision\": N, \"last_error\": ...}",
     )
     .await?;
-    let (host, _) = authenticate(&state, &req).await?;
     let app = state.app.clone();
     blocking(move || Ok::<_, ApiError>(app.report_host(&host, &report)?)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -245,6 +271,19 @@ pub(crate) fn not_modified_response(etag: String) -> HttpResponse {
         .finish()
 }
 
+/// The host's access document; `If-None-Match` and `?wait=SECONDS` long-poll.
+#[utoipa::path(get, path = "/api/v1/hosts/self/access", tag = "hosts",
+    params(
+        ("wait" = Option<u64>, Query, description = "seconds to wait for a change"),
+        ("If-None-Match" = Option<String>, Header, description = "the ETag the host has"),
+    ),
+    security(("host_credential" = [])),
+    responses(
+        (status = 200, description = "the document, signed in the sshward-signature header",
+            body = proto::AccessDocument),
+        (status = 304, description = "unchanged"),
+        (status = "default", description = "an error", body = proto::ErrorBody),
+    ))]
 async fn access(
     req: HttpRequest,
     query: web::Query<AccessQuery>,
@@ -280,23 +319,42 @@ struct PrincipalsQuery {
     user: Option<String>,
 }
 
+/// sshd's `AuthorizedPrincipalsCommand` answer for one local account.
+#[utoipa::path(get, path = "/api/v1/hosts/self/principals", tag = "hosts",
+    params(("user" = String, Query, description = "the local account")),
+    security(("host_credential" = [])),
+    responses(
+        (status = 200, description = "the account's name if it may log in, else empty",
+            body = String, content_type = "text/plain"),
+        (status = 304, description = "unchanged"),
+        (status = "default", description = "an error", body = proto::ErrorBody),
+    ))]
 async fn principals(
     req: HttpRequest,
     query: web::Query<PrincipalsQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    // The credential first: a request without one is 401, whatever else is wrong.
+    let shared = match document(&req, None).await? {
+        Outcome::Changed(shared, _) => shared,
+        Outcome::NotModified(etag) => return Ok(not_modified_response(etag)),
+    };
     let user = query
         .user
         .clone()
         .filter(|u| !u.is_empty())
         .ok_or_else(|| ApiError::BadRequest("name the local account: ?user=NAME".into()))?;
-    let shared = match document(&req, None).await? {
-        Outcome::Changed(shared, _) => shared,
-        Outcome::NotModified(etag) => return Ok(not_modified_response(etag)),
-    };
     let body = render::principals(&shared.computed.document, &user);
     Ok(text(&shared, body))
 }
 
+/// A sudoers file for `/etc/sudoers.d/`.
+#[utoipa::path(get, path = "/api/v1/hosts/self/sudoers", tag = "hosts",
+    security(("host_credential" = [])),
+    responses(
+        (status = 200, description = "the sudoers file", body = String, content_type = "text/plain"),
+        (status = 304, description = "unchanged"),
+        (status = "default", description = "an error", body = proto::ErrorBody),
+    ))]
 async fn sudoers(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let (shared, host) = match document(&req, None).await? {
         Outcome::Changed(shared, host) => (shared, host),

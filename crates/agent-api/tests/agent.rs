@@ -246,7 +246,7 @@ fn errors_are_json(srv: &Server) {
         ),
         ("POST", "/join", Some(json!({"hostname": "h"})), 401),
         ("GET", "/nope", None, 404),
-        ("DELETE", "/join", None, 404),
+        ("DELETE", "/join", None, 405),
     ];
     for (method, path, body, status) in cases {
         let reply = agent.send(method, path, &[], body.as_ref());

@@ -18,7 +18,6 @@
 use std::sync::Arc;
 
 use access_token::{TokenError, TokenKey};
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
 use app::{App, CertKind, UserCertRequest};
@@ -43,6 +42,18 @@ pub struct CaState {
     pub failures: Arc<FailureLimiter>,
 }
 
+/// The routes of [`configure`], for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(user_certificate, ca_keys))]
+struct Doc;
+
+/// The OpenAPI description of the routes [`configure`] mounts (part of the server's
+/// `GET /openapi.json`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    Doc::openapi()
+}
+
 /// Mounts the certificate routes on `cfg`.
 pub fn configure(cfg: &mut web::ServiceConfig, state: CaState) {
     let data = web::Data::new(state);
@@ -50,22 +61,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: CaState) {
         web::resource("/api/v1/ssh/user-certificate")
             .app_data(data.clone())
             .route(web::post().to(user_certificate))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web_common::method_not_allowed("POST")),
     )
     .service(
         web::resource("/api/v1/teams/{team}/ca/{file}")
             .app_data(data)
             .route(web::get().to(ca_keys))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web_common::method_not_allowed("GET")),
     );
-}
-
-async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    let body = proto::ErrorBody::new(
-        proto::ErrorCode::MethodNotAllowed,
-        format!("{} does not take {}", req.path(), req.method()),
-    );
-    web_common::error_response(StatusCode::METHOD_NOT_ALLOWED, &body)
 }
 
 fn state(req: &HttpRequest) -> Result<web::Data<CaState>, ApiError> {
@@ -74,6 +77,14 @@ fn state(req: &HttpRequest) -> Result<web::Data<CaState>, ApiError> {
         .ok_or_else(|| ApiError::Internal("certificate API state is not configured".into()))
 }
 
+/// A user certificate for a signed-in person's key, until the access token expires.
+#[utoipa::path(post, path = "/api/v1/ssh/user-certificate", tag = "certificates",
+    request_body = proto::UserCertificateRequest,
+    security(("access_token" = [])),
+    responses(
+        (status = 201, description = "the certificate", body = proto::CertificateResponse),
+        (status = "default", description = "an error", body = proto::ErrorBody),
+    ))]
 async fn user_certificate(
     req: HttpRequest,
     payload: web::Payload,
@@ -140,6 +151,17 @@ async fn user_certificate(
         .json(issued.response()))
 }
 
+/// The team's CA public keys (public: what sshd and `known_hosts` trust).
+#[utoipa::path(get, path = "/api/v1/teams/{team}/ca/{file}", tag = "certificates",
+    params(
+        ("team" = String, Path, description = "the team's name"),
+        ("file" = String, Path, description = "user.pub or host.pub"),
+    ),
+    responses(
+        (status = 200, description = "one OpenSSH key line per key", body = String,
+            content_type = "text/plain"),
+        (status = "default", description = "an error", body = proto::ErrorBody),
+    ))]
 async fn ca_keys(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let team = req.match_info().get("team").unwrap_or_default().to_owned();

@@ -169,7 +169,7 @@ pub struct Failed {
 }
 
 /// An access token issued to the CLI.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct IssuedToken {
     /// The sshward access token (a JWT).
     pub access_token: String,
@@ -189,7 +189,7 @@ pub struct IssuedToken {
 
 /// A device sign-in started for the CLI; field names as in RFC 8628 section 3.2, except
 /// that `device_code` is sshward's own handle, not the provider's.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct DeviceStarted {
     /// The handle to poll `/login/token` with.
     pub device_code: String,
@@ -207,7 +207,7 @@ pub struct DeviceStarted {
 }
 
 /// Who a session or access token belongs to, re-checked against the directory.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Me {
     /// The team's slug.
     pub team: String,

@@ -24,18 +24,31 @@ pub const LOGIN_COOKIE: &str = "sshward_login";
 pub fn configure(cfg: &mut web::ServiceConfig, state: LoginState) {
     let state = web::Data::new(state);
     cfg.app_data(state)
-        .service(resource("/login/token").route(web::post().to(token)))
-        .service(resource("/login/{team}").route(web::get().to(login)))
-        .service(resource("/login/{team}/device").route(web::post().to(device_start)))
-        .service(resource("/callback").route(web::get().to(callback)))
-        .service(resource("/logout").route(web::post().to(logout)))
-        .service(resource("/me").route(web::get().to(me)));
+        .service(resource("/login/token", "POST").route(web::post().to(token)))
+        .service(resource("/login/{team}", "GET").route(web::get().to(login)))
+        .service(resource("/login/{team}/device", "POST").route(web::post().to(device_start)))
+        .service(resource("/callback", "GET").route(web::get().to(callback)))
+        .service(resource("/logout", "POST").route(web::post().to(logout)))
+        .service(resource("/me", "GET").route(web::get().to(me)));
 }
 
-/// A route whose query string and form errors are answered like every other error of
-/// sign-in (actix's own are `text/plain`).
-fn resource(path: &str) -> actix_web::Resource {
+/// The routes of [`configure`], for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(token, login, device_start, callback, logout, me))]
+struct Doc;
+
+/// The OpenAPI description of the routes [`configure`] mounts (part of the server's
+/// `GET /openapi.json`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    Doc::openapi()
+}
+
+/// A route that takes `method`, whose query string and form errors are answered like
+/// every other error of sign-in (actix's own are `text/plain`).
+fn resource(path: &str, method: &'static str) -> actix_web::Resource {
     web::resource(path)
+        .default_service(web_common::method_not_allowed(method))
         .app_data(web::QueryConfig::default().error_handler(|err, req| {
             let error = LoginError::BadRequest(format!("invalid query string: {err}"));
             InternalError::from_response(err, answer(req, error)).into()
@@ -286,6 +299,22 @@ struct LoginQuery {
     cli_state: Option<String>,
 }
 
+#[utoipa::path(get, path = "/login/{team}", tag = "sign-in",
+    params(
+        ("team" = String, Path, description = "the team's name"),
+        ("return_to" = Option<String>, Query, description = "a path on this server to end at"),
+        ("cli_redirect" = Option<String>, Query, description = "the CLI's loopback URL"),
+        ("cli_challenge" = Option<String>, Query, description = "the CLI's PKCE challenge"),
+        ("cli_state" = Option<String>, Query, description = "the CLI's state"),
+    ),
+    responses(
+        (status = 302, description = "to the identity provider"),
+        (status = "default", description = "an error: a page for browsers (Accept: text/html)",
+            content(
+                (proto::ErrorBody = "application/json"),
+                (String = "text/html"),
+            )),
+    ))]
 /// `GET /login/{team}`: starts a sign-in. A refusal is a page for a browser (which asks
 /// for `text/html`) and the JSON error body for anything else.
 async fn login(
@@ -348,6 +377,18 @@ async fn start_login(
     Ok(redirect(&url).cookie(binding).finish())
 }
 
+#[utoipa::path(get, path = "/callback", tag = "sign-in",
+    params(
+        ("code" = Option<String>, Query, description = "the authorization code"),
+        ("state" = Option<String>, Query, description = "the state of the sign-in"),
+        ("error" = Option<String>, Query, description = "the provider's error"),
+        ("error_description" = Option<String>, Query, description = "its explanation"),
+    ),
+    responses(
+        (status = 302, description = "signed in: to the page asked for, or the CLI"),
+        (status = "default", description = "a page saying why not", body = String,
+            content_type = "text/html"),
+    ))]
 /// `GET /callback`: completes the flow.
 async fn callback(
     state: web::Data<LoginState>,
@@ -388,6 +429,13 @@ async fn callback(
     }
 }
 
+#[utoipa::path(post, path = "/logout", tag = "sign-in",
+    security(("session" = []), ("access_token" = []), ()),
+    responses(
+        (status = 200, description = "signed out", body = String, content_type = "text/html"),
+        (status = "default", description = "a page saying why not", body = String,
+            content_type = "text/html"),
+    ))]
 /// `POST /logout`: ends the browser's session (and the session of an access token sent
 /// as `Authorization: Bearer`) on every instance, and clears the cookie.
 async fn logout(state: web::Data<LoginState>, req: HttpRequest) -> HttpResponse {
@@ -410,6 +458,12 @@ async fn logout(state: web::Data<LoginState>, req: HttpRequest) -> HttpResponse 
     response
 }
 
+#[utoipa::path(get, path = "/me", tag = "sign-in",
+    security(("session" = []), ("access_token" = [])),
+    responses(
+        (status = 200, description = "who is signed in", body = crate::Me),
+        (status = "default", description = "an error", body = proto::ErrorBody),
+    ))]
 /// `GET /me`: who is signed in, by session cookie or `Authorization: Bearer` access token;
 /// the user must still exist and be active in the team's directory.
 async fn me(state: web::Data<LoginState>, req: HttpRequest) -> Result<HttpResponse, JsonError> {
@@ -447,7 +501,7 @@ async fn me(state: web::Data<LoginState>, req: HttpRequest) -> Result<HttpRespon
         .json(me))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct TokenForm {
     grant_type: String,
     code: Option<String>,
@@ -455,6 +509,12 @@ struct TokenForm {
     device_code: Option<String>,
 }
 
+#[utoipa::path(post, path = "/login/token", tag = "sign-in",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "an access token", body = crate::IssuedToken),
+        (status = "default", description = "an error", body = proto::ErrorBody),
+    ))]
 /// `POST /login/token`: the CLI trades a loopback code (with its PKCE verifier) or polls a
 /// device sign-in.
 async fn token(
@@ -506,6 +566,12 @@ async fn token(
         .json(issued))
 }
 
+#[utoipa::path(post, path = "/login/{team}/device", tag = "sign-in",
+    params(("team" = String, Path, description = "the team's name")),
+    responses(
+        (status = 200, description = "the codes to show", body = crate::DeviceStarted),
+        (status = "default", description = "an error", body = proto::ErrorBody),
+    ))]
 /// `POST /login/{team}/device`: starts a device sign-in for a headless CLI.
 async fn device_start(
     state: web::Data<LoginState>,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// JSON: `{"revision": 12, "hostname": "web-1", "users": [...], "groups": [...]}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccessDocument {
     /// The team revision the document reflects; a later document has a larger one. An
     /// agent never applies a document older than the one it has.
@@ -68,6 +69,7 @@ pub fn signed_statement(hostname: &str, revision: i64, rest_sha256: &str) -> Str
 
 /// A POSIX account: what `/etc/passwd` holds about a user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PosixAccount {
     /// The POSIX user name; also the principal of the user's SSH certificates.
     pub username: String,
@@ -86,6 +88,7 @@ pub struct PosixAccount {
 /// A user in an [`AccessDocument`]: in JSON, the account's fields (`username`, `uid`,
 /// `gid`, `gecos`, `home`, `shell`) side by side with `sudo` and `groups`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccessUser {
     /// The POSIX account.
     #[serde(flatten)]
@@ -100,6 +103,7 @@ pub struct AccessUser {
 
 /// A managed POSIX group in an [`AccessDocument`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccessGroup {
     /// Group name.
     pub name: String,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A person's request for a user certificate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserCertificateRequest {
     /// The public key to certify, one OpenSSH line (`ssh-ed25519 AAAA... comment`):
@@ -15,6 +16,7 @@ pub struct UserCertificateRequest {
 
 /// A signed certificate and what it allows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CertificateResponse {
     /// The certificate, one OpenSSH line (what `KEY-cert.pub` holds).
     pub certificate: String,
@@ -32,6 +34,7 @@ pub struct CertificateResponse {
 
 /// A host's request for host certificates (renewal; joining sends the keys too).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HostCertificatesRequest {
     /// The host's public keys (`/etc/ssh/ssh_host_*_key.pub`), one OpenSSH line each.
@@ -40,6 +43,7 @@ pub struct HostCertificatesRequest {
 
 /// The host certificates and the team's CA keys to trust.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HostCertificatesResponse {
     /// One certificate per host key, in the order sent.
     pub certificates: Vec<CertificateResponse>,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// The sign-in API adds `reason` when it refuses someone (which claim or directory check
 /// failed).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// What went wrong, for programs.
     pub error: ErrorCode,
@@ -33,6 +34,7 @@ impl ErrorBody {
 /// The error codes. Codes are added over time: a client must treat a code it does not
 /// know ([`ErrorCode::Other`]) by its HTTP status.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// 400: the request is malformed.

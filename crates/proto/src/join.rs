@@ -8,6 +8,7 @@ use crate::cert::HostCertificatesResponse;
 /// the request; a host gets exactly the tags its token confers, and `tags`, when given,
 /// must all be among them (a host never chooses its own environment).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct JoinRequest {
     /// The one-time join token (`sshward host join-token create`), unless sent as
@@ -27,6 +28,7 @@ pub struct JoinRequest {
 
 /// The answer to a successful join (201). The credential is shown only here.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JoinResponse {
     /// The host's id in its team.
     pub host_id: i64,
@@ -43,6 +45,7 @@ pub struct JoinResponse {
 /// What an agent reports about itself: `POST /api/v1/hosts/self/status` (host credential),
 /// answered 204. The server shows it in `sshward host show`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HostReport {
     /// The agent's version (at most 64 characters).

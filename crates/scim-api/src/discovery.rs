@@ -12,21 +12,96 @@ use scim_core::message::list_response;
 use serde_json::Value;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    for (path, handler) in [
-        ("/ServiceProviderConfig", Doc::Config),
-        ("/Schemas", Doc::Schemas),
-        ("/Schemas/{id}", Doc::Schema),
-        ("/ResourceTypes", Doc::ResourceTypes),
-        ("/ResourceTypes/{id}", Doc::ResourceType),
-    ] {
-        cfg.service(
-            web::resource(path)
-                .route(web::get().to(move |req: HttpRequest| serve(req, handler)))
-                .default_service(web::to(|| async {
-                    ApiError::MethodNotAllowed("GET").error_response()
-                })),
-        );
-    }
+    document(cfg, "/ServiceProviderConfig", service_provider_config);
+    document(cfg, "/Schemas", schemas);
+    document(cfg, "/Schemas/{id}", schema);
+    document(cfg, "/ResourceTypes", resource_types);
+    document(cfg, "/ResourceTypes/{id}", resource_type);
+}
+
+/// Mounts a discovery document at `path`: GET only.
+fn document<F>(cfg: &mut web::ServiceConfig, path: &str, handler: F)
+where
+    F: actix_web::Handler<(HttpRequest,)>,
+    F::Output: actix_web::Responder + 'static,
+{
+    cfg.service(
+        web::resource(path)
+            .route(web::get().to(handler))
+            .default_service(web::to(|| async {
+                ApiError::MethodNotAllowed("GET").error_response()
+            })),
+    );
+}
+
+/// The service provider's configuration (RFC 7644 section 4).
+#[utoipa::path(get, path = "/scim/v2/{team}/ServiceProviderConfig", tag = "scim",
+    params(crate::openapi::TeamPath),
+    security(("scim_token" = [])),
+    responses(
+        (status = 200, description = "the configuration", body = Object,
+            content_type = "application/scim+json"),
+        (status = "default", description = "an error", body = crate::openapi::Error,
+            content_type = "application/scim+json"),
+    ))]
+pub(crate) async fn service_provider_config(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    serve(req, Doc::Config).await
+}
+
+/// The schemas of every resource type and extension.
+#[utoipa::path(get, path = "/scim/v2/{team}/Schemas", tag = "scim",
+    params(crate::openapi::TeamPath),
+    security(("scim_token" = [])),
+    responses(
+        (status = 200, description = "a ListResponse of schemas", body = Object,
+            content_type = "application/scim+json"),
+        (status = "default", description = "an error", body = crate::openapi::Error,
+            content_type = "application/scim+json"),
+    ))]
+pub(crate) async fn schemas(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    serve(req, Doc::Schemas).await
+}
+
+/// One schema, by its URN.
+#[utoipa::path(get, path = "/scim/v2/{team}/Schemas/{id}", tag = "scim",
+    params(crate::openapi::DocumentPath),
+    security(("scim_token" = [])),
+    responses(
+        (status = 200, description = "the schema", body = Object,
+            content_type = "application/scim+json"),
+        (status = "default", description = "an error", body = crate::openapi::Error,
+            content_type = "application/scim+json"),
+    ))]
+pub(crate) async fn schema(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    serve(req, Doc::Schema).await
+}
+
+/// The resource types (User, Group).
+#[utoipa::path(get, path = "/scim/v2/{team}/ResourceTypes", tag = "scim",
+    params(crate::openapi::TeamPath),
+    security(("scim_token" = [])),
+    responses(
+        (status = 200, description = "a ListResponse of resource types", body = Object,
+            content_type = "application/scim+json"),
+        (status = "default", description = "an error", body = crate::openapi::Error,
+            content_type = "application/scim+json"),
+    ))]
+pub(crate) async fn resource_types(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    serve(req, Doc::ResourceTypes).await
+}
+
+/// One resource type, by name.
+#[utoipa::path(get, path = "/scim/v2/{team}/ResourceTypes/{id}", tag = "scim",
+    params(crate::openapi::DocumentPath),
+    security(("scim_token" = [])),
+    responses(
+        (status = 200, description = "the resource type", body = Object,
+            content_type = "application/scim+json"),
+        (status = "default", description = "an error", body = crate::openapi::Error,
+            content_type = "application/scim+json"),
+    ))]
+pub(crate) async fn resource_type(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    serve(req, Doc::ResourceType).await
 }
 
 #[derive(Clone, Copy)]

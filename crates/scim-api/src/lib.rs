@@ -12,6 +12,7 @@ mod auth_cache;
 mod context;
 mod discovery;
 mod error;
+mod openapi;
 mod repo;
 mod request;
 mod resources;
@@ -19,6 +20,7 @@ mod response;
 mod summary;
 
 pub use error::ApiError;
+pub use openapi::openapi;
 pub use response::SCIM_JSON;
 
 use std::sync::Arc;

@@ -126,7 +126,25 @@ fn projection_of(req: &HttpRequest, kind: ResourceKind) -> Result<Projection, Ap
     )?)
 }
 
-async fn list(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+/// Lists or filters users or groups.
+#[utoipa::path(get, path = "/scim/v2/{team}/{resource}", tag = "scim",
+    params(
+        crate::openapi::ResourcePath,
+        ("filter" = Option<String>, Query, description = "an RFC 7644 filter"),
+        ("startIndex" = Option<String>, Query, description = "1-based index of the first result"),
+        ("count" = Option<String>, Query, description = "page size"),
+        crate::openapi::Projection,
+        ("sortBy" = Option<String>, Query, description = "attribute to sort by"),
+        ("sortOrder" = Option<String>, Query, description = "ascending or descending"),
+    ),
+    security(("scim_token" = [])),
+    responses(
+        (status = 200, description = "a ListResponse", body = Object,
+            content_type = "application/scim+json"),
+        (status = "default", description = "an error", body = crate::openapi::Error,
+            content_type = "application/scim+json"),
+    ))]
+pub(crate) async fn list(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(&req)?;
     let parsed = Query::parse(&req).and_then(|query| {
         let params = ListParams {
@@ -143,7 +161,23 @@ async fn list(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     run_list(&req, kind, parsed).await
 }
 
-async fn search(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+/// Lists or filters users or groups by a SearchRequest.
+#[utoipa::path(post, path = "/scim/v2/{team}/{resource}/.search", tag = "scim",
+    params(
+        crate::openapi::ResourcePath,
+    ),
+    request_body(content = Object, content_type = "application/scim+json", description = "a SearchRequest"),
+    security(("scim_token" = [])),
+    responses(
+        (status = 200, description = "a ListResponse", body = Object,
+            content_type = "application/scim+json"),
+        (status = "default", description = "an error", body = crate::openapi::Error,
+            content_type = "application/scim+json"),
+    ))]
+pub(crate) async fn search(
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(&req)?;
     let ctx = Ctx::new(&req)?;
     let body = request::json_body(&req, payload, ctx.state().config.max_body_bytes).await;
@@ -151,10 +185,22 @@ async fn search(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse,
     run_list(&req, kind, parsed).await
 }
 
+#[utoipa::path(post, path = "/scim/v2/{team}/.search", tag = "scim",
+    params(
+        crate::openapi::TeamPath,
+    ),
+    request_body(content = Object, content_type = "application/scim+json", description = "a SearchRequest"),
+    security(("scim_token" = [])),
+    responses(
+        (status = 200, description = "a ListResponse", body = Object,
+            content_type = "application/scim+json"),
+        (status = "default", description = "an error", body = crate::openapi::Error,
+            content_type = "application/scim+json"),
+    ))]
 /// `POST /.search` at the root: users, then groups, paged as one list (RFC 7644
 /// section 3.4.3). A filter or attribute that only one type defines selects nothing of the
 /// other; a filter that neither type accepts is an error.
-async fn search_everything(
+pub(crate) async fn search_everything(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
@@ -233,7 +279,24 @@ async fn run_list(
     Ok(response::json(StatusCode::OK, &body))
 }
 
-async fn create(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+/// Creates a user or group.
+#[utoipa::path(post, path = "/scim/v2/{team}/{resource}", tag = "scim",
+    params(
+        crate::openapi::ResourcePath,
+        crate::openapi::Projection,
+    ),
+    request_body(content = Object, content_type = "application/scim+json", description = "the User or Group"),
+    security(("scim_token" = [])),
+    responses(
+        (status = 201, description = "created", body = Object,
+            content_type = "application/scim+json"),
+        (status = "default", description = "an error", body = crate::openapi::Error,
+            content_type = "application/scim+json"),
+    ))]
+pub(crate) async fn create(
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(&req)?;
     let ctx = Ctx::new(&req)?;
     let body = request::json_body(&req, payload, ctx.state().config.max_body_bytes).await;
@@ -259,7 +322,22 @@ async fn create(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse,
     Ok(response::created(&body, &etag, &location))
 }
 
-async fn get(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+/// Reads a user or group.
+#[utoipa::path(get, path = "/scim/v2/{team}/{resource}/{id}", tag = "scim",
+    params(
+        crate::openapi::ItemPath,
+        crate::openapi::Projection,
+        ("If-None-Match" = Option<String>, Header, description = "an ETag"),
+    ),
+    security(("scim_token" = [])),
+    responses(
+        (status = 200, description = "the resource", body = Object,
+            content_type = "application/scim+json"),
+        (status = 304, description = "unchanged"),
+        (status = "default", description = "an error", body = crate::openapi::Error,
+            content_type = "application/scim+json"),
+    ))]
+pub(crate) async fn get(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(&req)?;
     let id = id_of(&req);
     let ctx = Ctx::new(&req)?;
@@ -284,7 +362,25 @@ async fn get(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     })
 }
 
-async fn replace(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+/// Replaces a user or group.
+#[utoipa::path(put, path = "/scim/v2/{team}/{resource}/{id}", tag = "scim",
+    params(
+        crate::openapi::ItemPath,
+        crate::openapi::Projection,
+        ("If-Match" = Option<String>, Header, description = "the ETag to replace"),
+    ),
+    request_body(content = Object, content_type = "application/scim+json", description = "the whole User or Group"),
+    security(("scim_token" = [])),
+    responses(
+        (status = 200, description = "replaced", body = Object,
+            content_type = "application/scim+json"),
+        (status = "default", description = "an error", body = crate::openapi::Error,
+            content_type = "application/scim+json"),
+    ))]
+pub(crate) async fn replace(
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(&req)?;
     let id = id_of(&req);
     let ctx = Ctx::new(&req)?;
@@ -325,7 +421,26 @@ async fn replace(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse
     Ok(response::resource(StatusCode::OK, &body, &etag))
 }
 
-async fn patch(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+/// Changes a user or group (a PatchOp).
+#[utoipa::path(patch, path = "/scim/v2/{team}/{resource}/{id}", tag = "scim",
+    params(
+        crate::openapi::ItemPath,
+        crate::openapi::Projection,
+        ("If-Match" = Option<String>, Header, description = "the ETag to change"),
+    ),
+    request_body(content = Object, content_type = "application/scim+json", description = "a PatchOp"),
+    security(("scim_token" = [])),
+    responses(
+        (status = 200, description = "the changed resource", body = Object,
+            content_type = "application/scim+json"),
+        (status = 204, description = "changed (groups, unless attributes is asked for)"),
+        (status = "default", description = "an error", body = crate::openapi::Error,
+            content_type = "application/scim+json"),
+    ))]
+pub(crate) async fn patch(
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(&req)?;
     let id = id_of(&req);
     let ctx = Ctx::new(&req)?;
@@ -414,7 +529,19 @@ fn patch_data(
     .into())
 }
 
-async fn delete(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+/// Deletes a user or group.
+#[utoipa::path(delete, path = "/scim/v2/{team}/{resource}/{id}", tag = "scim",
+    params(
+        crate::openapi::ItemPath,
+        ("If-Match" = Option<String>, Header, description = "the ETag to delete"),
+    ),
+    security(("scim_token" = [])),
+    responses(
+        (status = 204, description = "deleted"),
+        (status = "default", description = "an error", body = crate::openapi::Error,
+            content_type = "application/scim+json"),
+    ))]
+pub(crate) async fn delete(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(&req)?;
     let id = id_of(&req);
     let ctx = Ctx::new(&req)?;

@@ -9,6 +9,16 @@ use proto::{ErrorBody, ErrorCode};
 use serde_json::json;
 use store::Store;
 
+/// The body of `/healthz` and `/readyz` (a description for the OpenAPI document).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // the handlers write it with json!
+pub(crate) struct Health {
+    /// `ok`, `ready` or `unavailable`.
+    status: String,
+    /// Why not ready.
+    reason: Option<String>,
+}
+
 /// How long `/readyz` waits for the database.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -18,21 +28,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/healthz")
             .route(web::get().to(healthz))
             .route(web::head().to(healthz))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web_common::method_not_allowed("GET, HEAD")),
     )
     .service(
         web::resource("/readyz")
             .route(web::get().to(readyz))
             .route(web::head().to(readyz))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web_common::method_not_allowed("GET, HEAD")),
     );
 }
 
-async fn healthz() -> HttpResponse {
+/// The process answers.
+#[utoipa::path(method(get, head), path = "/healthz", tag = "operations",
+    responses(
+        (status = 200, description = "the process answers", body = Health),
+        (status = "default", description = "an error", body = ErrorBody),
+    ))]
+pub(crate) async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-async fn readyz(store: web::Data<Store>) -> HttpResponse {
+/// The process and its database answer.
+#[utoipa::path(method(get, head), path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "ready", body = Health),
+        (status = 503, description = "the database does not answer", body = Health),
+        (status = "default", description = "an error", body = ErrorBody),
+    ))]
+pub(crate) async fn readyz(store: web::Data<Store>) -> HttpResponse {
     let store = store.into_inner();
     let ping = web_common::blocking(move || store.ping().map_err(|e| NotReady(e.to_string())));
     let problem = match actix_web::rt::time::timeout(READY_TIMEOUT, ping).await {
@@ -57,20 +80,6 @@ impl From<web_common::BlockingFailed> for NotReady {
     fn from(err: web_common::BlockingFailed) -> Self {
         NotReady(err.to_string())
     }
-}
-
-/// 405 with `Allow: GET, HEAD`.
-pub async fn method_not_allowed() -> HttpResponse {
-    let body = ErrorBody::new(
-        ErrorCode::MethodNotAllowed,
-        "this route takes GET and HEAD only",
-    );
-    let mut res = web_common::error_response(StatusCode::METHOD_NOT_ALLOWED, &body);
-    res.headers_mut().insert(
-        actix_web::http::header::ALLOW,
-        actix_web::http::header::HeaderValue::from_static("GET, HEAD"),
-    );
-    res
 }
 
 /// The answer for routes that do not exist (outside `/scim`, which answers SCIM errors).

@@ -20,6 +20,7 @@ mod logging;
 mod login;
 mod metrics;
 mod normalize_path;
+mod openapi;
 mod output;
 mod serve;
 mod tls;

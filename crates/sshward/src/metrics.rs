@@ -248,6 +248,12 @@ pub fn scim_operation(
 }
 
 /// `GET /metrics`.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus text format", body = String,
+            content_type = "text/plain"),
+        (status = "default", description = "an error", body = proto::ErrorBody),
+    ))]
 pub async fn endpoint(metrics: web::Data<Metrics>, store: web::Data<store::Store>) -> HttpResponse {
     metrics.set_pool(store.pool_state());
     match metrics.render() {

@@ -88,7 +88,7 @@ pub(crate) fn key_of(env: &Env, who: &str) -> PathBuf {
 }
 
 /// Where [`login_with`] saves the access token of `key`'s sign-in.
-fn token_file(key: &Path) -> PathBuf {
+pub(crate) fn token_file(key: &Path) -> PathBuf {
     PathBuf::from(format!("{}.token.json", key.display()))
 }
 

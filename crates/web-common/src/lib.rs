@@ -116,6 +116,22 @@ pub fn error_response(status: StatusCode, body: &ErrorBody) -> HttpResponse {
         .json(body)
 }
 
+/// The default service of a resource that takes only the methods `allow` lists (e.g.
+/// `"GET, HEAD"`): 405 with that `Allow` header (RFC 9110 section 15.5.6) and the JSON
+/// error body (actix's own answer has neither).
+pub fn method_not_allowed(allow: &'static str) -> actix_web::Route {
+    web::to(move |req: HttpRequest| async move {
+        let body = ErrorBody::new(
+            proto::ErrorCode::MethodNotAllowed,
+            format!("{} takes {allow}, not {}", req.path(), req.method()),
+        );
+        let mut res = error_response(StatusCode::METHOD_NOT_ALLOWED, &body);
+        res.headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+        res
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
