@@ -1,10 +1,11 @@
 //! Who is asking: the console session cookie, the CSRF token bound to it, and the origin
 //! check of every state-changing request.
 
-use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::header;
+use actix_web::{HttpRequest, web};
 use app::ConsoleAdmin;
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
@@ -71,22 +72,49 @@ pub(crate) async fn signed_in(
     })
 }
 
-/// The administrator of `team` behind a form post: the post must come from the console's
-/// own origin and carry the session's CSRF token `token`.
-pub(crate) async fn signed_post(
+/// The administrator of `team` behind a form post, and the form: the post must come from
+/// the console's own origin, have a console session, and only then is its body read; it
+/// must carry the session's CSRF token. (The body is read after the session check, so
+/// a request without a session is sent to sign in whatever it holds.)
+pub(crate) async fn signed_form<T: DeserializeOwned>(
     state: &ConsoleState,
     req: &HttpRequest,
     team: &str,
-    token: &str,
-) -> Result<Signed, PageError> {
+    body: &[u8],
+) -> Result<(Signed, T), PageError> {
     same_origin(state, req)?;
     let signed = signed_in(state, req, team).await?;
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(PageError::BadRequest(
+            "send the form as application/x-www-form-urlencoded".into(),
+        ));
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|_| PageError::BadRequest("the form is not UTF-8".into()))?;
+    let token = web::Query::<Csrf>::from_query(text)
+        .map(|c| c.into_inner().csrf)
+        .unwrap_or_default();
     if !bool::from(signed.csrf.as_bytes().ct_eq(token.as_bytes())) {
         return Err(PageError::Forged(
             "this form is out of date or did not come from this console; reload the page and try again",
         ));
     }
-    Ok(signed)
+    let form = web::Query::<T>::from_query(text)
+        .map_err(|e| PageError::BadRequest(format!("invalid form: {e}")))?;
+    Ok((signed, form.into_inner()))
+}
+
+/// The CSRF token every state-changing form carries.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct Csrf {
+    /// The token.
+    #[serde(default)]
+    pub csrf: String,
 }
 
 /// Refuses a request that a browser says came from another site: its `Origin` is not the

@@ -105,6 +105,13 @@ impl ConsoleState {
     }
 }
 
+/// The OpenAPI description of the routes [`configure`] mounts (part of the server's
+/// `GET /openapi.json`): HTML pages and forms, signed in with the console session cookie.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    pages::Doc::openapi()
+}
+
 /// Mounts the console under `/console`.
 pub fn configure(cfg: &mut web::ServiceConfig, state: ConsoleState) {
     pages::configure(cfg, state);

@@ -130,6 +130,9 @@ pub(crate) enum PageError {
     /// The action conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
+    /// The page does not take this method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// Too many failed sign-in attempts from this address.
     #[error("too many failed attempts; try again in {0} seconds")]
     TooManyFailures(u64),
@@ -178,6 +181,7 @@ impl ResponseError for PageError {
             PageError::Forged(_) | PageError::Forbidden(_) => StatusCode::FORBIDDEN,
             PageError::NotFound(_) => StatusCode::NOT_FOUND,
             PageError::Conflict(_) => StatusCode::CONFLICT,
+            PageError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             PageError::TooManyFailures(_) => StatusCode::TOO_MANY_REQUESTS,
             PageError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -194,6 +198,7 @@ impl ResponseError for PageError {
             PageError::Forbidden(_) => "Not allowed",
             PageError::NotFound(_) => "Not found",
             PageError::Conflict(_) => "Conflict",
+            PageError::MethodNotAllowed(_) => "Not here",
             PageError::TooManyFailures(_) => "Too many attempts",
             _ => "Something went wrong",
         };

@@ -10,10 +10,16 @@ const JS: &str = include_str!("../static/console.js");
 
 /// `GET /console/static/{file}`.
 pub(crate) fn service() -> actix_web::Resource {
-    web::resource("/static/{file}").route(web::get().to(serve))
+    web::resource("/static/{file}")
+        .route(web::get().to(serve))
+        .default_service(crate::pages::method_not_allowed("GET"))
 }
 
-async fn serve(file: web::Path<String>) -> Result<HttpResponse, PageError> {
+#[utoipa::path(get, path = "/console/static/{file}", tag = "console",
+    params(("file" = String, Path, description = "console.css or console.js")),
+    responses((status = 200, description = "the file", body = String, content_type = "text/css"),
+        (status = "default", description = "an error page", body = String, content_type = "text/html")))]
+pub(crate) async fn serve(file: web::Path<String>) -> Result<HttpResponse, PageError> {
     let (body, kind) = match file.as_str() {
         "console.css" => (CSS, "text/css; charset=utf-8"),
         "console.js" => (JS, "text/javascript; charset=utf-8"),

@@ -39,6 +39,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         oidc_login::web::openapi(),
         agent_api::openapi(),
         ca_api::openapi(),
+        console::openapi(),
     ] {
         doc.merge(part);
     }
@@ -65,6 +66,12 @@ pub fn document() -> utoipa::openapi::OpenApi {
     ] {
         components.add_security_scheme(name, bearer(what));
     }
+    components.add_security_scheme(
+        "console_session",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+            console::console_cookie_name(false),
+        ))),
+    );
     components.add_security_scheme(
         "session",
         SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(oidc_login::SESSION_COOKIE))),

@@ -279,6 +279,7 @@ mod tests {
             .replace("{resource}", "Users")
             .replace("{file}", "user.pub")
             .replace("{id}", "x")
+            .replace("{serial}", "1")
     }
 
     /// Every route of the real App (all of the web crates' `configure`s, as `serve` mounts

@@ -63,6 +63,47 @@ const CASES: &[(&str, &str, Case)] = &[
     ("GET", "/callback", login_callback),
     ("POST", "/login/{team}/device", login_device),
     ("POST", "/login/token", login_token),
+    ("GET", "/console", console_public),
+    ("GET", "/console/static/{file}", console_public),
+    ("GET", "/console/{team}/signin", console_public),
+    ("GET", "/console/{team}/link", console_public),
+    ("POST", "/console/{team}/link", console_link),
+    ("GET", "/console/{team}/enter", console_enter),
+    ("GET", "/console/{team}", console_page),
+    ("GET", "/console/{team}/identity", console_page),
+    ("GET", "/console/{team}/scim", console_page),
+    ("GET", "/console/{team}/log", console_page),
+    ("GET", "/console/{team}/log/progress", console_page),
+    ("GET", "/console/{team}/users", console_page),
+    ("GET", "/console/{team}/users/{id}", console_page),
+    ("GET", "/console/{team}/groups", console_page),
+    ("GET", "/console/{team}/groups/{id}", console_page),
+    ("GET", "/console/{team}/hosts", console_page),
+    ("GET", "/console/{team}/grants", console_page),
+    ("GET", "/console/{team}/certificates", console_page),
+    ("GET", "/console/{team}/audit", console_page),
+    ("POST", "/console/{team}/signout", console_form),
+    ("POST", "/console/{team}/identity", console_form),
+    ("POST", "/console/{team}/scim/tokens", console_form),
+    (
+        "POST",
+        "/console/{team}/scim/tokens/{id}/revoke",
+        console_form,
+    ),
+    ("POST", "/console/{team}/hosts/join-tokens", console_form),
+    ("POST", "/console/{team}/grants/preview", console_form),
+    ("POST", "/console/{team}/grants/add", console_form),
+    (
+        "POST",
+        "/console/{team}/grants/{id}/preview-remove",
+        console_form,
+    ),
+    ("POST", "/console/{team}/grants/{id}/remove", console_form),
+    (
+        "POST",
+        "/console/{team}/certificates/{serial}/revoke",
+        console_form,
+    ),
     ("GET", "/me", me),
     ("POST", "/logout", logout),
 ];
@@ -92,6 +133,10 @@ struct Team {
     access_token: String,
     /// The person's browser session: a `Cookie` header value.
     cookie: String,
+    /// The person's console session (they are a console administrator of the team): a
+    /// `Cookie` header value, and its CSRF token.
+    console: String,
+    csrf: String,
 }
 
 struct World {
@@ -1208,6 +1253,37 @@ fn make_team(
     let saved = std::fs::read(token_file).unwrap();
     let saved: Value = serde_json::from_slice(&saved).unwrap();
     let cookie = web_sign_in(&server.base, slug, person).unwrap_or_else(|res| panic!("{res:?}"));
+    env.run(&[
+        "admin",
+        "add",
+        "--team",
+        slug,
+        "--user",
+        &format!("{person}@contoso.com"),
+    ])
+    .ok();
+    let entered = send(
+        "GET",
+        &format!("{}/console/{slug}/enter", server.base),
+        &[("Cookie", &cookie)],
+        b"",
+    );
+    assert_eq!(entered.status, 200, "{entered:?}");
+    let console = entered
+        .set_cookie("sshward_console")
+        .expect("a console session");
+    let page = send(
+        "GET",
+        &format!("{}/console/{slug}/scim", server.base),
+        &[("Cookie", &console)],
+        b"",
+    );
+    let at = page
+        .body
+        .find("name=\"csrf\" value=\"")
+        .expect("a CSRF token")
+        + 19;
+    let csrf = page.body[at..at + 64].to_owned();
     Team {
         slug,
         url,
@@ -1219,6 +1295,8 @@ fn make_team(
         spare_join: join("env=prod"),
         access_token: saved["access_token"].as_str().unwrap().to_owned(),
         cookie,
+        console,
+        csrf,
     }
 }
 
@@ -1276,4 +1354,212 @@ fn isolation_postgres() {
     let mut env = Env::new();
     env.on_postgres(&db.url);
     isolation_on(env);
+}
+
+/// `pattern` of the console for `team`'s own things: its user and group, grant 1,
+/// certificate 1, the stylesheet.
+fn console_path(pattern: &str, team: &Team) -> String {
+    let id = if pattern.contains("/groups/") {
+        team.group_id.as_str()
+    } else if pattern.contains("/users/") {
+        team.user_id.as_str()
+    } else {
+        "1"
+    };
+    pattern
+        .replace("{team}", team.slug)
+        .replace("{file}", "console.css")
+        .replace("{serial}", "1")
+        .replace("{id}", id)
+}
+
+/// Pages anyone may open (sign-in, a link's confirmation, the static files): they answer
+/// without a session and hold nothing of either team.
+fn console_public(w: &World, method: &str, pattern: &str) {
+    for t in [&w.red, &w.blue] {
+        let mut path = console_path(pattern, t);
+        if path.ends_with("/link") {
+            path.push_str("?code=sshwc_x");
+        }
+        let res = send(method, &format!("{}{path}", w.server.base), &[], b"");
+        assert_eq!(res.status, 200, "{method} {path}: {res:?}");
+        assert_holds_none(&res.body, &w.secrets(), &format!("{method} {path}"));
+    }
+}
+
+/// A console page: the own team's administrator reads it; the other team's pages do not
+/// exist for them (404), their session is no key to the other team, and a sign-in
+/// session alone is no console session.
+fn console_page(w: &World, method: &str, pattern: &str) {
+    for (me, other) in w.pairs() {
+        let own = console_path(pattern, me);
+        let res = send(
+            method,
+            &format!("{}{own}", w.server.base),
+            &[("Cookie", &me.console)],
+            b"",
+        );
+        assert_eq!(res.status, 200, "{method} {own}: {res:?}");
+        // The other team's secrets never; its ids may appear where this team's own
+        // requests named them (a SCIM request for a group id that is not here, logged).
+        assert_holds_none(
+            &res.body,
+            &[
+                other.token.clone(),
+                other.console.clone(),
+                other.csrf.clone(),
+                other.hosts[0].credential.clone(),
+            ],
+            &format!("{method} {own}"),
+        );
+        for path in [
+            console_path(pattern, other),
+            own.replace(me.slug, other.slug),
+        ] {
+            let res = send(
+                method,
+                &format!("{}{path}", w.server.base),
+                &[("Cookie", &me.console)],
+                b"",
+            );
+            assert_eq!(
+                res.status, 404,
+                "{method} {path} with {}'s session: {res:?}",
+                me.slug
+            );
+            assert_holds_none(&res.body, &w.secrets(), &format!("{method} {path}"));
+        }
+        let res = send(
+            method,
+            &format!("{}{own}", w.server.base),
+            &[("Cookie", &me.cookie)],
+            b"",
+        );
+        assert_eq!(
+            res.status, 303,
+            "{method} {own} with a sign-in session only: {res:?}"
+        );
+    }
+}
+
+/// A console form: posted to the other team with one's own session and token, it finds
+/// no page (404) before it reads the form; with the other team's token on one's own
+/// page it is refused as forged (403). Neither changes anything.
+fn console_form(w: &World, method: &str, pattern: &str) {
+    let audit_size = |w: &World| {
+        w.cli(&["audit", "--limit", "10000", "--json"])
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    let before = audit_size(w);
+    for (me, other) in w.pairs() {
+        let form = format!(
+            "csrf={}&label=x&group={}&hosts=*&role=sudo&tenant=&domains=",
+            me.csrf, other.group_id
+        );
+        let to_other = console_path(pattern, other);
+        let res = send(
+            method,
+            &format!("{}{to_other}", w.server.base),
+            &[
+                ("Cookie", &me.console),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Origin", &w.server.base),
+            ],
+            form.as_bytes(),
+        );
+        assert_eq!(
+            res.status, 404,
+            "{method} {to_other} with {}'s session: {res:?}",
+            me.slug
+        );
+        let forged = format!(
+            "csrf={}&label=x&group={}&hosts=*&role=sudo",
+            other.csrf, me.group_id
+        );
+        let own = console_path(pattern, me);
+        let res = send(
+            method,
+            &format!("{}{own}", w.server.base),
+            &[
+                ("Cookie", &me.console),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Origin", &w.server.base),
+            ],
+            forged.as_bytes(),
+        );
+        assert_eq!(
+            res.status, 403,
+            "{method} {own} with {}'s token: {res:?}",
+            other.slug
+        );
+    }
+    assert_eq!(
+        audit_size(w),
+        before,
+        "{method} {pattern}: a refused form changed something"
+    );
+}
+
+/// A one-time link signs in to its own team only, and once.
+fn console_link(w: &World, method: &str, pattern: &str) {
+    for (me, other) in w.pairs() {
+        let made = w.cli(&["admin", "link", "--team", me.slug, "--json"]);
+        let code = made["url"]
+            .as_str()
+            .unwrap()
+            .split("code=")
+            .nth(1)
+            .unwrap()
+            .to_owned();
+        let post = |team: &Team| {
+            let path = console_path(pattern, team);
+            send(
+                method,
+                &format!("{}{path}", w.server.base),
+                &[("Content-Type", "application/x-www-form-urlencoded")],
+                format!("code={code}").as_bytes(),
+            )
+        };
+        let refused = post(other);
+        assert_eq!(
+            refused.status, 403,
+            "{}'s link at {}: {refused:?}",
+            me.slug, other.slug
+        );
+        assert!(refused.set_cookie("sshward_console").is_none());
+        let used = post(me);
+        assert_eq!(used.status, 303, "{used:?}");
+        assert!(used.set_cookie("sshward_console").is_some());
+        assert_eq!(post(me).status, 403, "a link used twice");
+    }
+}
+
+/// After an Entra sign-in to one team, its console opens for an administrator; the other
+/// team's console does not take that sign-in session.
+fn console_enter(w: &World, method: &str, pattern: &str) {
+    for (me, other) in w.pairs() {
+        let at_other = console_path(pattern, other);
+        let res = send(
+            method,
+            &format!("{}{at_other}", w.server.base),
+            &[("Cookie", &me.cookie)],
+            b"",
+        );
+        assert_eq!(
+            res.status, 303,
+            "{}'s sign-in at {at_other}: {res:?}",
+            me.slug
+        );
+        assert!(res.set_cookie("sshward_console").is_none(), "{res:?}");
+        let own = console_path(pattern, me);
+        let res = send(
+            method,
+            &format!("{}{own}", w.server.base),
+            &[("Cookie", &me.cookie)],
+            b"",
+        );
+        assert_eq!(res.status, 200, "{res:?}");
+        assert!(res.set_cookie("sshward_console").is_some(), "{res:?}");
+    }
 }

@@ -33,6 +33,10 @@ struct AuditPage {
 }
 
 /// `GET /console/{team}/audit`.
+#[utoipa::path(get, path = "/console/{team}/audit", tag = "console",
+    params(("team" = String, Path, description = "the team's name"), ("action" = Option<String>, Query, description = "an audit action"), ("actor" = Option<String>, Query, description = "an actor"), ("before" = Option<String>, Query, description = "entries older than this id")),
+    security(("console_session" = [])),
+    responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn show(
     state: State,
     req: HttpRequest,

@@ -27,6 +27,10 @@ struct CertificatesPage {
 }
 
 /// `GET /console/{team}/certificates`.
+#[utoipa::path(get, path = "/console/{team}/certificates", tag = "console",
+    params(("team" = String, Path, description = "the team's name"), ("live" = Option<String>, Query, description = "1: only live ones")),
+    security(("console_session" = [])),
+    responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn list(
     state: State,
     req: HttpRequest,
@@ -50,14 +54,20 @@ pub(crate) async fn list(
 
 /// `POST /console/{team}/certificates/{serial}/revoke`: revokes it at once (it enters the
 /// team's revocation list, which hosts fetch).
+#[utoipa::path(post, path = "/console/{team}/certificates/{serial}/revoke", tag = "console",
+    params(("team" = String, Path, description = "the team's name"), ("serial" = i64, Path, description = "the certificate's serial")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "the form, with the session's csrf token"),
+    security(("console_session" = [])),
+    responses((status = 303, description = "done: to the next page (or, without a console session, to sign-in)"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn revoke(
     state: State,
     req: HttpRequest,
-    path: web::Path<(String, i64)>,
-    form: web::Form<Csrf>,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
 ) -> Answer {
-    let (team, serial) = path.into_inner();
-    let signed = auth::signed_post(&state, &req, &team, &form.csrf).await?;
+    let (team, serial_text) = path.into_inner();
+    let (signed, _): (_, Csrf) = auth::signed_form(&state, &req, &team, &body).await?;
+    let serial = super::number(&serial_text)?;
     let (actor, slug) = (signed.admin.actor.clone(), team.clone());
     with_app(&state, move |app| {
         app.revoke_certificate(&actor, &slug, serial)

@@ -28,6 +28,10 @@ struct GrantsPage {
 }
 
 /// `GET /console/{team}/grants`.
+#[utoipa::path(get, path = "/console/{team}/grants", tag = "console",
+    params(("team" = String, Path, description = "the team's name")),
+    security(("console_session" = [])),
+    responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn list(state: State, req: HttpRequest, team: web::Path<String>) -> Answer {
     let signed = auth::signed_in(&state, &req, &team).await?;
     let slug = team.into_inner();
@@ -59,7 +63,6 @@ pub(crate) async fn list(state: State, req: HttpRequest, team: web::Path<String>
 /// The add form: a group (id or displayName), a host selector, a role.
 #[derive(Clone, Debug, Deserialize)]
 pub(crate) struct GrantForm {
-    csrf: String,
     group: String,
     hosts: String,
     role: String,
@@ -147,14 +150,18 @@ struct PreviewPage {
 }
 
 /// `POST /console/{team}/grants/preview`: who would gain what; nothing changes yet.
+#[utoipa::path(post, path = "/console/{team}/grants/preview", tag = "console",
+    params(("team" = String, Path, description = "the team's name")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "the form, with the session's csrf token"),
+    security(("console_session" = [])),
+    responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn preview_add(
     state: State,
     req: HttpRequest,
     team: web::Path<String>,
-    form: web::Form<GrantForm>,
+    body: web::Bytes,
 ) -> Answer {
-    let signed = auth::signed_post(&state, &req, &team, &form.csrf).await?;
-    let form = form.into_inner();
+    let (signed, form): (_, GrantForm) = auth::signed_form(&state, &req, &team, &body).await?;
     let grant = form.grant()?;
     let what = format!(
         "Grant {} on {} to group {}",
@@ -175,13 +182,18 @@ pub(crate) async fn preview_add(
 }
 
 /// `POST /console/{team}/grants/add`: adds the grant the preview showed.
+#[utoipa::path(post, path = "/console/{team}/grants/add", tag = "console",
+    params(("team" = String, Path, description = "the team's name")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "the form, with the session's csrf token"),
+    security(("console_session" = [])),
+    responses((status = 303, description = "done: to the next page (or, without a console session, to sign-in)"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn add(
     state: State,
     req: HttpRequest,
     team: web::Path<String>,
-    form: web::Form<GrantForm>,
+    body: web::Bytes,
 ) -> Answer {
-    let signed = auth::signed_post(&state, &req, &team, &form.csrf).await?;
+    let (signed, form): (_, GrantForm) = auth::signed_form(&state, &req, &team, &body).await?;
     let grant = form.grant()?;
     let (actor, slug) = (signed.admin.actor.clone(), team.into_inner());
     with_app(&state, move |app| app.add_grant(&actor, &slug, &grant)).await?;
@@ -191,14 +203,20 @@ pub(crate) async fn add(
 }
 
 /// `POST /console/{team}/grants/{id}/preview-remove`: who would lose what.
+#[utoipa::path(post, path = "/console/{team}/grants/{id}/preview-remove", tag = "console",
+    params(("team" = String, Path, description = "the team's name"), ("id" = i64, Path, description = "its id")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "the form, with the session's csrf token"),
+    security(("console_session" = [])),
+    responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn preview_remove(
     state: State,
     req: HttpRequest,
-    path: web::Path<(String, i64)>,
-    form: web::Form<Csrf>,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
 ) -> Answer {
-    let (team, id) = path.into_inner();
-    let signed = auth::signed_post(&state, &req, &team, &form.csrf).await?;
+    let (team, id_text) = path.into_inner();
+    let (signed, _): (_, Csrf) = auth::signed_form(&state, &req, &team, &body).await?;
+    let id = super::number(&id_text)?;
     let slug = team.clone();
     let changes = with_app(&state, move |app| app.preview_grant_removal(&slug, id)).await?;
     render(&PreviewPage {
@@ -214,14 +232,20 @@ pub(crate) async fn preview_remove(
 }
 
 /// `POST /console/{team}/grants/{id}/remove`.
+#[utoipa::path(post, path = "/console/{team}/grants/{id}/remove", tag = "console",
+    params(("team" = String, Path, description = "the team's name"), ("id" = i64, Path, description = "its id")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "the form, with the session's csrf token"),
+    security(("console_session" = [])),
+    responses((status = 303, description = "done: to the next page (or, without a console session, to sign-in)"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn remove(
     state: State,
     req: HttpRequest,
-    path: web::Path<(String, i64)>,
-    form: web::Form<Csrf>,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
 ) -> Answer {
-    let (team, id) = path.into_inner();
-    let signed = auth::signed_post(&state, &req, &team, &form.csrf).await?;
+    let (team, id_text) = path.into_inner();
+    let (signed, _): (_, Csrf) = auth::signed_form(&state, &req, &team, &body).await?;
+    let id = super::number(&id_text)?;
     let (actor, slug) = (signed.admin.actor.clone(), team.clone());
     with_app(&state, move |app| app.remove_grant(&actor, &slug, id)).await?;
     Ok(see_other(&state.config.team_path(&team, "/grants")))

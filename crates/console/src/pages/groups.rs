@@ -49,6 +49,10 @@ struct GroupsPage {
 }
 
 /// `GET /console/{team}/groups`.
+#[utoipa::path(get, path = "/console/{team}/groups", tag = "console",
+    params(("team" = String, Path, description = "the team's name"), ("q" = Option<String>, Query, description = "the start of a displayName"), ("page" = Option<String>, Query, description = "page number")),
+    security(("console_session" = [])),
+    responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn list(
     state: State,
     req: HttpRequest,
@@ -126,6 +130,10 @@ struct GroupPage {
 }
 
 /// `GET /console/{team}/groups/{id}`.
+#[utoipa::path(get, path = "/console/{team}/groups/{id}", tag = "console",
+    params(("team" = String, Path, description = "the team's name"), ("id" = String, Path, description = "a SCIM id"), ("page" = Option<String>, Query, description = "page of members")),
+    security(("console_session" = [])),
+    responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn show(
     state: State,
     req: HttpRequest,

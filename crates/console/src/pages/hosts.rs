@@ -76,6 +76,10 @@ async fn page(state: &State, signed: Signed, created: Option<(String, String)>) 
 }
 
 /// `GET /console/{team}/hosts`.
+#[utoipa::path(get, path = "/console/{team}/hosts", tag = "console",
+    params(("team" = String, Path, description = "the team's name")),
+    security(("console_session" = [])),
+    responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn list(state: State, req: HttpRequest, team: web::Path<String>) -> Answer {
     let signed = auth::signed_in(&state, &req, &team).await?;
     page(&state, signed, None).await
@@ -83,7 +87,6 @@ pub(crate) async fn list(state: State, req: HttpRequest, team: web::Path<String>
 
 #[derive(Deserialize)]
 pub(crate) struct NewJoinToken {
-    csrf: String,
     /// `key=value` tags, separated by commas or spaces.
     #[serde(default)]
     tags: String,
@@ -93,13 +96,18 @@ pub(crate) struct NewJoinToken {
 }
 
 /// `POST /console/{team}/hosts/join-tokens`: makes a join token and shows it once.
+#[utoipa::path(post, path = "/console/{team}/hosts/join-tokens", tag = "console",
+    params(("team" = String, Path, description = "the team's name")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "the form, with the session's csrf token"),
+    security(("console_session" = [])),
+    responses((status = 201, description = "the page, showing the new secret once", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn create_join_token(
     state: State,
     req: HttpRequest,
     team: web::Path<String>,
-    form: web::Form<NewJoinToken>,
+    body: web::Bytes,
 ) -> Answer {
-    let signed = auth::signed_post(&state, &req, &team, &form.csrf).await?;
+    let (signed, form): (_, NewJoinToken) = auth::signed_form(&state, &req, &team, &body).await?;
     let items: Vec<&str> = form
         .tags
         .split([',', ' ', '\n', '\r', '\t'])

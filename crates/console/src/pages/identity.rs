@@ -29,8 +29,6 @@ struct IdentityPage {
 #[derive(Clone, Debug, Default, Deserialize)]
 pub(crate) struct IdentityForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     tenant: String,
     #[serde(default)]
     domains: String,
@@ -64,6 +62,10 @@ fn page(
 }
 
 /// `GET /console/{team}/identity`.
+#[utoipa::path(get, path = "/console/{team}/identity", tag = "console",
+    params(("team" = String, Path, description = "the team's name")),
+    security(("console_session" = [])),
+    responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn show(
     state: State,
     req: HttpRequest,
@@ -75,7 +77,6 @@ pub(crate) async fn show(
     let (summary, settings) = with_app(&state, move |app| app.team(&slug)).await?;
     let t = &summary.team;
     let form = IdentityForm {
-        csrf: String::new(),
         tenant: t
             .entra_tenant_id
             .as_ref()
@@ -140,14 +141,18 @@ fn change_of(form: &IdentityForm) -> Result<TeamChange, String> {
 
 /// `POST /console/{team}/identity`: saves the settings; a refused value shows the form
 /// again with what was typed and why.
+#[utoipa::path(post, path = "/console/{team}/identity", tag = "console",
+    params(("team" = String, Path, description = "the team's name")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "the form, with the session's csrf token"),
+    security(("console_session" = [])),
+    responses((status = 303, description = "done: to the next page (or, without a console session, to sign-in)"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn save(
     state: State,
     req: HttpRequest,
     team: web::Path<String>,
-    form: web::Form<IdentityForm>,
+    body: web::Bytes,
 ) -> Answer {
-    let signed = auth::signed_post(&state, &req, &team, &form.csrf).await?;
-    let form = form.into_inner();
+    let (signed, form): (_, IdentityForm) = auth::signed_form(&state, &req, &team, &body).await?;
     let change = match change_of(&form) {
         Ok(change) => change,
         Err(message) => {

@@ -122,6 +122,10 @@ fn progress_of(app: &app::App, team: &str) -> Result<Progress, app::AppError> {
 }
 
 /// `GET /console/{team}/log`.
+#[utoipa::path(get, path = "/console/{team}/log", tag = "console",
+    params(("team" = String, Path, description = "the team's name"), ("outcome" = Option<String>, Query, description = "failed, ok or empty"), ("operation" = Option<String>, Query, description = "a SCIM action"), ("user" = Option<String>, Query, description = "a user's id or userName"), ("hours" = Option<String>, Query, description = "only the last N hours"), ("before" = Option<String>, Query, description = "entries older than this id")),
+    security(("console_session" = [])),
+    responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn show(
     state: State,
     req: HttpRequest,
@@ -219,6 +223,10 @@ pub(crate) async fn show(
 }
 
 /// `GET /console/{team}/log/progress`: the progress section alone, for the script.
+#[utoipa::path(get, path = "/console/{team}/log/progress", tag = "console",
+    params(("team" = String, Path, description = "the team's name")),
+    security(("console_session" = [])),
+    responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn progress(state: State, req: HttpRequest, team: web::Path<String>) -> Answer {
     auth::signed_in(&state, &req, &team).await?;
     let slug = team.into_inner();

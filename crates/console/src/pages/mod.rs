@@ -16,7 +16,6 @@ use actix_web::error::InternalError;
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
 
 use crate::ConsoleState;
 use crate::page::{CONTENT_SECURITY_POLICY, PageError};
@@ -31,11 +30,7 @@ pub(crate) type State = web::Data<ConsoleState>;
 /// What a handler answers.
 pub(crate) type Answer = Result<HttpResponse, PageError>;
 
-/// The CSRF token every state-changing form carries.
-#[derive(Debug, Deserialize)]
-pub(crate) struct Csrf {
-    pub csrf: String,
-}
+pub(crate) use crate::auth::Csrf;
 
 /// Mounts `/console` and everything below it.
 pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: ConsoleState) {
@@ -51,6 +46,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: ConsoleState) {
     let t = |path: &str| format!("/{{team}}{path}");
     let scope = web::scope("/console")
         .app_data(web::Data::new(state))
+        // Form bodies are read as bytes after the session check (`auth::signed_form`).
+        .app_data(web::PayloadConfig::new(FORM_LIMIT))
         .app_data(
             web::FormConfig::default()
                 .limit(FORM_LIMIT)
@@ -75,51 +72,110 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: ConsoleState) {
         }))
         .wrap(headers)
         .service(crate::static_files::service())
-        .route("", web::get().to(signin::choose_team))
-        .route("/", web::get().to(signin::choose_team))
+        .service(page("", "GET").route(web::get().to(signin::choose_team)))
         // Trailing slashes are trimmed before routing: `/console/acme/` lands here too.
-        .route(&t(""), web::get().to(overview::show))
-        .route(&t("/signin"), web::get().to(signin::show))
-        .route(&t("/enter"), web::get().to(signin::enter))
-        .route(&t("/link"), web::get().to(signin::link_page))
-        .route(&t("/link"), web::post().to(signin::redeem_link))
-        .route(&t("/signout"), web::post().to(signin::sign_out))
-        .route(&t("/identity"), web::get().to(identity::show))
-        .route(&t("/identity"), web::post().to(identity::save))
-        .route(&t("/scim"), web::get().to(scim::show))
-        .route(&t("/scim/tokens"), web::post().to(scim::create_token))
-        .route(
-            &t("/scim/tokens/{id}/revoke"),
-            web::post().to(scim::revoke_token),
+        .service(page(&t(""), "GET").route(web::get().to(overview::show)))
+        .service(page(&t("/signin"), "GET").route(web::get().to(signin::show)))
+        .service(page(&t("/enter"), "GET").route(web::get().to(signin::enter)))
+        .service(
+            page(&t("/link"), "GET, POST")
+                .route(web::get().to(signin::link_page))
+                .route(web::post().to(signin::redeem_link)),
         )
-        .route(&t("/log"), web::get().to(log::show))
-        .route(&t("/log/progress"), web::get().to(log::progress))
-        .route(&t("/users"), web::get().to(users::list))
-        .route(&t("/users/{id}"), web::get().to(users::show))
-        .route(&t("/groups"), web::get().to(groups::list))
-        .route(&t("/groups/{id}"), web::get().to(groups::show))
-        .route(&t("/hosts"), web::get().to(hosts::list))
-        .route(
-            &t("/hosts/join-tokens"),
-            web::post().to(hosts::create_join_token),
+        .service(page(&t("/signout"), "POST").route(web::post().to(signin::sign_out)))
+        .service(
+            page(&t("/identity"), "GET, POST")
+                .route(web::get().to(identity::show))
+                .route(web::post().to(identity::save)),
         )
-        .route(&t("/grants"), web::get().to(grants::list))
-        .route(&t("/grants/preview"), web::post().to(grants::preview_add))
-        .route(&t("/grants/add"), web::post().to(grants::add))
-        .route(
-            &t("/grants/{id}/preview-remove"),
-            web::post().to(grants::preview_remove),
+        .service(page(&t("/scim"), "GET").route(web::get().to(scim::show)))
+        .service(page(&t("/scim/tokens"), "POST").route(web::post().to(scim::create_token)))
+        .service(
+            page(&t("/scim/tokens/{id}/revoke"), "POST").route(web::post().to(scim::revoke_token)),
         )
-        .route(&t("/grants/{id}/remove"), web::post().to(grants::remove))
-        .route(&t("/certificates"), web::get().to(certificates::list))
-        .route(
-            &t("/certificates/{serial}/revoke"),
-            web::post().to(certificates::revoke),
+        .service(page(&t("/log"), "GET").route(web::get().to(log::show)))
+        .service(page(&t("/log/progress"), "GET").route(web::get().to(log::progress)))
+        .service(page(&t("/users"), "GET").route(web::get().to(users::list)))
+        .service(page(&t("/users/{id}"), "GET").route(web::get().to(users::show)))
+        .service(page(&t("/groups"), "GET").route(web::get().to(groups::list)))
+        .service(page(&t("/groups/{id}"), "GET").route(web::get().to(groups::show)))
+        .service(page(&t("/hosts"), "GET").route(web::get().to(hosts::list)))
+        .service(
+            page(&t("/hosts/join-tokens"), "POST").route(web::post().to(hosts::create_join_token)),
         )
-        .route(&t("/audit"), web::get().to(audit::show))
+        .service(page(&t("/grants"), "GET").route(web::get().to(grants::list)))
+        .service(page(&t("/grants/preview"), "POST").route(web::post().to(grants::preview_add)))
+        .service(page(&t("/grants/add"), "POST").route(web::post().to(grants::add)))
+        .service(
+            page(&t("/grants/{id}/preview-remove"), "POST")
+                .route(web::post().to(grants::preview_remove)),
+        )
+        .service(page(&t("/grants/{id}/remove"), "POST").route(web::post().to(grants::remove)))
+        .service(page(&t("/certificates"), "GET").route(web::get().to(certificates::list)))
+        .service(
+            page(&t("/certificates/{serial}/revoke"), "POST")
+                .route(web::post().to(certificates::revoke)),
+        )
+        .service(page(&t("/audit"), "GET").route(web::get().to(audit::show)))
         .default_service(web::to(not_found));
     cfg.service(scope);
 }
+
+/// A console page at `path` whose routes take the methods `allow` (`"GET, POST"`).
+fn page(path: &str, allow: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(method_not_allowed(allow))
+}
+
+/// A method a page does not take: 405 with an error page and the `Allow` header
+/// (RFC 9110) naming the methods it does take.
+pub(crate) fn method_not_allowed(allow: &'static str) -> actix_web::Route {
+    web::to(move |req: actix_web::HttpRequest| async move {
+        let page = PageError::MethodNotAllowed(format!(
+            "{} takes {allow}, not {}",
+            req.path(),
+            req.method()
+        ));
+        let mut res = actix_web::ResponseError::error_response(&page);
+        res.headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+        res
+    })
+}
+
+/// The console's routes, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    crate::static_files::serve,
+    signin::choose_team,
+    signin::show,
+    signin::enter,
+    signin::link_page,
+    signin::redeem_link,
+    signin::sign_out,
+    overview::show,
+    identity::show,
+    identity::save,
+    scim::show,
+    scim::create_token,
+    scim::revoke_token,
+    log::show,
+    log::progress,
+    users::list,
+    users::show,
+    groups::list,
+    groups::show,
+    hosts::list,
+    hosts::create_join_token,
+    grants::list,
+    grants::preview_add,
+    grants::add,
+    grants::preview_remove,
+    grants::remove,
+    certificates::list,
+    certificates::revoke,
+    audit::show
+))]
+pub(crate) struct Doc;
 
 async fn not_found() -> Answer {
     Err(PageError::NotFound("there is no such console page".into()))
@@ -132,6 +188,13 @@ pub(crate) async fn with_app<T: Send + 'static>(
 ) -> Result<T, PageError> {
     let app = state.app.clone();
     web_common::blocking(move || f(&app).map_err(PageError::from)).await
+}
+
+/// The number in a path (a token id, grant id or serial), read after the session check;
+/// anything else names no page.
+pub(crate) fn number(text: &str) -> Result<i64, PageError> {
+    text.parse()
+        .map_err(|_| PageError::NotFound(format!("there is nothing numbered {text:?} here")))
 }
 
 /// The 1-based page number of a listing, from `?page=`.

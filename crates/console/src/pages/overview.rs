@@ -25,6 +25,10 @@ struct OverviewPage {
 }
 
 /// `GET /console/{team}/`.
+#[utoipa::path(get, path = "/console/{team}", tag = "console",
+    params(("team" = String, Path, description = "the team's name")),
+    security(("console_session" = [])),
+    responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn show(state: State, req: HttpRequest, team: web::Path<String>) -> Answer {
     let signed = auth::signed_in(&state, &req, &team).await?;
     let slug = team.into_inner();

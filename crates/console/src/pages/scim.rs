@@ -79,6 +79,10 @@ async fn page(state: &State, signed: Signed, created: Option<(String, String)>) 
 }
 
 /// `GET /console/{team}/scim`.
+#[utoipa::path(get, path = "/console/{team}/scim", tag = "console",
+    params(("team" = String, Path, description = "the team's name")),
+    security(("console_session" = [])),
+    responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn show(state: State, req: HttpRequest, team: web::Path<String>) -> Answer {
     let signed = auth::signed_in(&state, &req, &team).await?;
     page(&state, signed, None).await
@@ -86,7 +90,6 @@ pub(crate) async fn show(state: State, req: HttpRequest, team: web::Path<String>
 
 #[derive(Deserialize)]
 pub(crate) struct NewToken {
-    csrf: String,
     label: String,
     /// Days until it expires; empty: never.
     #[serde(default)]
@@ -94,14 +97,18 @@ pub(crate) struct NewToken {
 }
 
 /// `POST /console/{team}/scim/tokens`: makes a token and shows its secret once.
+#[utoipa::path(post, path = "/console/{team}/scim/tokens", tag = "console",
+    params(("team" = String, Path, description = "the team's name")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "the form, with the session's csrf token"),
+    security(("console_session" = [])),
+    responses((status = 201, description = "the page, showing the new secret once", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn create_token(
     state: State,
     req: HttpRequest,
     team: web::Path<String>,
-    form: web::Form<NewToken>,
+    body: web::Bytes,
 ) -> Answer {
-    let signed = auth::signed_post(&state, &req, &team, &form.csrf).await?;
-    let form = form.into_inner();
+    let (signed, form): (_, NewToken) = auth::signed_form(&state, &req, &team, &body).await?;
     let expires_in = match form.expires_days.trim() {
         "" => None,
         days => {
@@ -132,14 +139,20 @@ pub(crate) async fn create_token(
 }
 
 /// `POST /console/{team}/scim/tokens/{id}/revoke`.
+#[utoipa::path(post, path = "/console/{team}/scim/tokens/{id}/revoke", tag = "console",
+    params(("team" = String, Path, description = "the team's name"), ("id" = i64, Path, description = "its id")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "the form, with the session's csrf token"),
+    security(("console_session" = [])),
+    responses((status = 303, description = "done: to the next page (or, without a console session, to sign-in)"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn revoke_token(
     state: State,
     req: HttpRequest,
-    path: web::Path<(String, i64)>,
-    form: web::Form<Csrf>,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
 ) -> Answer {
-    let (team, id) = path.into_inner();
-    let signed = auth::signed_post(&state, &req, &team, &form.csrf).await?;
+    let (team, id_text) = path.into_inner();
+    let (signed, _): (_, Csrf) = auth::signed_form(&state, &req, &team, &body).await?;
+    let id = super::number(&id_text)?;
     let actor = signed.admin.actor.clone();
     let slug = team.clone();
     with_app(&state, move |app| app.revoke_token(&actor, &slug, id)).await?;

@@ -20,6 +20,9 @@ pub(crate) struct ChooseQuery {
 }
 
 /// `GET /console`: asks for the team (or goes to the one named by `?team=`).
+#[utoipa::path(get, path = "/console", tag = "console",
+    params(("team" = Option<String>, Query, description = "go to this team's console")),
+    responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = 303, description = "done: to the next page (or, without a console session, to sign-in)"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn choose_team(state: State, q: web::Query<ChooseQuery>) -> Answer {
     match q.into_inner().team.filter(|t| !t.trim().is_empty()) {
         Some(team) => {
@@ -42,6 +45,9 @@ struct SignInPage {
 }
 
 /// `GET /console/{team}/signin`.
+#[utoipa::path(get, path = "/console/{team}/signin", tag = "console",
+    params(("team" = String, Path, description = "the team's name")),
+    responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn show(state: State, team: web::Path<String>) -> Answer {
     let team = team.into_inner();
     let enter = state.config.path(&format!("/console/{team}/enter"));
@@ -68,6 +74,10 @@ struct EnterPage {
 /// The answer is a page that moves on by itself rather than a redirect: the browser came
 /// here by redirects that started at Entra, another site, and does not send a
 /// `SameSite=Strict` cookie on such a navigation; the next one starts here.
+#[utoipa::path(get, path = "/console/{team}/enter", tag = "console",
+    params(("team" = String, Path, description = "the team's name")),
+    security(("session" = [])),
+    responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = 303, description = "done: to the next page (or, without a console session, to sign-in)"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn enter(state: State, req: HttpRequest, team: web::Path<String>) -> Answer {
     let team = team.into_inner();
     let Some(login) = web_common::session_cookie(&req) else {
@@ -122,6 +132,9 @@ pub(crate) struct LinkQuery {
 
 /// `GET /console/{team}/link?code=...`: asks to confirm. Opening the link uses nothing, so
 /// a mail scanner that fetches it does not spend it; the button does.
+#[utoipa::path(get, path = "/console/{team}/link", tag = "console",
+    params(("team" = String, Path, description = "the team's name"), ("code" = Option<String>, Query, description = "the one-time link's code")),
+    responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn link_page(
     state: State,
     team: web::Path<String>,
@@ -148,6 +161,10 @@ pub(crate) struct LinkForm {
 }
 
 /// `POST /console/{team}/link`: uses the one-time link and opens a console session.
+#[utoipa::path(post, path = "/console/{team}/link", tag = "console",
+    params(("team" = String, Path, description = "the team's name")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "code=the one-time link's code"),
+    responses((status = 303, description = "done: to the next page (or, without a console session, to sign-in)"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn redeem_link(
     state: State,
     req: HttpRequest,
@@ -203,14 +220,19 @@ struct SignedOutPage {
 }
 
 /// `POST /console/{team}/signout`: ends the console session on every instance.
+#[utoipa::path(post, path = "/console/{team}/signout", tag = "console",
+    params(("team" = String, Path, description = "the team's name")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "the form, with the session's csrf token"),
+    security(("console_session" = [])),
+    responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn sign_out(
     state: State,
     req: HttpRequest,
     team: web::Path<String>,
-    form: web::Form<Csrf>,
+    body: web::Bytes,
 ) -> Answer {
     let team = team.into_inner();
-    auth::signed_post(&state, &req, &team, &form.csrf).await?;
+    let _: (_, Csrf) = auth::signed_form(&state, &req, &team, &body).await?;
     if let Some(secret) = auth::session_secret(&state, &req) {
         with_app(&state, move |app| app.end_console_session(&secret)).await?;
     }

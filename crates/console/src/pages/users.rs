@@ -101,6 +101,10 @@ fn search_filter(text: &str, status: &str) -> Result<Option<String>, PageError> 
 }
 
 /// `GET /console/{team}/users`.
+#[utoipa::path(get, path = "/console/{team}/users", tag = "console",
+    params(("team" = String, Path, description = "the team's name"), ("q" = Option<String>, Query, description = "the start of a userName, displayName or email"), ("status" = Option<String>, Query, description = "active, disabled or empty"), ("page" = Option<String>, Query, description = "page number")),
+    security(("console_session" = [])),
+    responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn list(
     state: State,
     req: HttpRequest,
@@ -196,6 +200,10 @@ struct UserPage {
 }
 
 /// `GET /console/{team}/users/{id}`.
+#[utoipa::path(get, path = "/console/{team}/users/{id}", tag = "console",
+    params(("team" = String, Path, description = "the team's name"), ("id" = String, Path, description = "a SCIM id")),
+    security(("console_session" = [])),
+    responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn show(
     state: State,
     req: HttpRequest,
