@@ -7,7 +7,7 @@
 #
 # Starts `sshward serve` on a free loopback port with a fresh SQLite data directory
 # (failed-authentication budgets off: wrong tokens are part of the input) and a joined
-# host, then runs
+# host and a console session, then runs
 #   1. schemathesis against GET /openapi.json (every route; scripts/fuzz/schemathesis.toml
 #      gives the SCIM routes the team's token and the host routes the host's credential),
 #      with every check but one: no 5xx, status codes, media types, bodies and headers as
@@ -70,17 +70,49 @@ print(json.load(urllib.request.urlopen(req))["credential"])
 EOF
 )"
 
+# A console session of the team (a one-time link, used), for the console's pages.
+link="$("$bin" --data-dir "$SERVER_DIR/data" admin link --json |
+    "$py" -c 'import json, sys; print(json.load(sys.stdin)["url"].split("code=")[1])')"
+console_cookie="$("$py" - "$base" "$link" <<'EOF'
+import sys, urllib.error, urllib.request
+class Stay(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a, **k): return None
+req = urllib.request.Request(sys.argv[1] + "/console/default/link", ("code=" + sys.argv[2]).encode(),
+                             {"Content-Type": "application/x-www-form-urlencoded"})
+try:
+    answer = urllib.request.build_opener(Stay).open(req)
+except urllib.error.HTTPError as e:
+    answer = e
+print(answer.headers["Set-Cookie"].split(";")[0].split("=", 1)[1])
+EOF
+)"
+
 export FUZZ_SCIM_TOKEN="$SERVER_TOKEN" FUZZ_TEAM=default FUZZ_HOST_CREDENTIAL="$credential"
+export FUZZ_CONSOLE_COOKIE="$console_cookie"
 status=0
 echo "fuzz.sh: schemathesis, $examples examples per operation and phase, seed $seed" >&2
-.venv/bin/schemathesis --config-file scripts/fuzz/schemathesis.toml run "$base/openapi.json" \
-    --checks all --exclude-checks positive_data_acceptance --max-examples "$examples" --workers "$workers" --seed "$seed" \
-    --suppress-health-check all --no-color \
-    --report junit --report-dir "$reports" >"$reports/schemathesis.log" 2>&1 || status=1
-sed -n '/SUMMARY/,$p' "$reports/schemathesis.log"
-if ((status)); then
-    echo "fuzz.sh: schemathesis failed; the whole log: $reports/schemathesis.log" >&2
-fi
+# The console's pages run on their own: its session is a cookie, which the HTTP client of
+# schemathesis keeps between requests, so its "request without the session" cases still
+# carry it; negative_data_rejection is off for them (tests/openapi.rs checks that a page
+# without a session sends the browser to sign in).
+for part in api console; do
+    if [[ $part == api ]]; then
+        only=(--exclude-path-regex '^/console/[{]team[}]')
+        skip=positive_data_acceptance
+    else
+        only=(--include-path-regex '^/console/[{]team[}]')
+        skip=positive_data_acceptance,negative_data_rejection
+    fi
+    log="$reports/schemathesis-$part.log"
+    if ! .venv/bin/schemathesis --config-file scripts/fuzz/schemathesis.toml run "$base/openapi.json" \
+        "${only[@]}" --checks all --exclude-checks "$skip" --max-examples "$examples" --workers "$workers" \
+        --seed "$seed" --suppress-health-check all --no-color \
+        --report junit --report-dir "$reports" >"$log" 2>&1; then
+        status=1
+        echo "fuzz.sh: schemathesis ($part) failed; the whole log: $log" >&2
+    fi
+    sed -n '/SUMMARY/,$p' "$log"
+done
 
 echo "fuzz.sh: scim_fuzz.py, $scim_requests requests, seed $seed" >&2
 "$py" scripts/fuzz/scim_fuzz.py --base "$base" --team default --token "$SERVER_TOKEN" \

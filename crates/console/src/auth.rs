@@ -47,6 +47,13 @@ pub(crate) fn session_secret(state: &ConsoleState, req: &HttpRequest) -> Option<
         .filter(|v| !v.is_empty())
 }
 
+/// Refuses a team name that cannot be one (a control character, `/`, upper case, ...)
+/// with 404 before it goes anywhere else: into a `Location` header, a page or a query.
+pub(crate) fn known_slug(team: &str) -> Result<(), PageError> {
+    store::validate_slug(team)
+        .map_err(|_| PageError::NotFound("there is no such console page".into()))
+}
+
 /// The administrator of `team` behind `req`; without a console session, a redirect to
 /// the team's sign-in page.
 pub(crate) async fn signed_in(
@@ -54,6 +61,7 @@ pub(crate) async fn signed_in(
     req: &HttpRequest,
     team: &str,
 ) -> Result<Signed, PageError> {
+    known_slug(team)?;
     let sign_in = || PageError::SignIn {
         to: state.config.path(&format!("/console/{team}/signin")),
     };

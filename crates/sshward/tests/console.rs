@@ -600,6 +600,11 @@ fn console_refuses_forgery_other_teams_replays_and_fixation() {
     let (status, _, _) = console_get(&server, "/console/default", &planted);
     assert_eq!(status, 303, "the planted session still works");
 
+    // A team name that cannot be one is no page, and never reaches a Location header
+    // (a control character there made a 500, found by schemathesis).
+    let (status, _) = console_post(&server, "/console/%02/grants/1/remove", &session, "", &[]);
+    assert_eq!(status, 404);
+
     // Security headers on every page, and errors are pages, never 500s.
     let r = agent()
         .get(format!("{}/console/default/signin", server.base))
@@ -620,6 +625,8 @@ fn console_refuses_forgery_other_teams_replays_and_fixation() {
         "/console/default/grants/x/remove",
         "/console/%2e%2e/users",
         "/console/default/nope",
+        "/console/%02/users",
+        "/console/%0a",
     ] {
         let (status, _, body) = console_get(&server, path, &session);
         assert!(

@@ -50,6 +50,7 @@ struct SignInPage {
     responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn show(state: State, team: web::Path<String>) -> Answer {
     let team = team.into_inner();
+    auth::known_slug(&team)?;
     let enter = state.config.path(&format!("/console/{team}/enter"));
     render(&SignInPage {
         c: Chrome::anonymous(&state.config, &team),
@@ -80,6 +81,7 @@ struct EnterPage {
     responses((status = 200, description = "the page", body = String, content_type = "text/html"), (status = 303, description = "done: to the next page (or, without a console session, to sign-in)"), (status = "default", description = "an error page (without a console session: 303 to sign-in)", body = String, content_type = "text/html")))]
 pub(crate) async fn enter(state: State, req: HttpRequest, team: web::Path<String>) -> Answer {
     let team = team.into_inner();
+    auth::known_slug(&team)?;
     let Some(login) = web_common::session_cookie(&req) else {
         return Err(PageError::SignIn {
             to: state.config.path(&format!("/console/{team}/signin")),
@@ -141,6 +143,7 @@ pub(crate) async fn link_page(
     q: web::Query<LinkQuery>,
 ) -> Answer {
     let team = team.into_inner();
+    auth::known_slug(&team)?;
     let code = q.into_inner().code.unwrap_or_default();
     if code.is_empty() {
         return Err(PageError::BadRequest(
@@ -173,6 +176,7 @@ pub(crate) async fn redeem_link(
 ) -> Answer {
     auth::same_origin(&state, &req)?;
     let team = team.into_inner();
+    auth::known_slug(&team)?;
     let code = form.into_inner().code;
     let attempt = match &state.failures {
         Some(limiter) => Some(
