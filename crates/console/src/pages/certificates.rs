@@ -5,9 +5,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::users::CertRow;
-use super::{Answer, Csrf, State, with_app};
+use super::{Answer, State, with_app};
 use crate::auth;
-use crate::page::{Chrome, render, see_other};
+use crate::page::{Chrome, render};
 
 /// Most certificates the page lists.
 const LISTED: i64 = 200;
@@ -65,13 +65,13 @@ pub(crate) async fn revoke(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> Answer {
-    let (team, serial_text) = path.into_inner();
-    let (signed, _): (_, Csrf) = auth::signed_form(&state, &req, &team, &body).await?;
-    let serial = super::number(&serial_text)?;
-    let (actor, slug) = (signed.admin.actor.clone(), team.clone());
-    with_app(&state, move |app| {
-        app.revoke_certificate(&actor, &slug, serial)
-    })
-    .await?;
-    Ok(see_other(&state.config.team_path(&team, "/certificates")))
+    super::numbered_action(
+        &state,
+        &req,
+        path,
+        &body,
+        "/certificates",
+        |app, actor, team, n| app.revoke_certificate(actor, team, n),
+    )
+    .await
 }

@@ -243,10 +243,13 @@ pub(crate) async fn remove(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> Answer {
-    let (team, id_text) = path.into_inner();
-    let (signed, _): (_, Csrf) = auth::signed_form(&state, &req, &team, &body).await?;
-    let id = super::number(&id_text)?;
-    let (actor, slug) = (signed.admin.actor.clone(), team.clone());
-    with_app(&state, move |app| app.remove_grant(&actor, &slug, id)).await?;
-    Ok(see_other(&state.config.team_path(&team, "/grants")))
+    super::numbered_action(
+        &state,
+        &req,
+        path,
+        &body,
+        "/grants",
+        |app, actor, team, n| app.remove_grant(actor, team, n),
+    )
+    .await
 }

@@ -18,7 +18,7 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, web};
 
 use crate::ConsoleState;
-use crate::page::{CONTENT_SECURITY_POLICY, PageError};
+use crate::page::{CONTENT_SECURITY_POLICY, PageError, see_other};
 
 /// Largest form the console accepts.
 const FORM_LIMIT: usize = 64 * 1024;
@@ -188,6 +188,25 @@ pub(crate) async fn with_app<T: Send + 'static>(
 ) -> Result<T, PageError> {
     let app = state.app.clone();
     web_common::blocking(move || f(&app).map_err(PageError::from)).await
+}
+
+/// A form that acts on the numbered thing of its path (revoke token N, remove grant N,
+/// revoke certificate N) and goes back to page `back`: the session and its token first,
+/// then the number, then the action, as the administrator.
+pub(crate) async fn numbered_action<T: Send + 'static>(
+    state: &State,
+    req: &actix_web::HttpRequest,
+    path: web::Path<(String, String)>,
+    body: &[u8],
+    back: &str,
+    action: impl FnOnce(&app::App, &app::Actor, &str, i64) -> Result<T, app::AppError> + Send + 'static,
+) -> Answer {
+    let (team, text) = path.into_inner();
+    let (signed, _): (_, Csrf) = crate::auth::signed_form(state, req, &team, body).await?;
+    let n = number(&text)?;
+    let (actor, slug) = (signed.admin.actor, team.clone());
+    with_app(state, move |app| action(app, &actor, &slug, n)).await?;
+    Ok(see_other(&state.config.team_path(&team, back)))
 }
 
 /// The number in a path (a token id, grant id or serial), read after the session check;

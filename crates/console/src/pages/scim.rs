@@ -7,9 +7,9 @@ use serde::Deserialize;
 use store::TokenInfo;
 use time::{Duration, OffsetDateTime};
 
-use super::{Answer, Csrf, State, with_app};
+use super::{Answer, State, with_app};
 use crate::auth::{self, Signed};
-use crate::page::{Chrome, PageError, render_with, see_other};
+use crate::page::{Chrome, PageError, render_with};
 
 /// A token as the page lists it.
 struct TokenRow {
@@ -150,11 +150,8 @@ pub(crate) async fn revoke_token(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> Answer {
-    let (team, id_text) = path.into_inner();
-    let (signed, _): (_, Csrf) = auth::signed_form(&state, &req, &team, &body).await?;
-    let id = super::number(&id_text)?;
-    let actor = signed.admin.actor.clone();
-    let slug = team.clone();
-    with_app(&state, move |app| app.revoke_token(&actor, &slug, id)).await?;
-    Ok(see_other(&state.config.team_path(&team, "/scim")))
+    super::numbered_action(&state, &req, path, &body, "/scim", |app, actor, team, n| {
+        app.revoke_token(actor, team, n)
+    })
+    .await
 }
