@@ -41,23 +41,15 @@ fn page(server: &Server, team: &str, page: &str) -> String {
     format!("{}/console/{team}{page}", server.base)
 }
 
-/// Adds a grant's group and a host with tag env=prod, over the agent API.
-fn join_host(env: &Env, server: &Server, hostname: &str) {
-    let token = env
-        .run(&[
-            "host",
-            "join-token",
-            "create",
-            "--team",
-            "default",
-            "--tag",
-            "env=prod",
-            "--json",
-        ])
-        .json()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+/// Makes a join token for `env=prod` on the hosts page, reads it off the page, and joins
+/// host `hostname` with it over the agent API.
+fn join_host(browser: &Browser, server: &Server, hostname: &str) {
+    browser.go(&page(server, "default", "/hosts"));
+    browser.find("#tags").fill("env=prod");
+    browser.find("form.inline button").click();
+    let token = browser.text("#join-secret");
+    assert!(token.starts_with("sshwj_"), "{token}");
+    assert!(browser.text("#new-join-token").contains("env=prod"));
     let joined = post(
         &format!("{}/api/v1/hosts/join", server.base),
         &token,
@@ -263,7 +255,7 @@ fn console_setup_and_provisioning_in_chromium() {
     );
 
     // A grant preview names exactly ops' members on the prod host; confirming adds it.
-    join_host(&env, &server, "web-1");
+    join_host(&browser, &server, "web-1");
     browser.go(&page(&server, "default", "/grants"));
     browser.find("#group").fill("ops");
     browser.find("#hosts").fill("env=prod");
