@@ -114,5 +114,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// Mounts the console under `/console`.
 pub fn configure(cfg: &mut web::ServiceConfig, state: ConsoleState) {
+    page::STATIC_BASE.get_or_init(|| state.config.path("/console/static"));
     pages::configure(cfg, state);
 }

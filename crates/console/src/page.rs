@@ -14,6 +14,10 @@ pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src
      style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; \
      frame-ancestors 'none'; base-uri 'none'";
 
+/// Where the static files are, for error pages (which are made without the state): set
+/// once when the console is mounted (one public URL per process).
+pub(crate) static STATIC_BASE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// The parts of the frame around every page: who is signed in, the team, where links go.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Chrome {
@@ -212,7 +216,10 @@ impl ResponseError for PageError {
         };
         let page = ErrorPage {
             c: Chrome {
-                static_base: "/console/static".into(),
+                static_base: STATIC_BASE
+                    .get()
+                    .cloned()
+                    .unwrap_or_else(|| "/console/static".into()),
                 ..Chrome::default()
             },
             title,
