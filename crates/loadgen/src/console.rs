@@ -17,7 +17,13 @@ pub fn run(
     limits: Limits,
 ) -> Result<Vec<Outcome>, String> {
     let mut scim = Client::new(scim_base, "Bearer", token);
-    let first = scim.get("/Users?count=1&startIndex=5000", &[])?.json();
+    // A user from the middle of the directory.
+    let total = scim.get("/Users?count=0", &[])?.json()["totalResults"]
+        .as_u64()
+        .unwrap_or(0);
+    let first = scim
+        .get(&format!("/Users?count=1&startIndex={}", total / 2 + 1), &[])?
+        .json();
     let user = first["Resources"][0]["id"]
         .as_str()
         .ok_or("no user in the directory")?
