@@ -199,6 +199,25 @@ impl Browser {
         panic!("{selector} keeps being replaced")
     }
 
+    /// Waits (up to 15 s) until the first element matching `selector` holds `needle`: after
+    /// a click, the page it leads to (the old one may still be showing).
+    pub fn wait_for_text(&self, selector: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let text = self.try_find(selector).map(|_| self.text(selector));
+            if let Some(text) = text.filter(|t| t.contains(needle)) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{selector} never held {needle:?} on {}:\n{}",
+                self.url(),
+                self.source()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Runs `script` in the page and returns its result.
     pub fn execute(&self, script: &str) -> Value {
         self.call(
