@@ -109,15 +109,13 @@ pub(crate) enum Loaded<T> {
     NeedsAllocation,
 }
 
-/// Loads the directory part that `grants` need: the granted groups in `group_ids`, their
-/// members, and the accounts in `extra_users`.
-fn load_directory(
+/// A directory at the team's revision holding the granted groups in `group_ids` (no
+/// users yet); `NeedsAllocation` when one has no POSIX group yet.
+fn granted_groups(
     tx: &mut Tx<'_>,
     team: TeamId,
     group_ids: &[&str],
-    extra_users: &[&str],
 ) -> Result<Loaded<Directory>, AppError> {
-    let settings = tx.posix().settings(team)?;
     let mut dir = Directory::at_revision(tx.teams().revision(team)?);
     for group in tx.posix().groups(team, group_ids)? {
         let Some((name, number)) = group.posix else {
@@ -129,6 +127,21 @@ fn load_directory(
             gid: u32_of(number)?,
         });
     }
+    Ok(Loaded::Ready(dir))
+}
+
+/// Loads the directory part that `grants` need: the granted groups in `group_ids`, their
+/// members, and the accounts in `extra_users`.
+fn load_directory(
+    tx: &mut Tx<'_>,
+    team: TeamId,
+    group_ids: &[&str],
+    extra_users: &[&str],
+) -> Result<Loaded<Directory>, AppError> {
+    let settings = tx.posix().settings(team)?;
+    let Loaded::Ready(mut dir) = granted_groups(tx, team, group_ids)? else {
+        return Ok(Loaded::NeedsAllocation);
+    };
     let members = tx.posix().members_of(team, group_ids)?;
     let extra = tx.posix().accounts(team, extra_users)?;
     for account in members.iter().map(|(_, a)| a).chain(&extra) {
@@ -284,17 +297,9 @@ fn user_directory(
     user_id: &str,
 ) -> Result<Loaded<Directory>, AppError> {
     let settings = tx.posix().settings(team)?;
-    let mut dir = Directory::at_revision(tx.teams().revision(team)?);
-    for group in tx.posix().groups(team, group_ids)? {
-        let Some((name, number)) = group.posix else {
-            return Ok(Loaded::NeedsAllocation);
-        };
-        dir.add_group(PosixGroup {
-            id: group.id,
-            name,
-            gid: u32_of(number)?,
-        });
-    }
+    let Loaded::Ready(mut dir) = granted_groups(tx, team, group_ids)? else {
+        return Ok(Loaded::NeedsAllocation);
+    };
     for account in tx.posix().accounts(team, &[user_id])? {
         match posix_user(&account, &settings)? {
             Some(user) => dir.add_user(user),
