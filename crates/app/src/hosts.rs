@@ -266,11 +266,16 @@ impl App {
     pub fn host_statuses(&self, team: &str) -> Result<(i64, Vec<HostWithStatus>), AppError> {
         self.read_in(team, |tx, team| {
             let revision = tx.teams().revision(team.id)?;
-            let mut hosts = Vec::new();
-            for host in tx.hosts().list(team.id)? {
-                let status = tx.hosts().status(host.id)?;
-                hosts.push((host, status));
-            }
+            let mut statuses = tx.hosts().statuses(team.id)?;
+            let hosts = tx
+                .hosts()
+                .list(team.id)?
+                .into_iter()
+                .map(|host| {
+                    let status = statuses.remove(&host.id);
+                    (host, status)
+                })
+                .collect();
             Ok((revision, hosts))
         })
     }

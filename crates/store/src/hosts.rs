@@ -6,7 +6,7 @@
 //! the database index lookup can only leak information about digests, which does not help
 //! anyone guess a secret.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use diesel::prelude::*;
 use host_policy::Tag;
@@ -80,6 +80,30 @@ pub struct JoinTokenInfo {
 
 type HostRow = (i64, i64, String, i64, Option<i64>, Option<i64>);
 type StatusRow = (Option<String>, Option<i64>, Option<String>, Option<i64>);
+
+macro_rules! status_columns {
+    () => {
+        (
+            h::agent_version,
+            h::applied_revision,
+            h::last_error,
+            h::reported_at,
+        )
+    };
+}
+
+/// A report, if the row holds one.
+fn status_of(row: StatusRow) -> Result<Option<HostStatus>, StoreError> {
+    let (Some(version), applied, error, Some(at)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(HostStatus {
+        agent_version: version,
+        applied_revision: applied,
+        last_error: error,
+        reported: from_micros(at)?,
+    }))
+}
 type TokenRow = (i64, i64, String, String, i64, i64, Option<i64>, Option<i64>);
 
 macro_rules! host_columns {
@@ -235,23 +259,26 @@ impl Hosts<'_, '_> {
     pub fn status(&mut self, host: i64) -> Result<Option<HostStatus>, StoreError> {
         let row: Option<StatusRow> = h::table
             .find(host)
-            .select((
-                h::agent_version,
-                h::applied_revision,
-                h::last_error,
-                h::reported_at,
-            ))
+            .select(status_columns!())
             .first(self.tx.conn)
             .optional()?;
-        let Some((Some(version), applied, error, Some(at))) = row else {
-            return Ok(None);
-        };
-        Ok(Some(HostStatus {
-            agent_version: version,
-            applied_revision: applied,
-            last_error: error,
-            reported: from_micros(at)?,
-        }))
+        row.map_or(Ok(None), status_of)
+    }
+
+    /// What each host of `team` last reported, by host id (hosts that never reported are
+    /// absent): one query for the whole fleet.
+    pub fn statuses(&mut self, team: TeamId) -> Result<HashMap<i64, HostStatus>, StoreError> {
+        let rows: Vec<(i64, StatusRow)> = h::table
+            .filter(h::team_id.eq(team.0))
+            .select((h::id, status_columns!()))
+            .load(self.tx.conn)?;
+        let mut out = HashMap::with_capacity(rows.len());
+        for (id, row) in rows {
+            if let Some(status) = status_of(row)? {
+                out.insert(id, status);
+            }
+        }
+        Ok(out)
     }
 
     /// Redeems a join token: if `presented` is an unused, unexpired token, marks it used
