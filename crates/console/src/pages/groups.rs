@@ -3,24 +3,12 @@
 use actix_web::{HttpRequest, web};
 use askama::Template;
 use serde::Deserialize;
-use store::{ListQuery, ResourceKind};
+use store::ResourceKind;
 
 use super::users::{UserRow, text};
-use super::{Answer, PAGE_SIZE, State, keep, page_number, paging, with_app};
+use super::{Answer, State, keep, listing, literal, page_number, paging, scim_filter, with_app};
 use crate::auth;
-use crate::page::{Chrome, PageError, render};
-
-/// A resolved SCIM filter from `text`, for `kind`.
-fn filter(text: &str, kind: ResourceKind) -> Result<scim_core::filter::Filter, PageError> {
-    scim_core::filter::parse(text)
-        .and_then(|f| scim_core::filter::resolve(f, kind))
-        .map_err(|e| PageError::BadRequest(format!("search: {e}")))
-}
-
-/// A SCIM string literal of `text` (a JSON string is one).
-fn literal(text: &str) -> Result<String, PageError> {
-    serde_json::to_string(text).map_err(|e| PageError::Internal(e.to_string()))
-}
+use crate::page::{Chrome, render};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub(crate) struct GroupsQuery {
@@ -63,23 +51,15 @@ pub(crate) async fn list(
     let q = q.into_inner();
     let f = match q.q.trim() {
         "" => None,
-        t => Some(filter(
-            &format!("displayName sw {}", literal(t)?),
+        t => Some(scim_filter(
+            &format!("displayName sw {}", literal(t)),
             ResourceKind::Group,
         )?),
     };
     let page = page_number(q.page);
     let slug = team.into_inner();
     let (total, found) = with_app(&state, move |app| {
-        app.groups(
-            &slug,
-            &ListQuery {
-                filter: f.as_ref(),
-                start_index: (page - 1) * PAGE_SIZE + 1,
-                count: Some(PAGE_SIZE),
-                sort: None,
-            },
-        )
+        app.groups(&slug, &listing(f.as_ref(), page))
     })
     .await?;
     let groups: Vec<GroupRow> = found
@@ -147,21 +127,12 @@ pub(crate) async fn show(
     let (details, members, grants) = with_app(&state, move |app| {
         let details = app.group(&slug, &key, false)?;
         // Members through the users' indexed `groups.value`: paged like any listing.
-        let by_group = scim_core::filter::parse(&format!(
-            "groups.value eq {}",
-            serde_json::Value::from(details.group.id.as_str())
-        ))
-        .and_then(|f| scim_core::filter::resolve(f, ResourceKind::User))
+        let by_group = scim_filter(
+            &format!("groups.value eq {}", literal(&details.group.id)),
+            ResourceKind::User,
+        )
         .map_err(|e| app::AppError::Internal(e.to_string()))?;
-        let members = app.users(
-            &slug,
-            &ListQuery {
-                filter: Some(&by_group),
-                start_index: (page - 1) * PAGE_SIZE + 1,
-                count: Some(PAGE_SIZE),
-                sort: None,
-            },
-        )?;
+        let members = app.users(&slug, &listing(Some(&by_group), page))?;
         let grants: Vec<app::GrantView> = app
             .grants(&slug)?
             .into_iter()

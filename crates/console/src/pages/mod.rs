@@ -216,6 +216,35 @@ pub(crate) fn number(text: &str) -> Result<i64, PageError> {
         .map_err(|_| PageError::NotFound(format!("there is nothing numbered {text:?} here")))
 }
 
+/// The resolved SCIM filter `text` for `kind` (400 when it is not one).
+pub(crate) fn scim_filter(
+    text: &str,
+    kind: store::ResourceKind,
+) -> Result<scim_core::filter::Filter, PageError> {
+    scim_core::filter::parse(text)
+        .and_then(|f| scim_core::filter::resolve(f, kind))
+        .map_err(|e| PageError::BadRequest(format!("search: {e}")))
+}
+
+/// `text` as a SCIM string literal (JSON's string syntax is SCIM's: quotes and
+/// backslashes come out escaped).
+pub(crate) fn literal(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}
+
+/// Page `page` (1-based) of a listing filtered by `filter`.
+pub(crate) fn listing(
+    filter: Option<&scim_core::filter::Filter>,
+    page: u64,
+) -> store::ListQuery<'_> {
+    store::ListQuery {
+        filter,
+        start_index: (page - 1) * PAGE_SIZE + 1,
+        count: Some(PAGE_SIZE),
+        sort: None,
+    }
+}
+
 /// The 1-based page number of a listing, from `?page=`.
 pub(crate) fn page_number(page: Option<u64>) -> u64 {
     page.unwrap_or(1).max(1)

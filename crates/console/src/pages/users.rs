@@ -5,9 +5,9 @@ use actix_web::{HttpRequest, web};
 use askama::Template;
 use serde::Deserialize;
 use serde_json::Value;
-use store::{ListQuery, ResourceKind, ResourceRecord};
+use store::{ResourceKind, ResourceRecord};
 
-use super::{Answer, PAGE_SIZE, State, page_number, paging, with_app};
+use super::{Answer, State, listing, literal, page_number, paging, scim_filter, with_app};
 use crate::auth;
 use crate::page::{Chrome, PageError, render};
 
@@ -79,8 +79,7 @@ fn search_filter(text: &str, status: &str) -> Result<Option<String>, PageError> 
     let mut parts = Vec::new();
     let text = text.trim();
     if !text.is_empty() {
-        // A JSON string is a SCIM string: quotes and backslashes come out escaped.
-        let v = serde_json::to_string(text).map_err(|e| PageError::Internal(e.to_string()))?;
+        let v = literal(text);
         parts.push(if text.contains('@') {
             format!("(userName sw {v} or emails[type eq \"work\" and value sw {v}])")
         } else {
@@ -114,24 +113,12 @@ pub(crate) async fn list(
     let signed = auth::signed_in(&state, &req, &team).await?;
     let q = q.into_inner();
     let filter = search_filter(&q.q, &q.status)?
-        .map(|text| {
-            scim_core::filter::parse(&text)
-                .and_then(|f| scim_core::filter::resolve(f, ResourceKind::User))
-                .map_err(|e| PageError::BadRequest(format!("search: {e}")))
-        })
+        .map(|text| scim_filter(&text, ResourceKind::User))
         .transpose()?;
     let page = page_number(q.page);
     let slug = team.into_inner();
     let found = with_app(&state, move |app| {
-        app.users(
-            &slug,
-            &ListQuery {
-                filter: filter.as_ref(),
-                start_index: (page - 1) * PAGE_SIZE + 1,
-                count: Some(PAGE_SIZE),
-                sort: None,
-            },
-        )
+        app.users(&slug, &listing(filter.as_ref(), page))
     })
     .await?;
     let users: Vec<UserRow> = found.items.iter().map(UserRow::of).collect();
