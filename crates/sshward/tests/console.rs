@@ -199,6 +199,29 @@ fn console_setup_and_provisioning_in_chromium() {
         found.contains("carol@contoso.com") && !found.contains("alice"),
         "{found}"
     );
+    // Disabled in Entra: only the disabled filter lists her.
+    let disable = crate::support::patch(
+        &format!("{tenant_url}/Users/{carol}"),
+        &secret,
+        &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "Replace", "path": "active", "value": "False"}]}),
+    );
+    assert_eq!(disable.status, 200, "{disable:?}");
+    browser.go(&page(&server, "default", "/users?status=disabled"));
+    let disabled = browser.text("table tbody");
+    assert!(
+        disabled.contains("carol@contoso.com") && !disabled.contains("alice"),
+        "{disabled}"
+    );
+    browser.go(&page(&server, "default", "/users?status=active"));
+    assert!(!browser.text("table tbody").contains("carol@contoso.com"));
+    let enable = crate::support::patch(
+        &format!("{tenant_url}/Users/{carol}"),
+        &secret,
+        &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "Replace", "path": "active", "value": true}]}),
+    );
+    assert_eq!(enable.status, 200, "{enable:?}");
 
     // A user's page and a group's page.
     browser.go(&page(&server, "default", &format!("/users/{alice}")));
@@ -234,6 +257,25 @@ fn console_setup_and_provisioning_in_chromium() {
         "{log}"
     );
     browser.screenshot(&shots.join("log.png"));
+    // The log's filters: by operation, by user, and failures only (there are none).
+    browser.go(&page(
+        &server,
+        "default",
+        "/log?operation=scim.group.create",
+    ));
+    let groups_only = browser.text("main table");
+    assert!(
+        groups_only.contains("scim.group.create") && !groups_only.contains("scim.user.create"),
+        "{groups_only}"
+    );
+    browser.go(&page(&server, "default", &format!("/log?user={alice}")));
+    let alices = browser.text("main table tbody");
+    assert!(
+        alices.contains(&alice) && !alices.contains(&carol),
+        "{alices}"
+    );
+    browser.go(&page(&server, "default", "/log?outcome=failed&hours=1"));
+    assert!(browser.text("main table tbody").contains("Nothing here."));
     // During a sync the progress refreshes in place, without reloading the page.
     browser.execute("window.notReloaded = true; return null");
     create_user(&tenant_url, &secret, "dave@contoso.com");
