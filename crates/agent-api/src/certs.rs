@@ -14,7 +14,7 @@ use ssh_ca::SubjectKey;
 use store::TeamId;
 use web_common::{NoneMatch, blocking};
 
-use crate::routes::{authenticate, not_modified_response, read_json, state};
+use crate::routes::{authenticate, newer_revision, not_modified_response, read_json, state};
 use crate::{AgentState, ApiError};
 
 /// A team's revocation list, ready to send.
@@ -91,7 +91,7 @@ pub(crate) struct KrlQuery {
 
 /// `GET /self/krl`: the team's revocation list. With `If-None-Match` naming the current
 /// list and `?wait=N`, waits until the list changes (checking the team revision every
-/// poll interval, shared with the access long-polls) or answers 304.
+/// poll interval by the team's watcher, as for the access long-polls) or answers 304.
 #[utoipa::path(get, path = "/api/v1/hosts/self/krl", tag = "hosts",
     params(
         ("wait" = Option<u64>, Query, description = "seconds to wait for a change"),
@@ -111,12 +111,8 @@ pub(crate) async fn krl(
     let state = state(&req)?;
     let wait = Duration::from_secs(query.wait.unwrap_or(0)).min(state.config.max_wait);
     let deadline = Instant::now() + wait;
-    let (host, _) = authenticate(&state, &req).await?;
+    let (host, mut revision) = authenticate(&state, &req).await?;
     let held = NoneMatch::of(&req);
-    let interval = state.config.poll_interval;
-    // The first reading is fresh (as the access document's is): a host that asks right
-    // after a change gets it.
-    let mut revision = revision(&state, host.team, Duration::ZERO).await?;
     let mut body = list_at(&state, host.team, revision).await?;
     loop {
         if !held.matches(&body.etag) {
@@ -126,27 +122,14 @@ pub(crate) async fn krl(
                 .content_type(ContentType::octet_stream())
                 .body(body.bytes.clone()));
         }
-        if Instant::now() + interval > deadline {
-            return Ok(not_modified_response(body.etag.clone()));
-        }
-        actix_web::rt::time::sleep(interval).await;
-        let now = self::revision(&state, host.team, interval).await?;
-        if now != revision {
-            revision = now;
-            body = list_at(&state, host.team, revision).await?;
+        match newer_revision(&state, host.team, revision, deadline).await {
+            Some(newer) => {
+                revision = newer;
+                body = list_at(&state, host.team, revision).await?;
+            }
+            None => return Ok(not_modified_response(body.etag.clone())),
         }
     }
-}
-
-/// The team's revision, read at most once per interval for all waiters.
-async fn revision(state: &AgentState, team: TeamId, max_age: Duration) -> Result<i64, ApiError> {
-    if !max_age.is_zero()
-        && let Some(revision) = state.revisions.fresh(team, max_age)
-    {
-        return Ok(revision);
-    }
-    let (app, revisions) = (state.app.clone(), state.revisions.clone());
-    blocking(move || revisions.current(app.store(), team, max_age)).await
 }
 
 /// The revocation list of `team` as of `revision`, computed once for all hosts.

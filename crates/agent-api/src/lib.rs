@@ -30,14 +30,14 @@
 //! # Long polling
 //!
 //! With `?wait=N` (capped at [`AgentConfig::max_wait`]) and an `If-None-Match` naming the
-//! current document, the request checks the team's revision every
-//! [`AgentConfig::poll_interval`] (200 ms by default), sleeping on the async runtime in
-//! between, and answers once a change has settled (a poll interval without a further one,
-//! or one second after the first during a burst), or 304 when the wait is over. The waiting
-//! hosts of a team share one database read per interval in each process, however
-//! many they are. Polling the database works the same with one instance or several
-//! against one PostgreSQL; an in-process notification could later wake waiters on the
-//! instance that made the change without waiting for the next poll.
+//! current document, the request waits for the team's revision to change, or answers 304
+//! when the wait is over. A waiting request reads nothing itself: one watcher task per team
+//! with waiters reads the revision every [`AgentConfig::poll_interval`] (200 ms by default)
+//! and publishes a change once it has settled (a poll interval without a further one, or
+//! one second after the first during a burst); the waiters then answer together. An idle
+//! fleet of any size therefore costs one database read per team and interval, and no
+//! wake-ups. Polling the database works the same with one instance or several against one
+//! PostgreSQL.
 
 mod cache;
 mod certs;

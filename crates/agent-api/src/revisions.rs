@@ -1,89 +1,209 @@
-//! Team revisions read by long-polls, shared by every waiting host of the team.
+//! Team revisions that long-polls wait on: one watcher per team, however many hosts wait.
 //!
-//! A long-poll re-reads its team's revision every poll interval. With a thousand hosts
-//! waiting, one read each would be five thousand queries a second while nothing changes;
-//! here the first waiter to find the last reading too old reads the revision again and
-//! the others take its reading, so a team costs one query per interval however many hosts
-//! wait on it.
+//! A long-poll waits for its team's revision to change. If each of ten thousand waiting
+//! hosts re-read it every poll interval, an idle fleet would cost fifty thousand wake-ups
+//! a second. Instead the first waiter of a team starts a watcher task that reads the
+//! revision once per interval and publishes it on a [`watch`] channel; the waiters sleep
+//! until it publishes. The watcher ends once no host waits. It reads the database rather
+//! than listening in-process so that a change made by another instance against the same
+//! PostgreSQL reaches this instance's waiters too.
+//!
+//! The watcher also settles bursts (Entra provisions in bursts: an initial sync is
+//! thousands of writes, each a new revision). It publishes a new revision once a poll
+//! interval passes without a further change, or [`SETTLE`] after the first unpublished
+//! change during a burst: each waiting host fetches at most about one document a second,
+//! and hosts that wait together ask for the same revision, whose document is computed
+//! once.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use app::TeamLocks;
-use store::{Store, TeamId};
+use app::App;
+use store::TeamId;
+use tokio::sync::watch;
+use web_common::blocking;
 
 use crate::ApiError;
 
-/// Most teams remembered; past this the readings start afresh.
-const CAPACITY: usize = 4096;
+/// The longest the watcher holds back a change while its team keeps changing.
+pub const SETTLE: Duration = Duration::from_secs(1);
 
-/// The latest revision read for each team, and when it was read.
+/// The published revision of each team that has waiters.
 #[derive(Debug, Default)]
 pub struct Revisions {
-    readings: Mutex<HashMap<TeamId, (i64, Instant)>>,
-    /// One reader per team at a time; other teams read in parallel.
-    reading: TeamLocks,
+    watchers: Mutex<HashMap<TeamId, watch::Sender<i64>>>,
 }
 
 impl Revisions {
-    /// The revision of `team` read less than `max_age` ago, if any (no database work).
-    pub fn fresh(&self, team: TeamId, max_age: Duration) -> Option<i64> {
-        let readings = self.readings.lock().unwrap_or_else(PoisonError::into_inner);
-        let (revision, at) = readings.get(&team)?;
-        (at.elapsed() < max_age).then_some(*revision)
+    /// The published revisions of `team`, starting its watcher (reading every `interval`)
+    /// if none runs. `known` is a revision the caller has just read, published at once
+    /// when the team has no watcher yet. Call it on the async runtime (it may spawn).
+    pub fn subscribe(
+        self: &Arc<Self>,
+        app: &App,
+        team: TeamId,
+        known: i64,
+        interval: Duration,
+    ) -> watch::Receiver<i64> {
+        let mut watchers = self.watchers.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(sender) = watchers.get(&team) {
+            return sender.subscribe();
+        }
+        let (sender, receiver) = watch::channel(known);
+        watchers.insert(team, sender.clone());
+        actix_web::rt::spawn(watch_team(
+            self.clone(),
+            app.clone(),
+            team,
+            sender,
+            interval,
+        ));
+        receiver
     }
 
-    /// The revision of `team`, read from the database unless another caller read it less
-    /// than `max_age` ago. Blocks (diesel): call it on the blocking pool.
-    pub fn current(&self, store: &Store, team: TeamId, max_age: Duration) -> Result<i64, ApiError> {
-        // One reader per team at a time: the callers that waited find its fresh reading.
-        let lock = self.reading.of(team);
-        let _reading = lock.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(revision) = self.fresh(team, max_age) {
-            return Ok(revision);
+    /// Whether `team` has a running watcher (for tests).
+    #[cfg(test)]
+    fn watching(&self, team: TeamId) -> bool {
+        let watchers = self.watchers.lock().unwrap_or_else(PoisonError::into_inner);
+        watchers.contains_key(&team)
+    }
+
+    /// Removes `team`'s watcher if nobody waits on it. Checked under the lock that
+    /// [`Self::subscribe`] takes, so no waiter subscribes to a channel that nobody feeds.
+    fn retire_if_unwatched(&self, team: TeamId) -> bool {
+        let mut watchers = self.watchers.lock().unwrap_or_else(PoisonError::into_inner);
+        let unwatched = watchers
+            .get(&team)
+            .is_none_or(|sender| sender.receiver_count() == 0);
+        if unwatched {
+            watchers.remove(&team);
         }
-        let revision = store.read(|tx| tx.teams().revision(team))?;
-        let mut readings = self.readings.lock().unwrap_or_else(PoisonError::into_inner);
-        if readings.len() >= CAPACITY {
-            readings.clear();
+        unwatched
+    }
+}
+
+/// Reads `team`'s revision every `interval` while somebody waits, and publishes settled
+/// changes (see the module documentation).
+async fn watch_team(
+    revisions: Arc<Revisions>,
+    app: App,
+    team: TeamId,
+    published: watch::Sender<i64>,
+    interval: Duration,
+) {
+    let mut last_reading = *published.borrow();
+    // When the first change not yet published was read.
+    let mut pending_since: Option<Instant> = None;
+    loop {
+        actix_web::rt::time::sleep(interval).await;
+        if revisions.retire_if_unwatched(team) {
+            return;
         }
-        readings.insert(team, (revision, Instant::now()));
-        Ok(revision)
+        let app = app.clone();
+        let reading =
+            blocking(move || Ok::<_, ApiError>(app.store().read(|tx| tx.teams().revision(team))?))
+                .await;
+        let reading = match reading {
+            Ok(reading) => reading,
+            // The waiters keep waiting (until their deadline); the next interval retries.
+            Err(e) => {
+                log::warn!("long-poll: could not read the revision of team {team}: {e}");
+                continue;
+            }
+        };
+        if reading == *published.borrow() {
+            pending_since = None;
+        } else {
+            let since = *pending_since.get_or_insert_with(Instant::now);
+            if reading == last_reading || since.elapsed() >= SETTLE {
+                published.send_replace(reading);
+                pending_since = None;
+            }
+        }
+        last_reading = reading;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use store::StoreConfig;
+    use store::{Store, StoreConfig};
 
-    #[test]
-    fn waiters_share_a_reading_until_it_is_too_old() {
+    #[actix_web::test]
+    async fn one_watcher_publishes_settled_changes_and_ends_without_waiters() {
         let store = Store::open(&StoreConfig::new("sqlite::memory:")).unwrap();
         let team = store.write(|tx| tx.teams().create("t", "T")).unwrap().id;
-        let revisions = Revisions::default();
-        let long = Duration::from_secs(3600);
-        assert_eq!(revisions.fresh(team, long), None, "nothing read yet");
-        let first = revisions.current(&store, team, long).unwrap();
-        assert_eq!(revisions.fresh(team, long), Some(first));
-
-        // A change in the team: waiters keep the shared reading while it is fresh...
-        store
-            .write(|tx| {
-                tx.users()
-                    .insert(team, serde_json::from_str(r#"{"userName": "a"}"#).unwrap())
-            })
-            .unwrap();
-        assert_eq!(revisions.current(&store, team, long).unwrap(), first);
-        // ...and the first one to find it too old reads the new revision for all.
-        let second = revisions.current(&store, team, Duration::ZERO).unwrap();
-        assert!(second > first, "{second} > {first}");
-        assert_eq!(revisions.fresh(team, long), Some(second));
+        let first = store.read(|tx| tx.teams().revision(team)).unwrap();
+        let app = App::new(store.clone(), app::Kek::generate().unwrap());
+        let revisions = Arc::new(Revisions::default());
+        // Ten times the burst's pace below, so that a slow machine does not see it settle.
+        let interval = Duration::from_millis(100);
+        let mut a = revisions.subscribe(&app, team, first, interval);
+        let mut b = revisions.subscribe(&app, team, first + 100, interval);
         assert_eq!(
-            revisions.fresh(store::TeamId(team.0 + 1), long),
-            None,
-            "other team"
+            *b.borrow(),
+            first,
+            "the running watcher's value, not the caller's"
         );
+
+        let add = |name: &str| {
+            let body = serde_json::json!({ "userName": name });
+            store
+                .write(|tx| {
+                    tx.users()
+                        .insert(team, serde_json::from_value(body).unwrap())
+                })
+                .unwrap();
+        };
+        add("a");
+        let started = Instant::now();
+        a.changed().await.unwrap();
+        let second = *a.borrow_and_update();
+        assert!(second > first, "{second} > {first}");
+        assert!(
+            started.elapsed() >= interval,
+            "held back one stable interval"
+        );
+        b.changed().await.unwrap();
+        assert_eq!(
+            *b.borrow_and_update(),
+            second,
+            "every waiter sees the same value"
+        );
+
+        // A burst that never settles is published after SETTLE, not held back for ever.
+        let burst = actix_web::rt::spawn({
+            let store = store.clone();
+            async move {
+                for i in 0..200 {
+                    let body = serde_json::json!({ "userName": format!("burst{i}") });
+                    store
+                        .write(|tx| {
+                            tx.users()
+                                .insert(team, serde_json::from_value(body).unwrap())
+                        })
+                        .unwrap();
+                    actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        });
+        let started = Instant::now();
+        a.changed().await.unwrap();
+        let during = *a.borrow_and_update();
+        assert!(during > second);
+        let waited = started.elapsed();
+        assert!(
+            waited >= SETTLE && waited < SETTLE * 2,
+            "published {waited:?} into a burst"
+        );
+        burst.abort();
+
+        drop((a, b));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while revisions.watching(team) && Instant::now() < deadline {
+            actix_web::rt::time::sleep(interval).await;
+        }
+        assert!(!revisions.watching(team), "no waiter, no watcher");
     }
 }

@@ -114,12 +114,12 @@ async fn join(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, A
     Ok(HttpResponse::Created().json(joined.response()))
 }
 
-/// Authenticates the host credential and returns the host with its current entity tag;
-/// records the host's last request at most once a minute.
+/// Authenticates the host credential and returns the host with its team's current
+/// revision; records the host's last request at most once a minute.
 pub(crate) async fn authenticate(
     state: &AgentState,
     req: &HttpRequest,
-) -> Result<(HostRecord, String), ApiError> {
+) -> Result<(HostRecord, i64), ApiError> {
     let credential = bearer_token(req).ok_or(ApiError::Unauthorized(
         "send the host credential as 'Authorization: Bearer <credential>'",
     ))?;
@@ -149,18 +149,25 @@ enum Outcome {
 }
 
 /// Authenticates, waits (long-poll) while the document is the one the host has, and
-/// computes it. While waiting only the team revision is read, once per poll interval for
-/// all the waiting hosts of the team (see [`super::revisions::Revisions`]): the host's tags do not change,
-/// and removing the host bumps the revision, after which computing the document fails
-/// with 401.
+/// computes it. While waiting nothing is read for this host: the team's watcher reads the
+/// revision for all its waiting hosts (see [`super::revisions::Revisions`]). The host's
+/// tags do not change, and removing the host bumps the revision, after which computing
+/// the document fails with 401.
 async fn document(req: &HttpRequest, wait: Option<u64>) -> Result<Outcome, ApiError> {
     let state = state(req)?;
     let wait = Duration::from_secs(wait.unwrap_or(0)).min(state.config.max_wait);
-    let (host, etag) = authenticate(&state, req).await?;
-    let etag = match long_poll(req, &state, &host, etag, Instant::now() + wait).await? {
-        Waited::Unchanged(etag) => return Ok(Outcome::NotModified(etag)),
-        Waited::Changed(etag) => etag,
+    let (host, revision) = authenticate(&state, req).await?;
+    let etag = |revision| render::etag(revision, &host.tags);
+    let held = NoneMatch::of(req);
+    let revision = if held.matches(&etag(revision)) {
+        match newer_revision(&state, host.team, revision, Instant::now() + wait).await {
+            Some(newer) => newer,
+            None => return Ok(Outcome::NotModified(etag(revision))),
+        }
+    } else {
+        revision
     };
+    let etag = etag(revision);
     let app = state.app.clone();
     let (team, host_id) = (host.team, host.id);
     let shared = state
@@ -176,68 +183,32 @@ async fn document(req: &HttpRequest, wait: Option<u64>) -> Result<Outcome, ApiEr
     Ok(Outcome::Changed(shared, host))
 }
 
-/// How a long-poll ended.
-enum Waited {
-    /// Nothing changed before the deadline; the entity tag the host has.
-    Unchanged(String),
-    /// The document to send has this entity tag.
-    Changed(String),
-}
-
-/// The longest a long-poll waits for its team to settle once it has seen a change.
-///
-/// Entra provisions in bursts (an initial sync is thousands of writes, each a new team
-/// revision). A long-poll that saw a change answers when a poll interval passes without a
-/// further one, or after this long: each waiting host fetches at most about one document
-/// a second during a burst, and hosts that wait together ask for the same revision, whose
-/// document is computed once.
-const SETTLE: Duration = Duration::from_secs(1);
-
-/// Waits while the host's `If-None-Match` names the current document (`etag`), until
-/// `deadline`. A host that does not have the current document is answered at once.
-async fn long_poll(
-    req: &HttpRequest,
+/// Waits until `team`'s published revision is newer than `revision` (the one the host
+/// has), or until `deadline`; the newer revision, or `None` when the wait is over.
+pub(crate) async fn newer_revision(
     state: &AgentState,
-    host: &HostRecord,
-    mut etag: String,
+    team: store::TeamId,
+    revision: i64,
     deadline: Instant,
-) -> Result<Waited, ApiError> {
-    let held = NoneMatch::of(req);
-    if !held.matches(&etag) {
-        return Ok(Waited::Changed(etag));
+) -> Option<i64> {
+    if deadline <= Instant::now() {
+        return None;
     }
-    let revisions = state.revisions.clone();
-    let tags = &host.tags;
     let interval = state.config.poll_interval;
-    // When a change was first seen.
-    let mut changed_since: Option<Instant> = None;
+    let mut published = state
+        .revisions
+        .subscribe(&state.app, team, revision, interval);
     loop {
-        let now = Instant::now();
-        let settled_enough = changed_since.is_some_and(|since| now.duration_since(since) >= SETTLE);
-        if settled_enough || now + interval > deadline {
-            return Ok(match changed_since {
-                Some(_) => Waited::Changed(etag),
-                None => Waited::Unchanged(etag),
-            });
+        let now = *published.borrow_and_update();
+        if now > revision {
+            return Some(now);
         }
-        actix_web::rt::time::sleep(interval).await;
-        let team = host.team;
-        let revision = match revisions.fresh(team, interval) {
-            Some(revision) => revision,
-            None => {
-                let (app, revisions) = (state.app.clone(), revisions.clone());
-                blocking(move || revisions.current(app.store(), team, interval)).await?
-            }
-        };
-        let current = render::etag(revision, tags);
-        if changed_since.is_some() && current == etag {
-            // A whole interval without a further change: the team has settled.
-            return Ok(Waited::Changed(etag));
+        let left = deadline.saturating_duration_since(Instant::now());
+        match actix_web::rt::time::timeout(left, published.changed()).await {
+            Ok(Ok(())) => {}
+            // The deadline, or the watcher ended with its worker (at shutdown).
+            Ok(Err(_)) | Err(_) => return None,
         }
-        if changed_since.is_none() && !held.matches(&current) {
-            changed_since = Some(Instant::now());
-        }
-        etag = current;
     }
 }
 

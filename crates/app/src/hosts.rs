@@ -103,19 +103,20 @@ impl App {
         })
     }
 
-    /// The host whose credential is `credential`, with the entity tag of its current
-    /// document (one credential lookup and one revision read). Records the host's last
-    /// request at most once a minute; failing to record it fails nothing.
-    pub fn authenticate_host(&self, credential: &str) -> Result<(HostRecord, String), AppError> {
-        let (host, etag) = self.store.read(|tx| {
+    /// The host whose credential is `credential`, with its team's current revision (one
+    /// credential lookup and one revision read; the entity tag of the host's document is
+    /// [`host_policy::render::etag`]`(revision, &host.tags)`). Records the host's last request at most
+    /// once a minute; failing to record it fails nothing.
+    pub fn authenticate_host(&self, credential: &str) -> Result<(HostRecord, i64), AppError> {
+        let (host, revision) = self.store.read(|tx| {
             let host = tx
                 .hosts()
                 .authenticate(credential)?
                 .ok_or(AppError::Unauthorized(
                     "the host credential is not valid (wrong, or the host was removed)",
                 ))?;
-            let etag = identities::current_etag(tx, &host)?;
-            Ok::<_, AppError>((host, etag))
+            let revision = tx.teams().revision(host.team)?;
+            Ok::<_, AppError>((host, revision))
         })?;
         let now = OffsetDateTime::now_utc();
         if store::Hosts::needs_touch(&host, now)
@@ -123,7 +124,7 @@ impl App {
         {
             log::warn!("could not record the last request of host {}: {e}", host.id);
         }
-        Ok((host, etag))
+        Ok((host, revision))
     }
 
     /// Records what a host's agent reports about itself (version, applied revision, last

@@ -67,12 +67,6 @@ fn grants(tx: &mut Tx<'_>, team: TeamId) -> Result<Vec<Grant>, AppError> {
     Ok(tx.grants().list(team)?.iter().map(grant_of).collect())
 }
 
-/// The entity tag of `host`'s document as of now: one revision read.
-pub fn current_etag(tx: &mut Tx<'_>, host: &HostRecord) -> Result<String, AppError> {
-    let revision = tx.teams().revision(host.team)?;
-    Ok(render::etag(revision, &host.tags))
-}
-
 fn u32_of(n: i64) -> Result<u32, AppError> {
     u32::try_from(n)
         .map_err(|_| AppError::Store(StoreError::Corrupt(format!("POSIX id {n} out of range"))))

@@ -228,9 +228,13 @@ fn removed_hosts_lose_their_credential(db: &TestDb) {
         .create_join_token(&operator(), "acme", &tags, Duration::hours(1))
         .unwrap();
     let joined = app.join(&secret, "web-1", &BTreeSet::new(), &[]).unwrap();
-    let (host, etag) = app.authenticate_host(&joined.credential).unwrap();
+    let (host, revision) = app.authenticate_host(&joined.credential).unwrap();
     assert_eq!(host.id, joined.host.id);
-    assert!(etag.starts_with("\"r"), "{etag}");
+    assert_eq!(
+        revision,
+        app.store().read(|tx| tx.teams().revision(team)).unwrap(),
+        "the team's current revision"
+    );
     assert_eq!(app.hosts("acme", &tags).unwrap().len(), 1);
     assert!(
         app.hosts("acme", &parse_tags(&["env=dev"]).unwrap())
