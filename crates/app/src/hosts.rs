@@ -42,6 +42,9 @@ impl Joined {
 /// Longest a join token may stay valid.
 pub const MAX_JOIN_TOKEN_TTL: Duration = Duration::days(365);
 
+/// Most join tokens [`App::create_join_tokens`] makes in one call (one transaction).
+pub const MAX_JOIN_TOKENS_AT_ONCE: usize = 10_000;
+
 impl App {
     /// Redeems a join token for a host called `hostname` and records the host with the
     /// token's tags. `requested` tags, when given, must all be conferred by the token (a
@@ -179,24 +182,50 @@ impl App {
         tags: &BTreeSet<Tag>,
         ttl: Duration,
     ) -> Result<(JoinTokenInfo, String), AppError> {
+        let mut created = self.create_join_tokens(actor, team, tags, ttl, 1)?;
+        created
+            .pop()
+            .ok_or_else(|| AppError::Invalid("no join token was created".into()))
+    }
+
+    /// Creates `count` (1 to [`MAX_JOIN_TOKENS_AT_ONCE`]) one-time join tokens as
+    /// [`Self::create_join_token`] does, in one transaction, each audited: enrolling a
+    /// fleet of identical hosts.
+    pub fn create_join_tokens(
+        &self,
+        actor: &Actor,
+        team: &str,
+        tags: &BTreeSet<Tag>,
+        ttl: Duration,
+        count: usize,
+    ) -> Result<Vec<(JoinTokenInfo, String)>, AppError> {
         if ttl <= Duration::ZERO || ttl > MAX_JOIN_TOKEN_TTL {
             return Err(AppError::Invalid(format!(
                 "a join token is valid for 1 second to {} days",
                 MAX_JOIN_TOKEN_TTL.whole_days()
             )));
         }
+        if !(1..=MAX_JOIN_TOKENS_AT_ONCE).contains(&count) {
+            return Err(AppError::Invalid(format!(
+                "create 1 to {MAX_JOIN_TOKENS_AT_ONCE} join tokens at once"
+            )));
+        }
         self.write_in(team, |tx, team| {
             let expires = OffsetDateTime::now_utc() + ttl;
-            let (info, secret) = tx.hosts().create_join_token(team.id, tags, expires)?;
-            audit::record(
-                tx,
-                team.id,
-                actor,
-                AuditAction::JoinTokenCreate,
-                &info.id.to_string(),
-                format!("join token {} for tags [{}]", info.id, format_tags(tags)),
-            )?;
-            Ok((info, secret))
+            (0..count)
+                .map(|_| {
+                    let (info, secret) = tx.hosts().create_join_token(team.id, tags, expires)?;
+                    audit::record(
+                        tx,
+                        team.id,
+                        actor,
+                        AuditAction::JoinTokenCreate,
+                        &info.id.to_string(),
+                        format!("join token {} for tags [{}]", info.id, format_tags(tags)),
+                    )?;
+                    Ok((info, secret))
+                })
+                .collect()
         })
     }
 

@@ -16,7 +16,7 @@
 //! | teams | [`App::create_team`], [`App::update_team`], [`App::teams`], [`App::team`] |
 //! | SCIM tokens | [`App::create_token`], [`App::tokens`], [`App::revoke_token`] |
 //! | hosts | [`App::join`], [`App::access_document`], [`App::hosts`], [`App::host`], [`App::remove_host`] |
-//! | join tokens | [`App::create_join_token`], [`App::join_tokens`], [`App::revoke_join_token`] |
+//! | join tokens | [`App::create_join_token`], [`App::create_join_tokens`], [`App::join_tokens`], [`App::revoke_join_token`] |
 //! | grants | [`App::add_grant`], [`App::grants`], [`App::remove_grant`] |
 //! | directory | [`App::users`], [`App::user`], [`App::groups`], [`App::group`] |
 //! | audit log | [`App::audit`], [`App::bootstrap`] |
@@ -62,7 +62,7 @@ pub use console::{
 pub use directory::GroupDetails;
 pub use error::AppError;
 pub use grants::{GrantView, NewGrant};
-pub use hosts::{HostWithStatus, Joined, MAX_JOIN_TOKEN_TTL};
+pub use hosts::{HostWithStatus, Joined, MAX_JOIN_TOKEN_TTL, MAX_JOIN_TOKENS_AT_ONCE};
 pub use identities::{Computed, TeamLocks};
 pub use keyring::Kek;
 pub use log::MAX_AUDIT_ENTRIES;

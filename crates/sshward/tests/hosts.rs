@@ -98,6 +98,41 @@ fn grants_hosts_and_explain() {
         .fails(4, "no join token 999999");
     env.run(&["host", "join-token", "revoke", "many"])
         .fails(2, "invalid");
+
+    // A fleet's tokens at once: each works once, for one host.
+    let fleet = env
+        .run(&[
+            "host",
+            "join-token",
+            "create",
+            "--tag",
+            "env=fleet",
+            "--count",
+            "3",
+            "--json",
+        ])
+        .json();
+    let fleet: Vec<&str> = fleet
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["token"].as_str().unwrap())
+        .collect();
+    assert_eq!(fleet.len(), 3);
+    for (i, token) in fleet.iter().enumerate() {
+        let join = |name: String| {
+            post(
+                &format!("{}/api/v1/hosts/join", server.base),
+                token,
+                &json!({ "hostname": name }),
+            )
+            .status
+        };
+        assert_eq!(join(format!("fleet-{i}")), 201);
+        assert_eq!(join(format!("fleet-again-{i}")), 401, "a token works once");
+    }
+    env.run(&["host", "join-token", "create", "--count", "0"])
+        .fails(2, "create 1 to 10000 join tokens at once");
     let joined = post(
         &format!("{}/api/v1/hosts/join", server.base),
         join_token,

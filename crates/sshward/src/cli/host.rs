@@ -63,6 +63,9 @@ pub struct CreateArgs {
     /// How long the token stays valid (30m, 12h, 7d)
     #[arg(long, default_value = "1h", value_name = "DURATION")]
     pub ttl: String,
+    /// How many tokens to create (one per host of a fleet; --json then prints an array)
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub count: usize,
     #[command(flatten)]
     pub format: Format,
 }
@@ -175,20 +178,33 @@ fn create_token(config: &Config, a: CreateArgs) -> Result<()> {
     let team = a.team.slug(config)?;
     let tags = tags_arg(&a.tags)?;
     let ttl = parse_duration(&a.ttl)?;
-    let (info, secret) = db::app(config)?.create_join_token(&db::cli_actor(), &team, &tags, ttl)?;
+    let created =
+        db::app(config)?.create_join_tokens(&db::cli_actor(), &team, &tags, ttl, a.count)?;
     if a.format.json {
-        let mut row = serde_json::to_value(TokenRow::new(&info))?;
-        row["token"] = secret.into();
-        return output::print_json(&row);
+        let rows = created
+            .iter()
+            .map(|(info, secret)| {
+                let mut row = serde_json::to_value(TokenRow::new(info))?;
+                row["token"] = secret.as_str().into();
+                Ok(row)
+            })
+            .collect::<Result<Vec<_>, serde_json::Error>>()?;
+        return match rows.as_slice() {
+            [row] if a.count == 1 => output::print_json(row),
+            _ => output::print_json(&rows),
+        };
     }
-    output::print_fields(&[
-        ("Join token", secret),
-        ("Tags", format_tags(&tags)),
-        ("Expires", output::time(info.expires)),
-    ])?;
+    let expires = created.first().map(|(info, _)| info.expires);
+    let mut fields: Vec<(&str, String)> = created
+        .into_iter()
+        .map(|(_, secret)| ("Join token", secret))
+        .collect();
+    fields.push(("Tags", format_tags(&tags)));
+    fields.extend(expires.map(|e| ("Expires", output::time(e))));
+    output::print_fields(&fields)?;
     output::print_lines(&[
         String::new(),
-        "The token is shown only now and works once. On the host, POST it to".into(),
+        "A token is shown only now and works once. On the host, POST it to".into(),
         "/api/v1/hosts/join with the hostname; the answer holds the host's credential.".into(),
     ])
 }
