@@ -23,6 +23,8 @@ peer_users=100000
 peer_big_group=10000
 hosts=1000
 agent_users=10000
+# Workload 11: hosts holding long-polls, in host groups of their own tag (and SCIM group).
+fleet_hosts=10000 fleet_groups=100 fleet_group_size=100 fleet_changes=20 fleet_idle=10
 requests=20000
 seconds=20
 concurrency=16
@@ -35,6 +37,7 @@ while (($#)); do
     case "$1" in
     --smoke)
         users=300 peer_users=300 peer_big_group=300 requests=200 seconds=5 hosts=20 agent_users=100
+        fleet_hosts=40 fleet_groups=4 fleet_group_size=10 fleet_changes=3 fleet_idle=1
         sync=(--sync-users 100 --sync-groups 3 --group-size 10)
         strict=(--strict)
         ;;
@@ -59,6 +62,8 @@ fi
 scripts/venv.sh >/dev/null
 out=target/bench
 mkdir -p "$out"
+# Workload 11 holds one connection per simulated host on each side (server and loadgen).
+ulimit -n "$(ulimit -Hn)"
 
 # shellcheck source=scripts/server.sh
 source scripts/server.sh
@@ -127,6 +132,19 @@ cookie=$(curl -s -D - -o /dev/null -X POST --data "code=$code" \
 LOADGEN_TOKEN="$SERVER_TOKEN" "target/$profile/loadgen" console --server "http://127.0.0.1:$SERVER_PORT" \
     --cookie "$cookie" --scim-base "$SERVER_URL" --requests "$((requests < 200 ? requests : 200))" \
     --seconds "$seconds" --out "$out/$label.json"
+# Workload 11: $fleet_hosts hosts in $fleet_groups host groups (tag pool=N, granted to SCIM
+# group fleet-N), long-polling while users are disabled one at a time.
+LOADGEN_TOKEN="$SERVER_TOKEN" "target/$profile/loadgen" fleet-groups --scim-base "$SERVER_URL" \
+    --groups "$fleet_groups" --size "$fleet_group_size"
+for pool in $(seq 0 $((fleet_groups - 1))); do
+    sshward_cli grant add --group "fleet-$pool" --hosts "pool=$pool" >/dev/null
+    sshward_cli host join-token create --tag "pool=$pool" --count $((fleet_hosts / fleet_groups)) --json |
+        sed -n 's/.*"token": "\(.*\)".*/\1/p'
+done >"$out/fleet-tokens"
+LOADGEN_TOKEN="$SERVER_TOKEN" "target/$profile/loadgen" fleet --server "http://127.0.0.1:$SERVER_PORT" \
+    --scim-base "$SERVER_URL" --join-tokens "$out/fleet-tokens" --groups "$fleet_groups" \
+    --size "$fleet_group_size" --changes "$fleet_changes" --idle "$fleet_idle" \
+    --concurrency "$concurrency" --server-pid "$SERVER_PID" --out "$out/$label.json"
 server_stop
 
 peer_file=()

@@ -9,10 +9,18 @@ use std::time::Duration;
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// Creates group `name` through SCIM and makes the first `users` active users of the
-/// directory (in listing order) its members, in PATCHes of 1,000.
+/// directory (in listing order) its members.
 pub fn setup_group(scim_base: &str, token: &str, name: &str, users: usize) -> Result<(), String> {
     let mut c = Client::new(scim_base, "Bearer", token);
     let ids = first_user_ids(&mut c, users)?;
+    create_group(&mut c, name, &ids)?;
+    eprintln!("group {name} has {} members", ids.len());
+    Ok(())
+}
+
+/// Creates group `name` with the users `ids` as members, added in PATCHes of 1,000 (as
+/// Entra adds members in batches); returns its SCIM id.
+pub fn create_group(c: &mut Client, name: &str, ids: &[String]) -> Result<String, String> {
     let group = json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
         "displayName": name,
@@ -29,8 +37,7 @@ pub fn setup_group(scim_base: &str, token: &str, name: &str, users: usize) -> Re
             "add members",
         )?;
     }
-    eprintln!("group {name} has {} members", ids.len());
-    Ok(())
+    Ok(id)
 }
 
 /// The ids of the first `users` active users of the directory, in listing order.
@@ -61,6 +68,45 @@ pub fn first_user_ids(c: &mut Client, users: usize) -> Result<Vec<String>, Strin
     Ok(ids)
 }
 
+/// Joins one host per join token (host `PREFIX-i` with token `i`, `limits.concurrency`
+/// at a time); the credentials of the hosts that joined.
+pub fn join_hosts(
+    server: &str,
+    join_tokens: &[String],
+    prefix: &str,
+    limits: Limits,
+) -> (Outcome, Vec<String>) {
+    let credentials = Mutex::new(vec![String::new(); join_tokens.len()]);
+    let joined = run::run(
+        &format!(
+            "setup: POST /api/v1/hosts/join ({} hosts)",
+            join_tokens.len()
+        ),
+        Limits {
+            max_requests: join_tokens.len(),
+            max_time: Duration::from_secs(600),
+            ..limits
+        },
+        |_| Client::new(server, "Bearer", "none"),
+        |c, i| {
+            let body = json!({"token": join_tokens[i], "hostname": format!("{prefix}-{i}")});
+            let reply = c.post("/api/v1/hosts/join", &body)?;
+            expect(reply.status, &[201], "join")?;
+            let credential = reply.json()["credential"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            if let Ok(mut all) = credentials.lock() {
+                all[i] = credential;
+            }
+            Ok(())
+        },
+    );
+    let mut credentials = credentials.into_inner().unwrap_or_default();
+    credentials.retain(|c| !c.is_empty());
+    (joined, credentials)
+}
+
 /// Joins one host per join token, then measures conditional polls across all hosts and
 /// full document fetches.
 pub fn run(
@@ -75,31 +121,11 @@ pub fn run(
         max_requests: requests,
         max_time: Duration::from_secs(seconds),
     };
-    let hosts = Mutex::new(vec![(String::new(), String::new()); join_tokens.len()]);
-    let joined = run::run(
-        "setup: POST /api/v1/hosts/join",
-        Limits {
-            max_requests: join_tokens.len(),
-            max_time: Duration::from_secs(600),
-            ..limits
-        },
-        |_| Client::new(server, "Bearer", "none"),
-        |c, i| {
-            let body = json!({"token": join_tokens[i], "hostname": format!("bench-host-{i}")});
-            let reply = c.post("/api/v1/hosts/join", &body)?;
-            expect(reply.status, &[201], "join")?;
-            let credential = reply.json()["credential"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            if let Ok(mut all) = hosts.lock() {
-                all[i].0 = credential;
-            }
-            Ok(())
-        },
-    );
-    let mut hosts = hosts.into_inner().unwrap_or_default();
-    hosts.retain(|(credential, _)| !credential.is_empty());
+    let (joined, credentials) = join_hosts(server, join_tokens, "bench-host", limits);
+    let hosts: Vec<(String, String)> = credentials
+        .into_iter()
+        .map(|c| (c, String::new()))
+        .collect();
     let mut out = vec![joined];
     if hosts.is_empty() {
         return out;

@@ -5,6 +5,7 @@ mod agent;
 mod certs;
 mod client;
 mod console;
+mod fleet;
 mod principals;
 mod report;
 mod run;
@@ -161,6 +162,61 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Create the host groups' SCIM groups `fleet-0`.. (set-up of `fleet`).
+    FleetGroups {
+        /// The team's SCIM base URL.
+        #[arg(long)]
+        scim_base: String,
+        /// The SCIM bearer token.
+        #[arg(long, env = "LOADGEN_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Host groups (one SCIM group each).
+        #[arg(long, default_value_t = 100)]
+        groups: usize,
+        /// Members per group.
+        #[arg(long, default_value_t = 100)]
+        size: usize,
+    },
+    /// Join a fleet of hosts holding long-polls, watch it idle, and time Entra's disables
+    /// reaching every host (workload 11); appends to a results file.
+    Fleet {
+        /// The server's root URL (e.g. http://127.0.0.1:8080).
+        #[arg(long)]
+        server: String,
+        /// The team's SCIM base URL.
+        #[arg(long)]
+        scim_base: String,
+        /// The SCIM bearer token.
+        #[arg(long, env = "LOADGEN_TOKEN", hide_env_values = true)]
+        token: String,
+        /// A file with one join token per line: one host joins with each.
+        #[arg(long)]
+        join_tokens: PathBuf,
+        /// Host groups, as made by `fleet-groups`.
+        #[arg(long, default_value_t = 100)]
+        groups: usize,
+        /// Members per group, as made by `fleet-groups`.
+        #[arg(long, default_value_t = 100)]
+        size: usize,
+        /// Users disabled one at a time.
+        #[arg(long, default_value_t = 20)]
+        changes: usize,
+        /// The long-polls' `?wait=` in seconds.
+        #[arg(long, default_value_t = 60)]
+        wait: u64,
+        /// Seconds the idle fleet is watched.
+        #[arg(long, default_value_t = 10)]
+        idle: u64,
+        /// Joins in flight during set-up.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// The server's process id (its CPU and memory are read).
+        #[arg(long)]
+        server_pid: u32,
+        /// The results file to append to.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Print the comparison table of two results files.
     Report {
         /// Fail when a workload of the first file had errors or ran no request.
@@ -176,6 +232,29 @@ enum Command {
 fn read(path: &PathBuf) -> Result<serde_json::Value, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The non-empty lines of a file (join tokens).
+fn read_lines(path: &PathBuf) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect())
+}
+
+/// Appends `outcomes` to the results file `out`, with the server's peak RSS so far.
+fn append(out: &PathBuf, outcomes: &[run::Outcome], server_pid: Option<u32>) -> Result<(), String> {
+    let mut doc = read(out)?;
+    if let Some(results) = doc["results"].as_array_mut() {
+        results.extend(outcomes.iter().map(run::Outcome::to_json));
+    }
+    if let Some(rss) = server_pid.and_then(report::peak_rss_kb) {
+        doc["peak_rss_kb"] = rss.into();
+    }
+    std::fs::write(out, doc.to_string()).map_err(|e| format!("{}: {e}", out.display()))
 }
 
 fn main() -> ExitCode {
@@ -212,23 +291,9 @@ fn main() -> ExitCode {
             server_pid,
             out,
         } => (|| {
-            let text = std::fs::read_to_string(&join_tokens)
-                .map_err(|e| format!("{}: {e}", join_tokens.display()))?;
-            let tokens: Vec<String> = text
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(str::to_string)
-                .collect();
+            let tokens = read_lines(&join_tokens)?;
             let outcomes = agent::run(&server, &tokens, requests, seconds, concurrency);
-            let mut doc = read(&out)?;
-            if let Some(results) = doc["results"].as_array_mut() {
-                results.extend(outcomes.iter().map(run::Outcome::to_json));
-            }
-            if let Some(rss) = server_pid.and_then(report::peak_rss_kb) {
-                doc["peak_rss_kb"] = rss.into();
-            }
-            std::fs::write(&out, doc.to_string()).map_err(|e| format!("{}: {e}", out.display()))
+            append(&out, &outcomes, server_pid)
         })(),
         Command::Certs {
             server,
@@ -306,11 +371,44 @@ fn main() -> ExitCode {
             };
             let outcomes =
                 console::run(&server, &team, &cookie, &scim_base, &token, &group, limits)?;
-            let mut doc = read(&out)?;
-            if let Some(results) = doc["results"].as_array_mut() {
-                results.extend(outcomes.iter().map(run::Outcome::to_json));
-            }
-            std::fs::write(&out, doc.to_string()).map_err(|e| format!("{}: {e}", out.display()))
+            append(&out, &outcomes, None)
+        })(),
+        Command::FleetGroups {
+            scim_base,
+            token,
+            groups,
+            size,
+        } => fleet::setup_groups(&scim_base, &token, groups, size),
+        Command::Fleet {
+            server,
+            scim_base,
+            token,
+            join_tokens,
+            groups,
+            size,
+            changes,
+            wait,
+            idle,
+            concurrency,
+            server_pid,
+            out,
+        } => (|| {
+            let tokens = read_lines(&join_tokens)?;
+            let plan = fleet::Plan {
+                server: &server,
+                scim_base: &scim_base,
+                scim_token: &token,
+                join_tokens: &tokens,
+                groups,
+                group_size: size,
+                changes,
+                wait,
+                idle: std::time::Duration::from_secs(idle),
+                concurrency,
+                server_pid,
+            };
+            let outcomes = fleet::run(&plan)?;
+            append(&out, &outcomes, Some(server_pid))
         })(),
         Command::Report { strict, ours, peer } => (|| {
             let ours = read(&ours)?;

@@ -4,10 +4,15 @@ use serde_json::{Value, json};
 
 /// Peak resident memory of process `pid` in kB (`VmHWM`), if it can be read.
 pub fn peak_rss_kb(pid: u32) -> Option<u64> {
+    proc_status_kb(pid, "VmHWM:")
+}
+
+/// The line `field` (e.g. `VmRSS:`) of `/proc/PID/status`, in kB.
+pub fn proc_status_kb(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
@@ -68,6 +73,12 @@ pub fn table(ours: &Value, peer: Option<&Value>) -> String {
     }
     out.push('\n');
     for row in ours["results"].as_array().unwrap_or(&empty) {
+        if let Some(notes) = row["notes"].as_str() {
+            out.push_str(&format!(
+                "\n'{}': {notes}\n",
+                row["name"].as_str().unwrap_or("?")
+            ));
+        }
         if let Some(e) = row["first_error"].as_str() {
             out.push_str(&format!(
                 "first error in '{}': {e}\n",

@@ -32,11 +32,43 @@ pub struct Outcome {
     pub p50: Duration,
     /// 99th percentile latency.
     pub p99: Duration,
+    /// Highest latency.
+    pub max: Duration,
     /// The first error seen, to explain a non-zero `errors`.
     pub first_error: Option<String>,
+    /// What else the workload measured, for the report (one sentence).
+    pub notes: Option<String>,
 }
 
 impl Outcome {
+    /// The outcome of `latencies` (in any order) measured over `elapsed`.
+    pub fn measured(
+        name: String,
+        mut latencies: Vec<Duration>,
+        errors: usize,
+        elapsed: Duration,
+        first_error: Option<String>,
+    ) -> Outcome {
+        latencies.sort_unstable();
+        let pick = |q: usize| {
+            latencies
+                .get((latencies.len() * q / 100).min(latencies.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or_default()
+        };
+        Outcome {
+            name,
+            requests: latencies.len(),
+            errors,
+            elapsed,
+            p50: pick(50),
+            p99: pick(99),
+            max: latencies.last().copied().unwrap_or_default(),
+            first_error,
+            notes: None,
+        }
+    }
+
     /// Requests per second.
     pub fn rate(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64().max(1e-9)
@@ -52,7 +84,9 @@ impl Outcome {
             "rps": self.rate(),
             "p50_ms": self.p50.as_secs_f64() * 1000.0,
             "p99_ms": self.p99.as_secs_f64() * 1000.0,
+            "max_ms": self.max.as_secs_f64() * 1000.0,
             "first_error": self.first_error,
+            "notes": self.notes,
         })
     }
 }
@@ -117,23 +151,13 @@ where
             });
         }
     });
-    let elapsed = start.elapsed();
-    let mut all = latencies.into_inner().unwrap_or_default();
-    all.sort_unstable();
-    let pick = |q: usize| {
-        all.get((all.len() * q / 100).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
-    Outcome {
-        name: name.to_string(),
-        requests: all.len(),
-        errors: errors.into_inner(),
-        elapsed,
-        p50: pick(50),
-        p99: pick(99),
-        first_error: first_error.into_inner().unwrap_or_default(),
-    }
+    Outcome::measured(
+        name.to_string(),
+        latencies.into_inner().unwrap_or_default(),
+        errors.into_inner(),
+        start.elapsed(),
+        first_error.into_inner().unwrap_or_default(),
+    )
 }
 
 /// Checks a status code.

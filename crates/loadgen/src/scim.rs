@@ -55,6 +55,11 @@ pub struct Plan {
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
+/// Entra's PATCH that disables a user (its `"False"` is a string, as Entra sends it).
+pub fn entra_disable() -> Value {
+    json!({"schemas": [PATCH_OP], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]})
+}
+
 /// Entra's create payload for user `name`.
 fn entra_user(name: &str, index: usize) -> Value {
     json!({
@@ -267,7 +272,7 @@ impl Plan {
 
     /// Workload 4: Entra's disable with the string "False", on random users.
     fn disable(&self, ids: &[String]) -> Outcome {
-        let disable = json!({"schemas": [PATCH_OP], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
+        let disable = entra_disable();
         run::run(
             "4 disable: PATCH active \"False\"",
             self.limits(self.requests),
@@ -441,7 +446,9 @@ impl Plan {
             elapsed: users.elapsed + groups.elapsed,
             p50: users.p50,
             p99: users.p99.max(groups.p99),
+            max: users.max.max(groups.max),
             first_error: users.first_error.clone().or(groups.first_error.clone()),
+            notes: None,
         };
         vec![users, groups, total]
     }
