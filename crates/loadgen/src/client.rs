@@ -14,6 +14,8 @@ pub struct Client {
     host: String,
     prefix: String,
     auth: String,
+    /// The local address connections come from (the system's choice when `None`).
+    source: Option<std::net::IpAddr>,
     conn: Option<BufReader<TcpStream>>,
 }
 
@@ -47,8 +49,16 @@ impl Client {
             host: host.to_string(),
             prefix: prefix.to_string(),
             auth: format!("{scheme} {secret}"),
+            source: None,
             conn: None,
         }
+    }
+
+    /// The same client, connecting from local address `source` (e.g. one of 127.0.0.0/8,
+    /// so that simulated hosts each have an address of their own, as real ones do).
+    pub fn connecting_from(mut self, source: std::net::IpAddr) -> Client {
+        self.source = Some(source);
+        self
     }
 
     /// The same server, sending another secret (on its own connection).
@@ -127,8 +137,9 @@ impl Client {
 
     fn connection(&mut self) -> Result<&mut BufReader<TcpStream>, String> {
         if self.conn.is_none() {
-            let stream =
-                TcpStream::connect(&self.host).map_err(|e| format!("{}: {e}", self.host))?;
+            let stream = self
+                .connect()
+                .map_err(|e| format!("{}: {e}", self.host))?;
             stream.set_nodelay(true).map_err(|e| e.to_string())?;
             stream
                 .set_read_timeout(Some(Duration::from_secs(120)))
@@ -138,6 +149,24 @@ impl Client {
         self.conn
             .as_mut()
             .ok_or_else(|| "no connection".to_string())
+    }
+
+    fn connect(&self) -> std::io::Result<TcpStream> {
+        let Some(source) = self.source else {
+            return TcpStream::connect(&self.host);
+        };
+        let server: std::net::SocketAddr = self
+            .host
+            .parse()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(server),
+            socket2::Type::STREAM,
+            None,
+        )?;
+        socket.bind(&std::net::SocketAddr::new(source, 0).into())?;
+        socket.connect(&server.into())?;
+        Ok(socket.into())
     }
 
     fn exchange(&mut self, request: &str) -> Result<Reply, String> {

@@ -145,7 +145,7 @@ pub fn run(plan: &Plan) -> Result<Vec<Outcome>, String> {
 
 /// One host: its first document, then long-polls for ever (the thread is detached).
 fn host(server: &str, credential: &str, wait: u64, i: usize, events: &Sender<(usize, Event)>) {
-    let mut c = Client::new(server, "Bearer", credential);
+    let mut c = Client::new(server, "Bearer", credential).connecting_from(host_address(i));
     let mut etag: Option<String> = None;
     loop {
         let reply = match &etag {
@@ -176,6 +176,14 @@ fn host(server: &str, credential: &str, wait: u64, i: usize, events: &Sender<(us
             std::thread::sleep(Duration::from_secs(1));
         }
     }
+}
+
+/// The loopback address of host `i`: 127.1.0.1 and up, one per host (real hosts have
+/// addresses of their own; the server's per-address limits would otherwise see one
+/// client holding ten thousand requests).
+fn host_address(i: usize) -> std::net::IpAddr {
+    let [_, a, b, c] = (0x7f01_0001u32 + i as u32).to_be_bytes();
+    std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, a, b, c))
 }
 
 /// The server while the fleet waits and nothing changes.
@@ -304,5 +312,12 @@ mod tests {
         while spin.elapsed() < Duration::from_millis(50) {}
         assert!(cpu_ticks(std::process::id()).unwrap() > 0);
         assert!(rss_kb(std::process::id()).unwrap() > 0);
+    }
+
+    #[test]
+    fn hosts_have_loopback_addresses_of_their_own() {
+        assert_eq!(host_address(0).to_string(), "127.1.0.1");
+        assert_eq!(host_address(255).to_string(), "127.1.1.0");
+        assert_eq!(host_address(9_999).to_string(), "127.1.39.16");
     }
 }

@@ -121,11 +121,39 @@ pub struct HostCert {
 /// A certificate authority key: Ed25519, as OpenSSH recommends for CAs. Its `Debug`
 /// shows the public key's fingerprint only.
 #[derive(Clone)]
-pub struct CaKey(PrivateKey);
+pub struct CaKey {
+    key: PrivateKey,
+    /// The same key, expanded once for signing.
+    signer: Ed25519Signer,
+}
+
+/// An Ed25519 key that signs for ssh-key. ssh-key's own keys re-derive the public key
+/// from the secret and check it against the stored one on every signature: two more
+/// curve operations than the signature itself (a fleet's document signatures are one per
+/// host and change).
+#[derive(Clone)]
+struct Ed25519Signer {
+    key: ed25519_dalek::SigningKey,
+    public: ssh_key::public::KeyData,
+}
+
+impl ed25519_dalek::Signer<ssh_key::Signature> for Ed25519Signer {
+    fn try_sign(&self, message: &[u8]) -> Result<ssh_key::Signature, ed25519_dalek::SignatureError> {
+        let signature = ed25519_dalek::Signer::sign(&self.key, message);
+        ssh_key::Signature::new(Algorithm::Ed25519, signature.to_bytes().to_vec())
+            .map_err(ed25519_dalek::SignatureError::from_source)
+    }
+}
+
+impl From<&Ed25519Signer> for ssh_key::public::KeyData {
+    fn from(signer: &Ed25519Signer) -> Self {
+        signer.public.clone()
+    }
+}
 
 impl std::fmt::Debug for CaKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let fingerprint = self.0.public_key().fingerprint(ssh_key::HashAlg::Sha256);
+        let fingerprint = self.key.public_key().fingerprint(ssh_key::HashAlg::Sha256);
         f.debug_tuple("CaKey")
             .field(&fingerprint.to_string())
             .finish()
@@ -137,9 +165,12 @@ impl CaKey {
     /// signature of one kind from being taken for another); the PEM text, base64-encoded
     /// so that it fits one HTTP header.
     pub fn sign_statement(&self, namespace: &str, message: &[u8]) -> Result<String, CaError> {
-        let signature = self
-            .0
-            .sign(namespace, ssh_key::HashAlg::Sha512, message)
+        let signature = ssh_key::SshSig::sign(
+            &self.signer,
+            namespace,
+            ssh_key::HashAlg::Sha512,
+            message,
+        )
             .map_err(|e| CaError::Signing(e.to_string()))?;
         let pem = signature
             .to_pem(LineEnding::LF)
@@ -149,9 +180,24 @@ impl CaKey {
 
     /// A new random CA key.
     pub fn generate(rng: &mut impl CryptoRngCore) -> Result<CaKey, CaError> {
-        PrivateKey::random(rng, Algorithm::Ed25519)
-            .map(CaKey)
-            .map_err(|e| CaError::CaKey(e.to_string()))
+        let key =
+            PrivateKey::random(rng, Algorithm::Ed25519).map_err(|e| CaError::CaKey(e.to_string()))?;
+        CaKey::new(key)
+    }
+
+    /// A CA key of an Ed25519 private key, checked once (the public key must be the
+    /// secret's).
+    fn new(key: PrivateKey) -> Result<CaKey, CaError> {
+        let keypair = key
+            .key_data()
+            .ed25519()
+            .ok_or_else(|| CaError::CaKey("an Ed25519 key is expected".into()))?;
+        let signer = Ed25519Signer {
+            key: ed25519_dalek::SigningKey::try_from(keypair)
+                .map_err(|e| CaError::CaKey(e.to_string()))?,
+            public: key.public_key().key_data().clone(),
+        };
+        Ok(CaKey { key, signer })
     }
 
     /// A CA key from its OpenSSH private key text (unencrypted: sshward encrypts it
@@ -163,12 +209,12 @@ impl CaKey {
                 "an unencrypted Ed25519 key is expected".into(),
             ));
         }
-        Ok(CaKey(key))
+        CaKey::new(key)
     }
 
     /// The private key as OpenSSH text. A secret: encrypt it before it goes anywhere.
     pub fn to_openssh(&self) -> Result<String, CaError> {
-        self.0
+        self.key
             .to_openssh(LineEnding::LF)
             .map(|text| text.to_string())
             .map_err(|e| CaError::CaKey(e.to_string()))
@@ -176,7 +222,7 @@ impl CaKey {
 
     /// The public key.
     pub fn public_key(&self) -> PublicKey {
-        self.0.public_key().clone()
+        self.key.public_key().clone()
     }
 
     /// The public key as one OpenSSH line (`ssh-ed25519 AAAA... COMMENT`), as
@@ -254,7 +300,7 @@ impl CaKey {
         if valid_after >= valid_before {
             return invalid("a certificate must be valid for some time");
         }
-        if key.public_key().key_data() == self.0.public_key().key_data() {
+        if key.public_key().key_data() == &self.signer.public {
             return invalid("a CA does not sign its own key");
         }
         let sign = |e: ssh_key::Error| CaError::Signing(e.to_string());
@@ -280,7 +326,7 @@ impl CaKey {
 
     fn finish(&self, builder: Builder) -> Result<String, CaError> {
         let cert = builder
-            .sign(&self.0)
+            .sign(&self.signer)
             .map_err(|e| CaError::Signing(e.to_string()))?;
         cert.to_openssh()
             .map_err(|e| CaError::Signing(e.to_string()))
