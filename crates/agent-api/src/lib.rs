@@ -32,9 +32,9 @@
 //! With `?wait=N` (capped at [`AgentConfig::max_wait`]) and an `If-None-Match` naming the
 //! current document, the request waits for the team's revision to change, or answers 304
 //! when the wait is over. A waiting request reads nothing itself: one watcher task per team
-//! with waiters reads the revision every [`AgentConfig::poll_interval`] (200 ms by default)
-//! and publishes a change once it has settled (a poll interval without a further one, or
-//! one second after the first during a burst); the waiters then answer together. An idle
+//! with waiters reads the revision every [`AgentConfig::poll_interval`] (100 ms by default)
+//! and publishes a change at once, or during a burst one second after its previous
+//! publication; the waiters then answer together. An idle
 //! fleet of any size therefore costs one database read per team and interval, and no
 //! wake-ups. Polling the database works the same with one instance or several against one
 //! PostgreSQL.
@@ -65,11 +65,11 @@ pub struct AgentConfig {
 }
 
 impl Default for AgentConfig {
-    /// 60 s, 200 ms, 64 KiB.
+    /// 60 s, 100 ms, 64 KiB.
     fn default() -> Self {
         AgentConfig {
             max_wait: Duration::from_secs(60),
-            poll_interval: Duration::from_millis(200),
+            poll_interval: Duration::from_millis(100),
             max_body_bytes: 64 * 1024,
         }
     }

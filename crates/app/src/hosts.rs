@@ -1,6 +1,7 @@
 //! Hosts and join tokens: joining, documents, listing, removal.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::PoisonError;
 
 use host_policy::{Tag, format_tags, normalize_hostname};
 use ssh_ca::SubjectKey;
@@ -44,6 +45,32 @@ pub const MAX_JOIN_TOKEN_TTL: Duration = Duration::days(365);
 
 /// Most join tokens [`App::create_join_tokens`] makes in one call (one transaction).
 pub const MAX_JOIN_TOKENS_AT_ONCE: usize = 10_000;
+
+/// Last-request times are written at most this often (all pending hosts at once).
+const SEEN_FLUSH: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Hosts' last-request times not yet written. A host's time is due once a minute
+/// ([`store::Hosts::needs_touch`]); a fleet re-polls all at once after a change, so the
+/// due times are gathered and written in one transaction at most once per [`SEEN_FLUSH`]:
+/// ten thousand hosts cost a few writes, not ten thousand.
+#[derive(Debug, Default)]
+pub(crate) struct SeenHosts {
+    pending: HashMap<i64, OffsetDateTime>,
+    flushed: Option<std::time::Instant>,
+}
+
+impl SeenHosts {
+    /// Notes a request that is due to be recorded (`(host, at)`), if any; the times to
+    /// write now, if a write is due. Any host's request may write the others' times.
+    fn note(&mut self, due: Option<(i64, OffsetDateTime)>) -> Option<Vec<(i64, OffsetDateTime)>> {
+        self.pending.extend(due);
+        if self.pending.is_empty() || self.flushed.is_some_and(|t| t.elapsed() < SEEN_FLUSH) {
+            return None;
+        }
+        self.flushed = Some(std::time::Instant::now());
+        Some(self.pending.drain().collect())
+    }
+}
 
 impl App {
     /// Redeems a join token for a host called `hostname` and records the host with the
@@ -109,7 +136,8 @@ impl App {
     /// The host whose credential is `credential`, with its team's current revision (one
     /// credential lookup and one revision read; the entity tag of the host's document is
     /// [`host_policy::render::etag`]`(revision, &host.tags)`). Records the host's last request at most
-    /// once a minute; failing to record it fails nothing.
+    /// once a minute (several hosts' together, see [`SeenHosts`]); failing to record it
+    /// fails nothing.
     pub fn authenticate_host(&self, credential: &str) -> Result<(HostRecord, i64), AppError> {
         let (host, revision) = self.store.read(|tx| {
             let host = tx
@@ -122,10 +150,25 @@ impl App {
             Ok::<_, AppError>((host, revision))
         })?;
         let now = OffsetDateTime::now_utc();
-        if store::Hosts::needs_touch(&host, now)
-            && let Err(e) = self.store.write(|tx| tx.hosts().touch_seen(host.id, now))
-        {
-            log::warn!("could not record the last request of host {}: {e}", host.id);
+        let due = store::Hosts::needs_touch(&host, now).then_some((host.id, now));
+        let batch = self
+            .seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .note(due);
+        if let Some(batch) = batch {
+            let written = self.store.write(|tx| {
+                for (host, at) in &batch {
+                    tx.hosts().touch_seen(*host, *at)?;
+                }
+                Ok::<_, StoreError>(())
+            });
+            if let Err(e) = written {
+                log::warn!(
+                    "could not record the last request of {} hosts: {e}",
+                    batch.len()
+                );
+            }
         }
         Ok((host, revision))
     }

@@ -81,6 +81,8 @@ pub struct App {
     kek: Kek,
     allocating: Arc<identities::TeamLocks>,
     signers: Arc<ca::Signers>,
+    /// Hosts' last-request times waiting to be written together.
+    seen: Arc<std::sync::Mutex<hosts::SeenHosts>>,
 }
 
 impl App {
@@ -91,6 +93,7 @@ impl App {
             kek,
             allocating: Arc::default(),
             signers: Arc::default(),
+            seen: Arc::default(),
         }
     }
 

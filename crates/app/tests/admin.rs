@@ -245,6 +245,30 @@ fn removed_hosts_lose_their_credential(db: &TestDb) {
     assert_eq!(shown.hostname, "web-1");
     assert_eq!(computed.document.hostname, "web-1");
 
+    // The last request is recorded; a second host's, due within a second of that write,
+    // waits for the next request of any host after that second.
+    let seen = |id: i64| {
+        app.store()
+            .read(|tx| tx.hosts().get(team, id))
+            .unwrap()
+            .unwrap()
+            .last_seen
+    };
+    assert!(
+        seen(host.id).is_some(),
+        "the first request is written at once"
+    );
+    let (_, secret) = app
+        .create_join_token(&operator(), "acme", &tags, Duration::hours(1))
+        .unwrap();
+    let other = app.join(&secret, "web-2", &BTreeSet::new(), &[]).unwrap();
+    app.authenticate_host(&other.credential).unwrap();
+    assert_eq!(seen(other.host.id), None, "written with the next batch");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    app.authenticate_host(&joined.credential).unwrap();
+    assert!(seen(other.host.id).is_some(), "written by web-1's request");
+    app.remove_host(&operator(), "acme", "web-2").unwrap();
+
     let removed = app.remove_host(&operator(), "acme", "WEB-1").unwrap();
     assert_eq!(removed.id, host.id);
     assert_eq!(last_audit(db, team, "admin.host.remove").entry.status, 200);

@@ -137,9 +137,7 @@ impl Client {
 
     fn connection(&mut self) -> Result<&mut BufReader<TcpStream>, String> {
         if self.conn.is_none() {
-            let stream = self
-                .connect()
-                .map_err(|e| format!("{}: {e}", self.host))?;
+            let stream = self.connect().map_err(|e| format!("{}: {e}", self.host))?;
             stream.set_nodelay(true).map_err(|e| e.to_string())?;
             stream
                 .set_read_timeout(Some(Duration::from_secs(120)))

@@ -138,7 +138,10 @@ struct Ed25519Signer {
 }
 
 impl ed25519_dalek::Signer<ssh_key::Signature> for Ed25519Signer {
-    fn try_sign(&self, message: &[u8]) -> Result<ssh_key::Signature, ed25519_dalek::SignatureError> {
+    fn try_sign(
+        &self,
+        message: &[u8],
+    ) -> Result<ssh_key::Signature, ed25519_dalek::SignatureError> {
         let signature = ed25519_dalek::Signer::sign(&self.key, message);
         ssh_key::Signature::new(Algorithm::Ed25519, signature.to_bytes().to_vec())
             .map_err(ed25519_dalek::SignatureError::from_source)
@@ -165,13 +168,9 @@ impl CaKey {
     /// signature of one kind from being taken for another); the PEM text, base64-encoded
     /// so that it fits one HTTP header.
     pub fn sign_statement(&self, namespace: &str, message: &[u8]) -> Result<String, CaError> {
-        let signature = ssh_key::SshSig::sign(
-            &self.signer,
-            namespace,
-            ssh_key::HashAlg::Sha512,
-            message,
-        )
-            .map_err(|e| CaError::Signing(e.to_string()))?;
+        let signature =
+            ssh_key::SshSig::sign(&self.signer, namespace, ssh_key::HashAlg::Sha512, message)
+                .map_err(|e| CaError::Signing(e.to_string()))?;
         let pem = signature
             .to_pem(LineEnding::LF)
             .map_err(|e| CaError::Signing(e.to_string()))?;
@@ -180,8 +179,8 @@ impl CaKey {
 
     /// A new random CA key.
     pub fn generate(rng: &mut impl CryptoRngCore) -> Result<CaKey, CaError> {
-        let key =
-            PrivateKey::random(rng, Algorithm::Ed25519).map_err(|e| CaError::CaKey(e.to_string()))?;
+        let key = PrivateKey::random(rng, Algorithm::Ed25519)
+            .map_err(|e| CaError::CaKey(e.to_string()))?;
         CaKey::new(key)
     }
 
