@@ -94,24 +94,25 @@ impl Shared {
         let head = proto::json_head(self.computed.document.revision, hostname);
         JsonBody {
             head: Some(Bytes::from(head)),
-            tail: Some(self.json_tail.clone()),
+            tail: self.json_tail.clone(),
         }
     }
 }
 
-/// A response body of a per-host head and the shared tail, sent without joining them.
+/// A response body of a per-host head and the shared tail, sent without joining them, the
+/// tail in slices of [`crate::RESPONSE_CHUNK`].
 #[derive(Debug)]
 pub struct JsonBody {
     head: Option<Bytes>,
-    tail: Option<Bytes>,
+    tail: Bytes,
 }
 
 impl MessageBody for JsonBody {
     type Error = Infallible;
 
     fn size(&self) -> BodySize {
-        let len = |b: &Option<Bytes>| b.as_ref().map_or(0, Bytes::len) as u64;
-        BodySize::Sized(len(&self.head) + len(&self.tail))
+        let head = self.head.as_ref().map_or(0, Bytes::len);
+        BodySize::Sized((head + self.tail.len()) as u64)
     }
 
     fn poll_next(
@@ -119,7 +120,16 @@ impl MessageBody for JsonBody {
         _: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         let this = self.get_mut();
-        Poll::Ready(this.head.take().or_else(|| this.tail.take()).map(Ok))
+        if let Some(head) = this.head.take() {
+            return Poll::Ready(Some(Ok(head)));
+        }
+        if this.tail.is_empty() {
+            return Poll::Ready(None);
+        }
+        let piece = this
+            .tail
+            .split_to(crate::RESPONSE_CHUNK.min(this.tail.len()));
+        Poll::Ready(Some(Ok(piece)))
     }
 }
 
@@ -245,6 +255,25 @@ mod tests {
         };
         assert_eq!(sent, expected);
         assert_eq!(bytes, serde_json::to_vec(&expected).unwrap());
+    }
+
+    #[actix_rt::test]
+    async fn a_large_body_goes_out_in_slices_of_one_chunk() {
+        let tail: Vec<u8> = (0..crate::RESPONSE_CHUNK * 3 + 17)
+            .map(|i| i as u8)
+            .collect();
+        let mut body = JsonBody {
+            head: Some(Bytes::from_static(b"{\"revision\":1,")),
+            tail: Bytes::from(tail.clone()),
+        };
+        let mut pieces = Vec::new();
+        while let Some(piece) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_next(cx)).await {
+            pieces.push(piece.unwrap());
+        }
+        let sizes: Vec<usize> = pieces.iter().map(Bytes::len).collect();
+        let chunk = crate::RESPONSE_CHUNK;
+        assert_eq!(sizes, [14, chunk, chunk, chunk, 17]);
+        assert_eq!(pieces[1..].concat(), tail);
     }
 
     #[actix_rt::test]

@@ -53,6 +53,11 @@ use web_common::FailureLimiter;
 
 pub use web_common::ApiError;
 
+/// The size of the pieces an access document's body is sent in (a slice of the shared
+/// document each, not a copy); the server's HTTP write buffer should be as large, so
+/// that it does not grow to hold whole documents (see `sshward`'s serve).
+pub const RESPONSE_CHUNK: usize = 4 * 1024;
+
 /// Settings of the agent API.
 #[derive(Clone, Debug)]
 pub struct AgentConfig {

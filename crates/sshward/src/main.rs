@@ -28,6 +28,7 @@ mod tls;
 /// mimalloc instead of glibc's malloc: the server allocates small, short-lived objects
 /// on many threads, where glibc spends noticeable time and keeps fragmented per-thread
 /// arenas (peak RSS).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -75,7 +75,11 @@ pub fn run(config: &Config) -> Result<()> {
     // would only wait for a connection, and each idle thread keeps allocator memory.
     .worker_max_blocking_threads(config.pool_size() as usize)
     .shutdown_timeout(config.server.shutdown_timeout_secs)
-    .client_request_timeout(Duration::from_secs(config.server.header_timeout_secs));
+    .client_request_timeout(Duration::from_secs(config.server.header_timeout_secs))
+    // A connection keeps its write buffer at the size its largest response made it (up to
+    // 128 KiB): written in chunks of this size, a fleet's 10,000 long-poll connections
+    // each keep one chunk after a document, not the document.
+    .h1_write_buffer_size(agent_api::RESPONSE_CHUNK);
     if config.server.workers > 0 {
         server = server.workers(config.server.workers);
     }
