@@ -24,7 +24,8 @@ peer_big_group=10000
 hosts=1000
 agent_users=10000
 # Workload 11: hosts holding long-polls, in host groups of their own tag (and SCIM group).
-fleet_hosts=10000 fleet_groups=100 fleet_group_size=100 fleet_changes=20 fleet_idle=10
+# The idle fleet is watched for longer than a long-poll lasts (60 s): every host re-polls once.
+fleet_hosts=10000 fleet_groups=100 fleet_group_size=100 fleet_changes=20 fleet_idle=65
 requests=20000
 seconds=20
 concurrency=16
