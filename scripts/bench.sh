@@ -6,6 +6,7 @@
 #   scripts/bench.sh --pg         # sshward on a throw-away PostgreSQL instead of SQLite
 #   scripts/bench.sh --no-peer    # sshward only
 #   scripts/bench.sh --debug      # debug builds (scripts/test.sh's smoke run reuses them)
+#   scripts/bench.sh --big        # 1,000,000 users, sshward only (seeding alone takes minutes)
 #   scripts/bench.sh --users N --peer-users N --requests N --seconds S
 #
 # Builds sshward and loadgen in release mode, starts each server on a free 127.0.0.1
@@ -43,13 +44,14 @@ while (($#)); do
         strict=(--strict)
         ;;
     --pg) pg=1 ;;
+    --big) users=1000000 peer="" ;;
     --no-peer) peer="" ;;
     --debug) profile=debug ;;
     --users) users="$2"; shift ;;
     --peer-users) peer_users="$2"; shift ;;
     --requests) requests="$2"; shift ;;
     --seconds) seconds="$2"; shift ;;
-    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift

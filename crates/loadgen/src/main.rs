@@ -408,7 +408,9 @@ fn main() -> ExitCode {
                 server_pid,
             };
             let outcomes = fleet::run(&plan)?;
-            append(&out, &outcomes, Some(server_pid))
+            // The run's peak RSS stays that of the directory workloads: the fleet's own
+            // memory is in its notes.
+            append(&out, &outcomes, None)
         })(),
         Command::Report { strict, ours, peer } => (|| {
             let ours = read(&ours)?;
