@@ -893,12 +893,12 @@ fn console_paging_keyboard_and_phone_width_in_chromium() {
     assert_focus_visible(&browser, "the Preview button");
     browser.keys(&webdriver::ENTER.to_string());
     browser.wait_for_url("the preview", |u| u.ends_with("/grants/preview"));
-    let preview = browser.text("table tbody");
-    assert!(
-        preview.contains("member-00") && preview.contains("member-59"),
-        "{preview}"
+    let preview = browser.wait_for_text("table tbody", "member-00");
+    assert!(preview.contains("member-59"), "{preview}");
+    tab_to(
+        &browser,
+        "main form[action$='/grants/add'] button[type=submit]",
     );
-    tab_to(&browser, "main form button[type=submit]");
     assert_focus_visible(&browser, "the confirm button");
     browser.keys(&webdriver::ENTER.to_string());
     browser.wait_for_url("the grants", |u| u.ends_with("/grants"));
@@ -931,7 +931,7 @@ fn console_paging_keyboard_and_phone_width_in_chromium() {
     browser.go(&page(&server, "default", "/grants"));
     browser.find("main table form button").click();
     browser.wait_for_url("the removal preview", |u| u.ends_with("/preview-remove"));
-    browser.find("main h1");
+    browser.wait_for_text("main h1", "Remove grant");
     assert_fits_width(&browser, "the removal preview");
     browser.screenshot(&screenshots().join("grant-remove-phone.png"));
 }
@@ -969,7 +969,7 @@ fn console_certificate_revocation_and_test_sign_in_in_chromium() {
     browser.go(&page(&server, "default", "/certificates"));
     let revoke = format!("button[aria-label='Revoke certificate {serial}']");
     browser.find(&revoke).click();
-    browser.wait_for_url("the certificates", |u| u.ends_with("/certificates"));
+    // The same page again, once the revocation is done: wait for what it says.
     let state = format!(
         "return [...document.querySelectorAll('main tbody tr')]\
          .filter(tr => tr.cells[0].textContent.trim() === '{serial}')\
