@@ -3,13 +3,13 @@
 //! access document and explaining a decision. Everything here blocks (diesel); async
 //! callers run it on a blocking thread.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use host_policy::username;
 use host_policy::{
     AccessDocument, Directory, Explanation, Grant, Host, PosixAccount, PosixGroup, PosixSettings,
-    PosixUser, access_for, explain, render,
+    PosixUser, Role, access_for, explain, render, roles_for,
 };
 use store::{Account, GrantRecord, HostRecord, PosixKind, StoreError, TeamId, Tx};
 
@@ -366,56 +366,67 @@ pub(crate) fn grant_effect(
             return Ok(Loaded::NeedsAllocation);
         }
         // Who may do what depends only on a host's tags: one computation per tag set,
-        // however many hosts share it.
+        // however many hosts share it, comparing roles only (no documents are built).
         let mut tag_sets: HashMap<BTreeSet<host_policy::Tag>, usize> = HashMap::new();
-        let mut diffs: Vec<Vec<Changed>> = Vec::new();
+        let mut changes: Vec<(Changed<'_>, usize)> = Vec::new();
         let mut hostnames: Vec<Vec<String>> = Vec::new();
         for record in tx.hosts().list(team)? {
-            let host = host_of(&record);
-            if !change.hosts.matches(&host.tags) {
+            if !change.hosts.matches(&record.tags) {
                 continue;
             }
-            let set = *tag_sets.entry(host.tags.clone()).or_insert_with(|| {
-                diffs.push(changed_roles(
-                    &access_for(&host, &current, &dir),
-                    &access_for(&host, &after, &dir),
-                ));
-                hostnames.push(Vec::new());
-                diffs.len() - 1
-            });
+            let set = match tag_sets.get(&record.tags) {
+                Some(set) => *set,
+                None => {
+                    let set = hostnames.len();
+                    changes.extend(
+                        changed_roles(
+                            &roles_for(&record.tags, &current, &dir),
+                            &roles_for(&record.tags, &after, &dir),
+                        )
+                        .into_iter()
+                        .map(|c| (c, set)),
+                    );
+                    hostnames.push(Vec::new());
+                    tag_sets.insert(record.tags, set);
+                    set
+                }
+            };
             hostnames[set].push(record.hostname);
         }
-        // Each change with the tag sets it happens on; users whose changes happen on the
-        // same tag sets share one list of hostnames.
-        let mut grouped: BTreeMap<&Changed, Vec<usize>> = BTreeMap::new();
-        for (set, changed) in diffs.iter().enumerate() {
-            for c in changed {
-                grouped.entry(c).or_default().push(set);
+        // Each change with the tag sets it happens on (sorted, a user's changes are
+        // together); users whose changes happen on the same tag sets share one list of
+        // hostnames.
+        changes.sort_unstable();
+        let mut lists: HashMap<Vec<usize>, Arc<Vec<String>>> = HashMap::new();
+        let mut out = Vec::new();
+        let mut sets: Vec<usize> = Vec::new();
+        for (i, (changed, set)) in changes.iter().enumerate() {
+            sets.push(*set);
+            if changes.get(i + 1).is_some_and(|(next, _)| next == changed) {
+                continue;
             }
-        }
-        let mut lists: HashMap<Vec<usize>, std::sync::Arc<Vec<String>>> = HashMap::new();
-        let out = grouped
-            .into_iter()
-            .map(|((user, before, after), sets)| {
-                let hosts = lists
-                    .entry(sets)
-                    .or_insert_with_key(|sets| {
-                        let mut names: Vec<String> = sets
-                            .iter()
-                            .flat_map(|s| hostnames[*s].iter().cloned())
-                            .collect();
-                        names.sort_unstable();
-                        std::sync::Arc::new(names)
-                    })
-                    .clone();
-                crate::AccessChange {
-                    user: user.clone(),
-                    before: *before,
-                    after: *after,
-                    hosts,
+            let hosts = match lists.get(sets.as_slice()) {
+                Some(list) => list.clone(),
+                None => {
+                    let mut names: Vec<String> = sets
+                        .iter()
+                        .flat_map(|s| hostnames[*s].iter().cloned())
+                        .collect();
+                    names.sort_unstable();
+                    let list = Arc::new(names);
+                    lists.insert(sets.clone(), list.clone());
+                    list
                 }
-            })
-            .collect();
+            };
+            let (user, before, after) = *changed;
+            out.push(crate::AccessChange {
+                user: user.to_owned(),
+                before,
+                after,
+                hosts,
+            });
+            sets.clear();
+        }
         Ok(Loaded::Ready(out))
     })
 }
@@ -454,30 +465,20 @@ fn add_candidate_group(
 }
 
 /// A user whose access changes: (POSIX name, before, after).
-type Changed = (String, Option<host_policy::Role>, Option<host_policy::Role>);
+type Changed<'d> = (&'d str, Option<Role>, Option<Role>);
 
-/// The users whose role differs between two documents of one host.
-fn changed_roles(before: &AccessDocument, after: &AccessDocument) -> Vec<Changed> {
-    let roles = |doc: &AccessDocument| -> BTreeMap<String, host_policy::Role> {
-        doc.users
-            .iter()
-            .map(|u| {
-                let role = if u.sudo {
-                    host_policy::Role::Sudo
-                } else {
-                    host_policy::Role::Ssh
-                };
-                (u.account.username.clone(), role)
-            })
-            .collect()
-    };
-    let (was, will) = (roles(before), roles(after));
-    let names: BTreeSet<&String> = was.keys().chain(will.keys()).collect();
-    names
-        .into_iter()
-        .filter_map(|name| {
-            let (a, b) = (was.get(name).copied(), will.get(name).copied());
-            (a != b).then(|| (name.clone(), a, b))
-        })
-        .collect()
+/// The users whose role differs between two role maps of one tag set.
+fn changed_roles<'d>(
+    before: &HashMap<&'d str, Role>,
+    after: &HashMap<&'d str, Role>,
+) -> Vec<Changed<'d>> {
+    let lost = before
+        .iter()
+        .filter(|(name, _)| !after.contains_key(*name))
+        .map(|(name, was)| (*name, Some(*was), None));
+    let gained = after.iter().filter_map(|(name, will)| {
+        let was = before.get(name).copied();
+        (was != Some(*will)).then_some((*name, was, Some(*will)))
+    });
+    lost.chain(gained).collect()
 }

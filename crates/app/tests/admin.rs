@@ -3,7 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use app::{Actor, App, AppError, DomainChange, NewGrant, NewTeam, PosixSettingsChange, TeamChange};
+use app::{
+    AccessChange, Actor, App, AppError, DomainChange, NewGrant, NewTeam, PosixSettingsChange,
+    TeamChange,
+};
 
 use crate::test_kek;
 use host_policy::{HostSelector, IdRange, Role, UsernameStyle, parse_tags};
@@ -18,6 +21,7 @@ db_tests!(
     removed_hosts_lose_their_credential,
     posix_settings_are_typed_and_audited,
     explain_names_the_deciding_grant,
+    grant_previews_name_exactly_who_changes_where,
     unknown_teams_are_not_found,
     teams_are_created_once_and_changed_with_an_audited_diff,
     scim_tokens_are_created_and_revoked_once,
@@ -391,6 +395,126 @@ fn explain_names_the_deciding_grant(db: &TestDb) {
         app.explain("acme", "web-9", "bob"),
         Err(AppError::NotFound(_))
     ));
+}
+
+/// A preview as (POSIX name, before, after, hostnames), in its order.
+type Previewed = Vec<(String, Option<Role>, Option<Role>, Vec<String>)>;
+
+fn previewed(changes: Vec<AccessChange>) -> Previewed {
+    changes
+        .into_iter()
+        .map(|c| (c.user, c.before, c.after, c.hosts.to_vec()))
+        .collect()
+}
+
+fn hosts(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| (*n).to_owned()).collect()
+}
+
+fn grant_previews_name_exactly_who_changes_where(db: &TestDb) {
+    let (app, team, _, ssh_users) = acme(db);
+    // carol is in both groups; bob joins Ops; dave, in Ops, is disabled.
+    let bob = app.user_access("acme", "bob@acme.example").unwrap().user_id;
+    let ops = db
+        .store()
+        .write(|tx| {
+            let mut ids = Vec::new();
+            for (name, active) in [("carol", true), ("dave", false)] {
+                let user = json!({"userName": format!("{name}@acme.example"), "active": active});
+                ids.push(tx.users().insert(team, object(user))?.id);
+            }
+            ids.push(bob.clone());
+            let ops = tx
+                .groups()
+                .insert(team, object(json!({"displayName": "Ops"})))?
+                .id;
+            tx.groups().add_members(team, &ops, &ids)?;
+            tx.groups().add_members(team, &ssh_users, &ids[..1])?;
+            Ok::<_, store::StoreError>(ops)
+        })
+        .expect("set up Ops");
+    // Two web hosts share a tag set; a database host and a staging host do not.
+    for (hostname, tags) in [
+        ("web-2", ["env=prod", "role=web"]),
+        ("web-1", ["env=prod", "role=web"]),
+        ("db-1", ["env=prod", "role=db"]),
+        ("stg-1", ["env=staging", "role=web"]),
+    ] {
+        let tags = parse_tags(&tags).unwrap();
+        let (_, secret) = app
+            .create_join_token(&operator(), "acme", &tags, Duration::hours(1))
+            .unwrap();
+        app.join(&secret, hostname, &BTreeSet::new(), &[]).unwrap();
+    }
+    let grant = |group: &str, hosts: &str, role: Role| NewGrant {
+        group: group.to_owned(),
+        hosts: hosts.parse().unwrap(),
+        role,
+        extra_groups: Vec::new(),
+    };
+    let prod_ssh = app
+        .add_grant(
+            &operator(),
+            "acme",
+            &grant(&ssh_users, "env=prod", Role::Ssh),
+        )
+        .unwrap();
+    let (ssh, sudo) = (Some(Role::Ssh), Some(Role::Sudo));
+    let prod = hosts(&["db-1", "web-1", "web-2"]);
+    let web = hosts(&["web-1", "web-2"]);
+
+    // A new group: its active members gain, by user, on the prod hosts only; carol's ssh
+    // becomes sudo; dave (disabled) and alice (not in Ops) are not named.
+    let audited = audit_count(db, team);
+    let preview = app
+        .preview_grant("acme", &grant("Ops", "env=prod", Role::Sudo))
+        .unwrap();
+    assert_eq!(
+        previewed(preview),
+        vec![
+            ("bob".into(), None, sudo, prod.clone()),
+            ("carol".into(), ssh, sudo, prod.clone()),
+        ]
+    );
+    // A group already granted: sudo on every role=web host for its members, which is a
+    // change from ssh on the prod web hosts and from nothing on the staging one.
+    let preview = app
+        .preview_grant("acme", &grant("SSH Users", "role=web", Role::Sudo))
+        .unwrap();
+    let staging = hosts(&["stg-1"]);
+    assert_eq!(
+        previewed(preview),
+        vec![
+            ("alice".into(), None, sudo, staging.clone()),
+            ("alice".into(), ssh, sudo, web.clone()),
+            ("carol".into(), None, sudo, staging.clone()),
+            ("carol".into(), ssh, sudo, web.clone()),
+        ]
+    );
+    // Whoever already has as much changes nothing: with Ops sudo on role=db, Ops ssh on
+    // prod gives bob ssh on the web hosts, and carol (ssh there, sudo on db-1) nothing.
+    app.add_grant(&operator(), "acme", &grant(&ops, "role=db", Role::Sudo))
+        .unwrap();
+    let preview = app
+        .preview_grant("acme", &grant(&ops, "env=prod", Role::Ssh))
+        .unwrap();
+    assert_eq!(
+        previewed(preview),
+        vec![("bob".into(), None, ssh, web.clone())]
+    );
+    // Removing SSH Users' grant: alice loses every prod host; carol only the web hosts
+    // (Ops keeps her sudo on db-1).
+    let preview = app.preview_grant_removal("acme", prod_ssh.id).unwrap();
+    assert_eq!(
+        previewed(preview),
+        vec![
+            ("alice".into(), ssh, None, prod.clone()),
+            ("carol".into(), ssh, None, web.clone()),
+        ]
+    );
+    // Previews change nothing (the one grant added above is the only audited change).
+    assert_eq!(app.grants("acme").unwrap().len(), 2);
+    assert_eq!(audit_count(db, team), audited + 1);
 }
 
 fn unknown_teams_are_not_found(db: &TestDb) {

@@ -1,8 +1,8 @@
 //! Computing the access document of one host.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::model::{Directory, Grant, Host, PosixGroup, Role};
+use crate::model::{Directory, Grant, Host, PosixGroup, PosixUser, Role, Tag};
 use crate::{AccessDocument, AccessGroup, AccessUser};
 
 /// Who may log in to `host` and who may sudo there, under `grants`, with users, groups and
@@ -20,17 +20,11 @@ pub fn access_for(host: &Host, grants: &[Grant], directory: &Directory) -> Acces
     // Per user (SCIM id): the strongest role and the supplementary groups.
     let mut granted: BTreeMap<&str, (Role, BTreeSet<String>)> = BTreeMap::new();
     let mut managed: BTreeMap<&str, &PosixGroup> = BTreeMap::new();
-    for grant in grants.iter().filter(|g| g.hosts.matches(&host.tags)) {
-        let Some(group) = directory.group(&grant.group_id) else {
-            continue;
-        };
+    for (grant, group) in applying(&host.tags, grants, directory) {
         managed.insert(group.id.as_str(), group);
-        for member in directory.members(&grant.group_id) {
-            if !directory.user(member).is_some_and(|u| u.active) {
-                continue;
-            }
+        for member in active_members(directory, &grant.group_id) {
             let entry = granted
-                .entry(member)
+                .entry(member.id.as_str())
                 .or_insert((grant.role, BTreeSet::new()));
             entry.0 = entry.0.max(grant.role);
             entry.1.insert(group.name.clone());
@@ -75,4 +69,50 @@ pub fn access_for(host: &Host, grants: &[Grant], directory: &Directory) -> Acces
         users,
         groups,
     }
+}
+
+/// The role each user gets on a host tagged `tags` under `grants`, by POSIX username (a
+/// team's usernames are unique): exactly the users and roles of [`access_for`]'s document
+/// (`sudo` there is [`Role::Sudo`]), without building it. For comparing many users' access under two sets
+/// of grants (a grant preview), where the document's accounts and group lists would only
+/// be allocated to be thrown away.
+pub fn roles_for<'d>(
+    tags: &BTreeSet<Tag>,
+    grants: &[Grant],
+    directory: &'d Directory,
+) -> HashMap<&'d str, Role> {
+    let mut roles: HashMap<&'d str, Role> = HashMap::new();
+    for (grant, _) in applying(tags, grants, directory) {
+        for member in active_members(directory, &grant.group_id) {
+            let role = roles
+                .entry(member.account.username.as_str())
+                .or_insert(grant.role);
+            *role = (*role).max(grant.role);
+        }
+    }
+    roles
+}
+
+/// The grants that apply on a host tagged `tags`, each with its group (grants of groups
+/// missing from `directory` give nothing).
+fn applying<'a, 'd>(
+    tags: &'a BTreeSet<Tag>,
+    grants: &'a [Grant],
+    directory: &'d Directory,
+) -> impl Iterator<Item = (&'a Grant, &'d PosixGroup)> {
+    grants
+        .iter()
+        .filter(|g| g.hosts.matches(tags))
+        .filter_map(|g| directory.group(&g.group_id).map(|group| (g, group)))
+}
+
+/// The members of group `group_id` who are users of `directory` and active.
+fn active_members<'d>(
+    directory: &'d Directory,
+    group_id: &str,
+) -> impl Iterator<Item = &'d PosixUser> {
+    directory
+        .members(group_id)
+        .filter_map(|m| directory.user(m))
+        .filter(|u| u.active)
 }

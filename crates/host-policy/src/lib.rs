@@ -118,7 +118,7 @@ pub mod username;
 #[cfg(test)]
 mod tests;
 
-pub use access::access_for;
+pub use access::{access_for, roles_for};
 pub use explain::{Explanation, GrantCheck, Reason, UserState, explain};
 pub use model::{
     Directory, Grant, Host, HostSelector, PosixGroup, PosixUser, Role, Tag, format_tags,

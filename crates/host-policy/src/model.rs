@@ -312,10 +312,16 @@ impl Directory {
 
     /// Records that user `user_id` is a member of group `group_id`.
     pub fn add_member(&mut self, group_id: &str, user_id: &str) {
-        self.members
-            .entry(group_id.to_owned())
-            .or_default()
-            .insert(user_id.to_owned());
+        // Looked up first: a group's key is allocated once, not once per member.
+        match self.members.get_mut(group_id) {
+            Some(members) => {
+                members.insert(user_id.to_owned());
+            }
+            None => {
+                self.members
+                    .insert(group_id.to_owned(), BTreeSet::from([user_id.to_owned()]));
+            }
+        }
     }
 
     /// The user with this SCIM id.

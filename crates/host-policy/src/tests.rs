@@ -1,11 +1,12 @@
-//! Table-driven tests of [`crate::access_for`], [`crate::explain()`] and the renderings.
+//! Table-driven tests of [`crate::access_for`] (and [`crate::roles_for`]), [`crate::explain()`]
+//! and the renderings.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::explain::{Reason, UserState};
 use crate::model::*;
 use crate::render;
-use crate::{AccessDocument, AccessUser, PosixAccount, access_for, explain};
+use crate::{AccessDocument, AccessUser, PosixAccount, access_for, explain, roles_for};
 
 fn tags(list: &[&str]) -> BTreeSet<Tag> {
     parse_tags(list).unwrap_or_default()
@@ -201,6 +202,18 @@ fn access_table() {
         let mut reversed = grants.clone();
         reversed.reverse();
         assert_eq!(access_for(&host, &reversed, &dir), doc, "{name}");
+        // roles_for names exactly the document's users, with their roles.
+        let roles: BTreeMap<&str, Role> =
+            roles_for(&host.tags, &grants, &dir).into_iter().collect();
+        let in_doc: BTreeMap<&str, Role> = doc
+            .users
+            .iter()
+            .map(|u| {
+                let role = if u.sudo { Role::Sudo } else { Role::Ssh };
+                (u.account.username.as_str(), role)
+            })
+            .collect();
+        assert_eq!(roles, in_doc, "{name}: roles_for agrees with access_for");
     }
 }
 

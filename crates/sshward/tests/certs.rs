@@ -25,7 +25,7 @@ pub(crate) fn ssh_keygen(args: &[&str]) -> std::process::Output {
 }
 
 /// Whether `ssh-keygen -Q` finds the certificate `cert` revoked in `krl`.
-fn revoked(krl: &Path, cert: &Path) -> bool {
+pub(crate) fn revoked(krl: &Path, cert: &Path) -> bool {
     let out = ssh_keygen(&["-Q", "-f", krl.to_str().unwrap(), cert.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&out.stdout);
     match out.status.code() {
@@ -108,7 +108,12 @@ pub(crate) fn scim_patch(server: &Server, path: &str, operations: Value) {
 }
 
 /// Fetches the KRL into `file`, checks the ETag protocol, returns the new ETag.
-fn fetch_krl(server: &Server, credential: &str, file: &Path, held: Option<&str>) -> String {
+pub(crate) fn fetch_krl(
+    server: &Server,
+    credential: &str,
+    file: &Path,
+    held: Option<&str>,
+) -> String {
     let url = format!("{}/api/v1/hosts/self/krl", server.base);
     let (status, etag, bytes) = get_bytes(&url, credential, held);
     assert_eq!(status, 200, "the list changed since {held:?}");

@@ -13,7 +13,8 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use crate::login::{configure_sign_in, provider_with, venv};
+use crate::certs::{fetch_krl, key_of, login, revoked, scim_patch, ssh_keygen};
+use crate::login::{browser as browser_wrapper, configure_sign_in, provider_with, venv};
 use crate::support::{Env, Server, agent, create_group, create_user, get, post};
 use crate::webdriver::{self, Browser};
 
@@ -41,21 +42,79 @@ fn page(server: &Server, team: &str, page: &str) -> String {
     format!("{}/console/{team}{page}", server.base)
 }
 
+/// Signs in with the one-time link `link` (first a page asking to confirm, which spends
+/// nothing, screenshot to `shot`; then its button) and waits for the overview.
+fn enter_with_link(browser: &Browser, link: &str, shot: Option<&std::path::Path>) {
+    browser.go(link);
+    assert!(
+        browser
+            .text("h1")
+            .contains("Sign in to the console of default")
+    );
+    if let Some(shot) = shot {
+        browser.screenshot(shot);
+    }
+    browser.find("main form button").click();
+    browser.wait_for_url("the overview", |u| u.ends_with("/console/default"));
+    assert_eq!(browser.text("h1"), "Overview");
+}
+
 /// Makes a join token for `env=prod` on the hosts page, reads it off the page, and joins
-/// host `hostname` with it over the agent API.
-fn join_host(browser: &Browser, server: &Server, hostname: &str) {
+/// host `hostname` with it and a new host key over the agent API (so it gets a host
+/// certificate); returns the host's credential.
+fn join_host(browser: &Browser, server: &Server, hostname: &str) -> String {
     browser.go(&page(server, "default", "/hosts"));
     browser.find("#tags").fill("env=prod");
     browser.find("form.inline button").click();
     let token = browser.text("#join-secret");
     assert!(token.starts_with("sshwj_"), "{token}");
     assert!(browser.text("#new-join-token").contains("env=prod"));
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("ssh_host_ed25519_key");
+    let made = ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f", key.to_str().unwrap()]);
+    assert!(made.status.success(), "{made:?}");
+    let host_key = std::fs::read_to_string(format!("{}.pub", key.display())).unwrap();
     let joined = post(
         &format!("{}/api/v1/hosts/join", server.base),
         &token,
-        &json!({ "hostname": hostname }),
+        &json!({ "hostname": hostname, "host_keys": [host_key.trim()] }),
     );
     assert_eq!(joined.status, 201, "{joined:?}");
+    let joined = joined.json();
+    assert!(
+        joined["certificates"]["certificates"][0]["serial"].is_i64(),
+        "{joined}"
+    );
+    joined["credential"].as_str().unwrap().to_owned()
+}
+
+/// A phone's window (CSS pixels), an iPhone 14's.
+const PHONE: (u32, u32) = (390, 844);
+
+/// Asserts that the current page `what` is no wider than the window: the document does
+/// not scroll sideways (wide tables scroll inside their own box).
+fn assert_fits_width(browser: &Browser, what: &str) {
+    let sizes = browser
+        .execute("const d = document.documentElement; return [d.scrollWidth, d.clientWidth]");
+    if sizes[0].as_u64() <= sizes[1].as_u64() {
+        return;
+    }
+    // The elements that reach past the window outside a scrolling box (or positioned out
+    // of it), innermost first, to say what to fix.
+    let wide = browser.execute(
+        "const w = document.documentElement.clientWidth;\
+         const clipped = e => { if (getComputedStyle(e).position === 'absolute') return false;\
+           for (let p = e.parentElement; p; p = p.parentElement)\
+           if (getComputedStyle(p).overflowX !== 'visible') return true; return false; };\
+         return [...document.querySelectorAll('body *')]\
+         .filter(e => e.getBoundingClientRect().right > w + 0.5 && !clipped(e))\
+         .reverse().slice(0, 5).map(e => e.outerHTML.slice(0, 160))",
+    );
+    panic!(
+        "{what} is wider than the window (scrollWidth, clientWidth): {sizes} at {}; \
+         too wide: {wide:#}",
+        browser.url()
+    );
 }
 
 const SCRIPT_NAME: &str = "<script>alert(1)</script>";
@@ -76,16 +135,7 @@ fn console_setup_and_provisioning_in_chromium() {
     let browser = Browser::start();
 
     // The one-time link: opening it spends nothing; the button signs in.
-    browser.go(&link);
-    assert!(
-        browser
-            .text("h1")
-            .contains("Sign in to the console of default")
-    );
-    browser.screenshot(&shots.join("link.png"));
-    browser.find("main form button").click();
-    browser.wait_for_url("the overview", |u| u.ends_with("/console/default"));
-    assert_eq!(browser.text("h1"), "Overview");
+    enter_with_link(&browser, &link, Some(&shots.join("link.png")));
     let cookie = browser
         .cookies()
         .into_iter()
@@ -181,14 +231,8 @@ fn console_setup_and_provisioning_in_chromium() {
     assert_eq!(browser.execute("return document.images.length"), json!(0));
     browser.screenshot(&shots.join("users.png"));
     // On a phone the page fits its width: nothing but the table scrolls sideways.
-    browser.resize(390, 844);
-    let overflow =
-        browser.execute("return document.documentElement.scrollWidth <= window.innerWidth");
-    assert_eq!(
-        overflow,
-        json!(true),
-        "the users page is wider than a phone"
-    );
+    browser.resize(PHONE.0, PHONE.1);
+    assert_fits_width(&browser, "the users page");
     browser.screenshot(&shots.join("users-phone.png"));
     browser.resize(1280, 1000);
     browser.find("#q").fill("car");
@@ -722,4 +766,275 @@ fn console_entra_sign_in_admits_admins_only() {
         .run(&["audit", "--action", "console.denied", "--json"])
         .json();
     assert!(!audit.as_array().unwrap().is_empty(), "{audit}");
+}
+
+/// The text of the first cell of each row of the page's table body: the userNames of a
+/// user listing.
+fn first_cells(browser: &Browser) -> Vec<String> {
+    let cells = browser.execute(
+        "return [...document.querySelectorAll('main table tbody tr td:first-child')]\
+         .map(td => td.textContent.trim())",
+    );
+    cells
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Presses Tab (at most 60 times) until the focused element matches CSS `selector`: it
+/// can be reached with the keyboard alone.
+fn tab_to(browser: &Browser, selector: &str) {
+    let check = format!(
+        "return document.activeElement !== null && document.activeElement.matches({})",
+        json!(selector)
+    );
+    for _ in 0..60 {
+        if browser.execute(&check) == json!(true) {
+            return;
+        }
+        browser.keys(&webdriver::TAB.to_string());
+    }
+    panic!(
+        "Tab never reached {selector} on {}; focus is on {}",
+        browser.url(),
+        browser.execute("return document.activeElement.outerHTML")
+    );
+}
+
+/// Asserts that the focused element shows that it has the focus: it matches
+/// `:focus-visible` and draws an outline or a box shadow.
+fn assert_focus_visible(browser: &Browser, what: &str) {
+    let style = browser.execute(
+        "const e = document.activeElement, s = getComputedStyle(e);\
+         return {visible: e.matches(':focus-visible'), outline: s.outlineStyle,\
+                 width: parseFloat(s.outlineWidth), shadow: s.boxShadow}",
+    );
+    assert_eq!(style["visible"], true, "{what}: {style}");
+    let outline = style["outline"] != "none" && style["width"].as_f64().unwrap_or(0.0) > 0.0;
+    assert!(
+        outline || style["shadow"] != "none",
+        "{what} has no visible focus: {style}"
+    );
+}
+
+#[test]
+fn console_paging_keyboard_and_phone_width_in_chromium() {
+    if !can_browse() {
+        return;
+    }
+    let env = Env::new();
+    let server = env.serve();
+    let link = server.console_link.clone().expect("a console link");
+    let (tenant_url, token) = (&server.url, server.token());
+    // 60 members, added as Entra adds them: the group first, then PATCHes of members.
+    let mut names: Vec<String> = (0..60)
+        .map(|i| format!("member-{i:02}@contoso.com"))
+        .collect();
+    let ids: Vec<String> = names
+        .iter()
+        .map(|n| create_user(tenant_url, token, n))
+        .collect();
+    let group = create_group(tenant_url, token, "big", &[]);
+    for batch in ids.chunks(25) {
+        let value: Vec<Value> = batch.iter().map(|id| json!({ "value": id })).collect();
+        scim_patch(
+            &server,
+            &format!("Groups/{group}"),
+            json!([{"op": "Add", "path": "members", "value": value}]),
+        );
+    }
+    let browser = Browser::start();
+    enter_with_link(&browser, &link, None);
+
+    // The group's members, 50 to a page: the next page holds the other 10, and the two
+    // pages together are every member once.
+    browser.go(&page(&server, "default", &format!("/groups/{group}")));
+    assert!(browser.text("nav.paging").contains("1–50 of 60"));
+    assert!(browser.try_find("a[rel=prev]").is_none());
+    let mut shown = first_cells(&browser);
+    assert_eq!(shown.len(), 50, "{shown:?}");
+    browser.find("a[rel=next]").click();
+    browser.wait_for_text("nav.paging", "51–60 of 60");
+    let second = first_cells(&browser);
+    assert_eq!(second.len(), 10, "{second:?}");
+    assert!(browser.try_find("a[rel=next]").is_none());
+    assert!(browser.try_find("a[rel=prev]").is_some());
+    shown.extend(second);
+    shown.sort();
+    names.sort();
+    assert_eq!(shown, names, "every member exactly once");
+
+    // With the keyboard alone: Tab reaches the skip link (shown, with a visible focus),
+    // Enter skips to the content, and the grant form is filled, previewed and confirmed.
+    join_host(&browser, &server, "web-1");
+    browser.go(&page(&server, "default", "/grants"));
+    tab_to(&browser, "a.skip");
+    assert_focus_visible(&browser, "the skip link");
+    let left = browser.execute("return document.activeElement.getBoundingClientRect().left");
+    assert!(
+        left.as_f64().unwrap() >= 0.0,
+        "the skip link stays off-screen"
+    );
+    browser.keys(&webdriver::ENTER.to_string());
+    browser.wait_for_url("the content", |u| u.ends_with("#main"));
+    tab_to(&browser, "#group");
+    browser.keys("big");
+    tab_to(&browser, "#hosts");
+    browser.keys("env=prod");
+    tab_to(&browser, "#role");
+    browser.keys(&webdriver::ARROW_DOWN.to_string());
+    assert_eq!(
+        browser.execute("return document.getElementById('role').value"),
+        json!("sudo")
+    );
+    tab_to(&browser, "main form[action$='/grants/preview'] button");
+    assert_focus_visible(&browser, "the Preview button");
+    browser.keys(&webdriver::ENTER.to_string());
+    browser.wait_for_url("the preview", |u| u.ends_with("/grants/preview"));
+    let preview = browser.wait_for_text("table tbody", "member-00");
+    assert!(preview.contains("member-59"), "{preview}");
+    tab_to(
+        &browser,
+        "main form[action$='/grants/add'] button[type=submit]",
+    );
+    assert_focus_visible(&browser, "the confirm button");
+    browser.keys(&webdriver::ENTER.to_string());
+    browser.wait_for_url("the grants", |u| u.ends_with("/grants"));
+    let grants = env.run(&["grant", "list", "--json"]).json();
+    assert_eq!(grants[0]["group_id"], group, "{grants}");
+    assert_eq!(grants[0]["role"], "sudo", "{grants}");
+
+    // On a phone, no page is wider than the screen (wide tables scroll in their box).
+    let user = &ids[0];
+    browser.resize(PHONE.0, PHONE.1);
+    for path in [
+        String::new(),
+        "/identity".into(),
+        "/scim".into(),
+        "/log".into(),
+        "/users".into(),
+        format!("/users/{user}"),
+        "/groups".into(),
+        format!("/groups/{group}"),
+        "/hosts".into(),
+        "/grants".into(),
+        "/certificates".into(),
+        "/audit".into(),
+    ] {
+        browser.go(&page(&server, "default", &path));
+        browser.find("main h1");
+        assert_fits_width(&browser, &format!("page {path:?}"));
+    }
+    // The removal preview, a page reached by a form.
+    browser.go(&page(&server, "default", "/grants"));
+    browser.find("main table form button").click();
+    browser.wait_for_url("the removal preview", |u| u.ends_with("/preview-remove"));
+    browser.wait_for_text("main h1", "Remove grant");
+    assert_fits_width(&browser, "the removal preview");
+    browser.screenshot(&screenshots().join("grant-remove-phone.png"));
+}
+
+#[test]
+fn console_certificate_revocation_and_test_sign_in_in_chromium() {
+    if !can_browse() {
+        return;
+    }
+    let Some(venv) = venv() else { return };
+    let provider = provider_with(&venv, &["alice"]);
+    let env = Env::new();
+    let server = env.serve();
+    let link = server.console_link.clone().expect("a console link");
+    configure_sign_in(&env, provider.1);
+    let alice = create_user(&server.url, server.token(), "alice@contoso.com");
+    create_group(&server.url, server.token(), "ssh-users", &[&alice]);
+    env.run(&["grant", "add", "--group", "ssh-users", "--hosts", "*"])
+        .ok();
+    // alice signs in with `sshward login` and gets a certificate, as people do.
+    let wrapper = browser_wrapper(&env, &venv);
+    let issued = login(&env, &server, &wrapper, "alice").json();
+    let serial = issued["certificate"]["serial"].as_i64().unwrap();
+    let cert = std::path::PathBuf::from(format!("{}-cert.pub", key_of(&env, "alice").display()));
+    let browser = Browser::start();
+    enter_with_link(&browser, &link, None);
+    // A host, to read the revocation list as hosts do: nothing revoked yet.
+    let credential = join_host(&browser, &server, "web-1");
+    let krl = env.path().join("revoked_keys");
+    let etag = fetch_krl(&server, &credential, &krl, None);
+    assert!(!revoked(&krl, &cert));
+
+    // Revoked on the certificates page: shown revoked, no longer revocable, listed
+    // revoked, in the revocation list hosts fetch, and audited with the console actor.
+    browser.go(&page(&server, "default", "/certificates"));
+    let revoke = format!("button[aria-label='Revoke certificate {serial}']");
+    browser.find(&revoke).click();
+    // The same page again, once the revocation is done: wait for what it says.
+    let state = format!(
+        "return [...document.querySelectorAll('main tbody tr')]\
+         .filter(tr => tr.cells[0].textContent.trim() === '{serial}')\
+         .map(tr => tr.cells[5].textContent.trim())"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while browser.execute(&state) != json!(["revoked"]) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "certificate {serial} is not shown revoked: {}",
+            browser.text("main table")
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(browser.try_find(&revoke).is_none(), "still revocable");
+    let listed = env.run(&["cert", "list", "--json"]).json();
+    let row = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["serial"] == serial)
+        .unwrap_or_else(|| panic!("no certificate {serial}: {listed}"));
+    assert_eq!(row["status"], "revoked", "{row}");
+    fetch_krl(&server, &credential, &krl, Some(&etag));
+    assert!(revoked(&krl, &cert), "the revocation list does not hold it");
+    let audit = env
+        .run(&["audit", "--action", "admin.cert.revoke", "--json"])
+        .json();
+    assert!(
+        audit[0]["actor"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("console:link:")),
+        "{audit}"
+    );
+
+    // The identity provider page's Test sign-in opens the team's sign-in in a new tab:
+    // the provider's page, and signed in there, the person it signed in.
+    browser.go(&page(&server, "default", "/identity"));
+    let test = browser.find("main a.button[target=_blank]");
+    assert_eq!(
+        test.attribute("href"),
+        Some(format!("{}/login/default?return_to=%2Fme", server.base))
+    );
+    let console_tab = browser.window();
+    test.click();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let tab = loop {
+        if let Some(tab) = browser.windows().into_iter().find(|w| *w != console_tab) {
+            break tab;
+        }
+        assert!(std::time::Instant::now() < deadline, "no new tab");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    browser.switch_to(&tab);
+    let at_provider = browser.wait_for_url("the provider", |u| {
+        u.starts_with(&format!("http://127.0.0.1:{}/", provider.1))
+    });
+    assert!(
+        at_provider.contains("client_id=sshward-test"),
+        "{at_provider}"
+    );
+    browser.find("input[name=sub]").fill("alice\u{E007}");
+    browser.wait_for_url("the signed-in page", |u| u.ends_with("/me"));
+    let me = browser.text("body");
+    assert!(me.contains("alice@contoso.com"), "{me}");
+    browser.switch_to(&console_tab);
+    assert!(browser.url().ends_with("/identity"));
 }

@@ -1,6 +1,6 @@
 //! A small synchronous WebDriver (W3C) client for Debian's `chromedriver` and headless
-//! Chromium: start a session, navigate, find, click, type, read text and page source,
-//! take screenshots.
+//! Chromium: start a session, navigate, find, click, type, press keys, switch windows,
+//! read text and page source, take screenshots.
 //!
 //! Decision: the dozen commands the console tests use, over the HTTP client the tests
 //! already have, rather than `fantoccini`, which would add hyper, an async runtime in the
@@ -16,6 +16,13 @@ use serde_json::{Value, json};
 
 /// The W3C key of an element reference.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// WebDriver's codes of the keys the tests press (W3C WebDriver, "Keyboard actions").
+pub const TAB: char = '\u{E004}';
+/// The Enter key.
+pub const ENTER: char = '\u{E007}';
+/// The down arrow.
+pub const ARROW_DOWN: char = '\u{E015}';
 
 /// Where Debian puts them.
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -250,6 +257,52 @@ impl Browser {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Presses and releases each key of `keys` in turn, as a person at the keyboard would:
+    /// whatever has the focus gets them (characters, or [`TAB`], [`ENTER`], ...).
+    pub fn keys(&self, keys: &str) {
+        let actions: Vec<Value> = keys
+            .chars()
+            .flat_map(|k| {
+                let k = k.to_string();
+                [
+                    json!({"type": "keyDown", "value": k}),
+                    json!({"type": "keyUp", "value": k}),
+                ]
+            })
+            .collect();
+        self.call(
+            "POST",
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
+        );
+        self.call("DELETE", "/actions", None);
+    }
+
+    /// The handles of the session's windows (tabs).
+    pub fn windows(&self) -> Vec<String> {
+        self.call("GET", "/window/handles", None)
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|h| h.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The handle of the current window.
+    pub fn window(&self) -> String {
+        self.call("GET", "/window", None)
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    /// Makes window `handle` the one the next commands act on.
+    pub fn switch_to(&self, handle: &str) {
+        self.call("POST", "/window", Some(json!({ "handle": handle })));
     }
 
     /// Resizes the window (CSS pixels), e.g. to a phone's 390 x 844.
