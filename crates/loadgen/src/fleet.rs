@@ -265,8 +265,10 @@ fn disables(plan: &Plan, n: usize, inbox: &Receiver<(usize, Event)>) -> Result<C
                 n - count
             ));
         }
-        // The hosts are back in their long-polls before the next change.
-        std::thread::sleep(Duration::from_millis(500));
+        // The hosts are back in their long-polls before the next change, and it comes more
+        // than a second after this one: the server publishes at most one change a second
+        // (bursts are paced), and each disable is measured alone.
+        std::thread::sleep(Duration::from_millis(1500));
     }
     let scim = Outcome::measured(String::new(), answers, 0, start.elapsed(), None);
     let outcome = Outcome::measured(
