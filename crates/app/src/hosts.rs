@@ -136,7 +136,7 @@ impl App {
     /// The host whose credential is `credential`, with its team's current revision (one
     /// credential lookup and one revision read; the entity tag of the host's document is
     /// [`host_policy::render::etag`]`(revision, &host.tags)`). Records the host's last request at most
-    /// once a minute (several hosts' together, see [`SeenHosts`]); failing to record it
+    /// once a minute (several hosts' together, at most one write a second); failing to record it
     /// fails nothing.
     pub fn authenticate_host(&self, credential: &str) -> Result<(HostRecord, i64), AppError> {
         let (host, revision) = self.store.read(|tx| {
